@@ -1,7 +1,50 @@
+//! `web_transport._web_transport`: the native module. Registration only; each Python
+//! class lives in the file named after it.
+
 use pyo3::prelude::*;
+
+mod buffer;
+mod cert;
+mod client;
+mod config;
+mod datagram;
+mod errors;
+mod net;
+mod recv_stream;
+mod request;
+mod runtime;
+mod send_stream;
+mod server;
+mod session;
+mod stats;
 
 #[pymodule]
 fn _web_transport(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_function(wrap_pyfunction!(cert::generate_self_signed, m)?)?;
+    m.add_function(wrap_pyfunction!(cert::certificate_hash, m)?)?;
+    m.add_class::<config::TransportConfig>()?;
+    m.add_class::<server::Server>()?;
+    m.add_class::<request::SessionRequest>()?;
+    m.add_class::<client::Client>()?;
+    m.add_class::<session::Session>()?;
+    m.add_class::<send_stream::SendStream>()?;
+    m.add_class::<recv_stream::RecvStream>()?;
+    m.add_class::<datagram::Datagrams>()?;
+    m.add_class::<stats::SessionStats>()?;
+
+    // The exception classes are defined in Python; expose them here too, as PyPI
+    // web-transport-quinn 0.1.0 did.
+    let exceptions = errors::exceptions_module(py)?;
+    let names = exceptions.getattr("__all__")?;
+    for name in names.try_iter()? {
+        let name: String = name?.extract()?;
+        m.add(name.as_str(), exceptions.getattr(name.as_str())?)?;
+    }
+
+    // Never call into a finalizing interpreter from runtime threads.
+    let shutdown = wrap_pyfunction!(runtime::_shutdown, m)?;
+    py.import("atexit")?.call_method1("register", (shutdown,))?;
     Ok(())
 }

@@ -1,0 +1,387 @@
+//! The one place where Rust errors become Python exceptions.
+//!
+//! The exception classes are defined in Python (`web_transport/_exceptions.py`, so they
+//! carry typed attributes and docstrings); this module maps every error of
+//! web-transport-quinn and quinn onto them. Nothing else constructs Python exceptions
+//! for network or protocol conditions.
+
+use std::fmt;
+
+use bytes::Bytes;
+use pyo3::exceptions::{
+    PyOSError, PyRuntimeError, PyStopAsyncIteration, PyTypeError, PyValueError,
+};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBytes, PyDict};
+use pyo3::BoundObject;
+use web_transport_quinn as wtq;
+use wtq::quinn;
+
+/// Every failure the binding reports, before it is turned into a Python exception.
+#[derive(Debug)]
+pub enum Error {
+    Session(wtq::SessionError),
+    Write(wtq::WriteError),
+    Read(wtq::ReadError),
+    Client(wtq::ClientError),
+    Server(wtq::ServerError),
+    SessionClosedLocally(&'static str),
+    StreamClosedLocally(&'static str),
+    TooLong { limit: usize },
+    Incomplete { expected: usize, partial: Bytes },
+    Connect(String),
+    Rejected(u16),
+    Protocol(String),
+    DatagramTooLarge { size: usize, max: usize },
+    Value(String),
+    Type(String),
+    Os(std::io::Error),
+    Runtime(String),
+    EndOfIteration,
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Session(e) => write!(f, "{e}"),
+            Error::Write(e) => write!(f, "{e}"),
+            Error::Read(e) => write!(f, "{e}"),
+            Error::Client(e) => write!(f, "{e}"),
+            Error::Server(e) => write!(f, "{e}"),
+            Error::SessionClosedLocally(what) => write!(f, "session closed locally: {what}"),
+            Error::StreamClosedLocally(what) => write!(f, "stream closed locally: {what}"),
+            Error::TooLong { limit } => write!(f, "stream exceeded the limit of {limit} bytes"),
+            Error::Incomplete { expected, partial } => write!(
+                f,
+                "stream ended after {} of {expected} expected bytes",
+                partial.len()
+            ),
+            Error::Connect(m) | Error::Protocol(m) | Error::Value(m) | Error::Type(m) => {
+                f.write_str(m)
+            }
+            Error::Runtime(m) => f.write_str(m),
+            Error::Rejected(status) => write!(f, "the server rejected the session ({status})"),
+            Error::DatagramTooLarge { size, max } => write!(
+                f,
+                "datagram of {size} bytes exceeds max_datagram_size ({max} bytes)"
+            ),
+            Error::Os(e) => write!(f, "{e}"),
+            Error::EndOfIteration => f.write_str("end of iteration"),
+        }
+    }
+}
+
+impl From<wtq::SessionError> for Error {
+    fn from(e: wtq::SessionError) -> Self {
+        Error::Session(e)
+    }
+}
+impl From<wtq::WriteError> for Error {
+    fn from(e: wtq::WriteError) -> Self {
+        Error::Write(e)
+    }
+}
+impl From<wtq::ReadError> for Error {
+    fn from(e: wtq::ReadError) -> Self {
+        Error::Read(e)
+    }
+}
+impl From<wtq::ClientError> for Error {
+    fn from(e: wtq::ClientError) -> Self {
+        Error::Client(e)
+    }
+}
+impl From<wtq::ServerError> for Error {
+    fn from(e: wtq::ServerError) -> Self {
+        Error::Server(e)
+    }
+}
+
+impl From<Error> for PyErr {
+    fn from(e: Error) -> Self {
+        Python::attach(|py| e.into_pyerr(py))
+    }
+}
+
+static EXCEPTIONS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+/// The module holding the exception classes.
+pub fn exceptions_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    Ok(EXCEPTIONS
+        .get_or_try_init(py, || {
+            py.import("web_transport._exceptions").map(Bound::unbind)
+        })?
+        .bind(py))
+}
+
+/// Build `web_transport.<name>(message, **kwargs)`.
+fn raise(py: Python<'_>, name: &str, message: String, kwargs: &[(&str, Py<PyAny>)]) -> PyErr {
+    let build = || -> PyResult<PyErr> {
+        let class = exceptions_module(py)?.getattr(name)?;
+        let kw = PyDict::new(py);
+        for (k, v) in kwargs {
+            kw.set_item(k, v)?;
+        }
+        let value = class.call((message,), Some(&kw))?;
+        Ok(PyErr::from_value(value))
+    };
+    build().unwrap_or_else(|e| e)
+}
+
+fn obj<'py, T: IntoPyObject<'py>>(py: Python<'py>, v: T) -> Py<PyAny> {
+    match v.into_pyobject(py) {
+        Ok(o) => o.into_any().unbind(),
+        Err(_) => py.None(),
+    }
+}
+
+impl Error {
+    /// Turn the error into the documented Python exception.
+    pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
+        let message = self.to_string();
+        match self {
+            Error::Session(e) => session_error(py, e),
+            Error::Write(e) => match e {
+                wtq::WriteError::Stopped(code) => raise(
+                    py,
+                    "StreamClosedByPeer",
+                    format!("the peer sent STOP_SENDING with code {code}"),
+                    &[("kind", obj(py, "stop")), ("code", obj(py, code))],
+                ),
+                wtq::WriteError::InvalidStopped(code) => raise(
+                    py,
+                    "ProtocolError",
+                    format!("STOP_SENDING with a code outside the WebTransport range: {code}"),
+                    &[],
+                ),
+                wtq::WriteError::SessionError(e) => session_error(py, e),
+                wtq::WriteError::ClosedStream => raise(
+                    py,
+                    "StreamClosedLocally",
+                    "the stream was already finished or reset".into(),
+                    &[],
+                ),
+            },
+            Error::Read(e) => match e {
+                wtq::ReadError::Reset(code) => raise(
+                    py,
+                    "StreamClosedByPeer",
+                    format!("the peer sent RESET_STREAM with code {code}"),
+                    &[("kind", obj(py, "reset")), ("code", obj(py, code))],
+                ),
+                wtq::ReadError::InvalidReset(code) => raise(
+                    py,
+                    "ProtocolError",
+                    format!("RESET_STREAM with a code outside the WebTransport range: {code}"),
+                    &[],
+                ),
+                wtq::ReadError::SessionError(e) => session_error(py, e),
+                wtq::ReadError::ClosedStream => raise(
+                    py,
+                    "StreamClosedLocally",
+                    "the stream was already stopped".into(),
+                    &[],
+                ),
+                wtq::ReadError::IllegalOrderedRead => raise(py, "ProtocolError", message, &[]),
+            },
+            Error::Client(e) => client_error(py, e),
+            Error::Server(e) => server_error(py, e),
+            Error::SessionClosedLocally(_) => raise(py, "SessionClosedLocally", message, &[]),
+            Error::StreamClosedLocally(_) => raise(py, "StreamClosedLocally", message, &[]),
+            Error::TooLong { limit } => raise(
+                py,
+                "StreamTooLongError",
+                message,
+                &[("limit", obj(py, limit))],
+            ),
+            Error::Incomplete { expected, partial } => raise(
+                py,
+                "StreamIncompleteReadError",
+                message,
+                &[
+                    ("expected", obj(py, expected)),
+                    ("partial", PyBytes::new(py, &partial).into_any().unbind()),
+                ],
+            ),
+            Error::Connect(_) => raise(py, "ConnectError", message, &[]),
+            Error::Rejected(status) => raise(
+                py,
+                "SessionRejected",
+                message,
+                &[("status_code", obj(py, status))],
+            ),
+            Error::Protocol(_) => raise(py, "ProtocolError", message, &[]),
+            Error::DatagramTooLarge { .. } => raise(py, "DatagramTooLargeError", message, &[]),
+            Error::Value(m) => PyValueError::new_err(m),
+            Error::Type(m) => PyTypeError::new_err(m),
+            Error::Os(e) => PyErr::from(e),
+            Error::Runtime(m) => PyRuntimeError::new_err(m),
+            Error::EndOfIteration => PyStopAsyncIteration::new_err(()),
+        }
+    }
+}
+
+/// Map a session error (the close reason of a session) to its exception.
+pub fn session_error(py: Python<'_>, e: wtq::SessionError) -> PyErr {
+    match e {
+        wtq::SessionError::WebTransportError(wtq::WebTransportError::Closed(code, reason)) => {
+            raise(
+                py,
+                "SessionClosedByPeer",
+                format!("the peer closed the session with code {code}: {reason:?}"),
+                &[
+                    ("source", obj(py, "session")),
+                    ("code", obj(py, code)),
+                    ("reason", obj(py, reason)),
+                ],
+            )
+        }
+        wtq::SessionError::WebTransportError(other) => raise(
+            py,
+            "ProtocolError",
+            format!("WebTransport error: {other}"),
+            &[],
+        ),
+        wtq::SessionError::ConnectionError(c) => connection_error(py, c),
+        wtq::SessionError::SendDatagramError(d) => match d {
+            quinn::SendDatagramError::UnsupportedByPeer => raise(
+                py,
+                "DatagramNotSupportedError",
+                "the peer does not accept datagrams".into(),
+                &[("reason", obj(py, "unsupported_by_peer"))],
+            ),
+            quinn::SendDatagramError::Disabled => raise(
+                py,
+                "DatagramNotSupportedError",
+                "datagrams are disabled on this side".into(),
+                &[("reason", obj(py, "disabled_locally"))],
+            ),
+            quinn::SendDatagramError::TooLarge => raise(
+                py,
+                "DatagramTooLargeError",
+                "datagram exceeds max_datagram_size".into(),
+                &[],
+            ),
+            quinn::SendDatagramError::ConnectionLost(c) => {
+                session_error(py, wtq::SessionError::from(c))
+            }
+        },
+    }
+}
+
+fn connection_error(py: Python<'_>, c: quinn::ConnectionError) -> PyErr {
+    match c {
+        quinn::ConnectionError::LocallyClosed => raise(
+            py,
+            "SessionClosedLocally",
+            "the session was closed locally".into(),
+            &[],
+        ),
+        quinn::ConnectionError::ApplicationClosed(close) => {
+            let raw = close.error_code.into_inner();
+            let code = web_transport_quinn::proto::error_from_http3(raw).map_or(raw, u64::from);
+            let reason = String::from_utf8_lossy(&close.reason).into_owned();
+            raise(
+                py,
+                "SessionClosedByPeer",
+                format!("the peer closed the connection with code {code}: {reason:?}"),
+                &[
+                    ("source", obj(py, "application")),
+                    ("code", obj(py, code)),
+                    ("reason", obj(py, reason)),
+                ],
+            )
+        }
+        quinn::ConnectionError::ConnectionClosed(close) => {
+            let reason = String::from_utf8_lossy(&close.reason).into_owned();
+            raise(
+                py,
+                "SessionClosedByPeer",
+                format!("the peer closed the connection: {close}"),
+                &[
+                    ("source", obj(py, "transport")),
+                    ("reason", obj(py, reason)),
+                ],
+            )
+        }
+        quinn::ConnectionError::Reset => raise(
+            py,
+            "SessionClosedByPeer",
+            "the peer reset the connection (stateless reset)".into(),
+            &[("source", obj(py, "connection-reset"))],
+        ),
+        quinn::ConnectionError::TimedOut => raise(
+            py,
+            "SessionTimeout",
+            "the session timed out (no packets from the peer within max_idle_timeout)".into(),
+            &[],
+        ),
+        other => raise(py, "ProtocolError", format!("QUIC error: {other}"), &[]),
+    }
+}
+
+fn client_error(py: Python<'_>, e: wtq::ClientError) -> PyErr {
+    match e {
+        wtq::ClientError::HttpError(wtq::ConnectError::ErrorStatus(status)) => {
+            Error::Rejected(status.as_u16()).into_pyerr(py)
+        }
+        wtq::ClientError::Connection(quinn::ConnectionError::TimedOut) => raise(
+            py,
+            "ConnectError",
+            "timed out connecting to the server (no answer within max_idle_timeout)".into(),
+            &[],
+        ),
+        wtq::ClientError::Connection(quinn::ConnectionError::TransportError(t)) => raise(
+            py,
+            "ConnectError",
+            format!("the QUIC handshake failed: {t}"),
+            &[],
+        ),
+        wtq::ClientError::Connection(quinn::ConnectionError::ConnectionClosed(c)) => raise(
+            py,
+            "ConnectError",
+            format!("the server closed the connection during the handshake: {c}"),
+            &[],
+        ),
+        wtq::ClientError::InvalidDnsName(name) => raise(
+            py,
+            "ConnectError",
+            format!("cannot resolve host {name:?}"),
+            &[],
+        ),
+        other => raise(py, "ConnectError", format!("cannot connect: {other}"), &[]),
+    }
+}
+
+fn server_error(py: Python<'_>, e: wtq::ServerError) -> PyErr {
+    match e {
+        wtq::ServerError::Connection(c) => connection_error(py, c),
+        wtq::ServerError::IoError(io) => PyOSError::new_err(io.to_string()),
+        other => raise(
+            py,
+            "ProtocolError",
+            format!("handshake failed: {other}"),
+            &[],
+        ),
+    }
+}
+
+/// Validate a WebTransport application error code (a 32-bit unsigned integer,
+/// draft-ietf-webtrans-http3 §4.4). Non-integers raise `TypeError`, integers out of
+/// range `ValueError`, both naming the argument.
+pub fn check_code(name: &str, code: Option<&Bound<'_, PyAny>>) -> PyResult<u32> {
+    let Some(code) = code else { return Ok(0) };
+    if !code.is_instance_of::<pyo3::types::PyInt>() || code.is_instance_of::<pyo3::types::PyBool>()
+    {
+        return Err(PyTypeError::new_err(format!(
+            "{name} must be an int, not {}",
+            code.get_type().name()?
+        )));
+    }
+    code.extract::<u32>().map_err(|_| {
+        PyValueError::new_err(format!(
+            "{name} must be a WebTransport error code between 0 and 4294967295, got {code}"
+        ))
+    })
+}

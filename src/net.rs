@@ -1,0 +1,34 @@
+//! Socket address helpers shared by the server, the client and sessions.
+
+use std::net::{SocketAddr, ToSocketAddrs};
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+
+/// Parse a bind address such as `"[::]:4433"`, `"127.0.0.1:0"` or `"localhost:4433"`.
+pub fn parse_addr(arg: &str, value: &str) -> PyResult<SocketAddr> {
+    if let Ok(addr) = value.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    value
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut it| it.next())
+        .ok_or_else(|| {
+            PyValueError::new_err(format!(
+                "{arg} must be 'host:port' (e.g. '[::]:4433' or '127.0.0.1:0'), got {value:?}"
+            ))
+        })
+}
+
+/// `(host, port)` as Python sees socket addresses; IPv4-mapped IPv6 shown as IPv4.
+pub fn addr_tuple(addr: SocketAddr) -> (String, u16) {
+    let ip = match addr {
+        SocketAddr::V6(v6) => match v6.ip().to_ipv4_mapped() {
+            Some(v4) => v4.to_string(),
+            None => v6.ip().to_string(),
+        },
+        SocketAddr::V4(v4) => v4.ip().to_string(),
+    };
+    (ip, addr.port())
+}

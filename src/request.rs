@@ -1,0 +1,143 @@
+//! `SessionRequest`: a client's extended CONNECT (draft-ietf-webtrans-http3 §3.2) awaiting
+//! the server's answer.
+
+use std::net::SocketAddr;
+use std::sync::Mutex;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use web_transport_quinn as wtq;
+use wtq::proto::ConnectResponse;
+
+use crate::errors::Error;
+use crate::net::addr_tuple;
+use crate::runtime::{spawn, Build};
+use crate::session::Session;
+
+#[pyclass(frozen, module = "web_transport")]
+pub struct SessionRequest {
+    inner: Mutex<Option<wtq::Request>>,
+    url: String,
+    headers: Vec<(String, String)>,
+    protocols: Vec<String>,
+    remote: SocketAddr,
+}
+
+impl SessionRequest {
+    pub fn new(request: wtq::Request) -> Self {
+        let headers = request
+            .headers
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
+        Self {
+            url: request.url.to_string(),
+            protocols: request.protocols.clone(),
+            remote: request.conn().remote_address(),
+            headers,
+            inner: Mutex::new(Some(request)),
+        }
+    }
+
+    fn take(&self) -> Result<wtq::Request, Error> {
+        self.inner
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
+            .ok_or(Error::SessionClosedLocally(
+                "this session request was already accepted or rejected",
+            ))
+    }
+}
+
+#[pymethods]
+impl SessionRequest {
+    /// The URL of the CONNECT request (`https://host:port/path?query`).
+    #[getter]
+    fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The request headers, lower-case names; repeated headers joined with ", ".
+    #[getter]
+    fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let dict = PyDict::new(py);
+        for (k, v) in &self.headers {
+            match dict.get_item(k)? {
+                Some(prev) => dict.set_item(k, format!("{}, {v}", prev.extract::<String>()?))?,
+                None => dict.set_item(k, v)?,
+            }
+        }
+        Ok(dict)
+    }
+
+    /// The subprotocols the client offered (WT-Available-Protocols), in its order.
+    #[getter]
+    fn protocols(&self) -> Vec<String> {
+        self.protocols.clone()
+    }
+
+    #[getter]
+    fn remote_address(&self) -> (String, u16) {
+        addr_tuple(self.remote)
+    }
+
+    /// Accept the session (200), optionally choosing one of the offered subprotocols.
+    #[pyo3(signature = (*, protocol = None))]
+    fn accept<'py>(
+        &self,
+        py: Python<'py>,
+        protocol: Option<String>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(p) = &protocol {
+            if !self.protocols.iter().any(|o| o == p) {
+                return Err(PyValueError::new_err(format!(
+                    "protocol {p:?} was not offered by the client (offered: {:?})",
+                    self.protocols
+                )));
+            }
+        }
+        let request = self.take();
+        spawn(py, async move {
+            let request = request?;
+            let mut response = ConnectResponse::OK;
+            if let Some(p) = protocol {
+                response = response.with_protocol(p);
+            }
+            let session = request.respond(response).await?;
+            Ok(Build(session, |py, s| {
+                Ok(Bound::new(py, Session::new(s))?.into_any().unbind())
+            }))
+        })
+    }
+
+    /// Reject the session with an HTTP status code (not 2xx).
+    #[pyo3(signature = (status_code = 404))]
+    fn reject<'py>(&self, py: Python<'py>, status_code: i64) -> PyResult<Bound<'py, PyAny>> {
+        let status = u16::try_from(status_code)
+            .ok()
+            .filter(|s| (100..=599).contains(s) && !(200..=299).contains(s))
+            .and_then(|s| http::StatusCode::from_u16(s).ok())
+            .ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "status_code must be an HTTP status between 100 and 599 outside 2xx, got \
+                     {status_code}"
+                ))
+            })?;
+        let request = self.take();
+        spawn(py, async move {
+            request?.reject(status).await?;
+            Ok(())
+        })
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<SessionRequest {} from {}>", self.url, self.remote)
+    }
+}

@@ -1,0 +1,220 @@
+//! `SendStream`: the sending half of a WebTransport stream (RFC 9000 §3.1).
+//!
+//! The crate's stream sits behind an async mutex so that calls from several tasks queue
+//! up; `reset()` is immediate: it marks the stream closed (waking a pending `write` or
+//! `finish` with `StreamClosedLocally`) and sends RESET_STREAM as soon as the stream is
+//! free.
+
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+use tokio::sync::{watch, Mutex};
+use web_transport_quinn as wtq;
+
+use crate::buffer::to_bytes;
+use crate::errors::{check_code, Error};
+use crate::runtime::{spawn, spawn_detached, unless_closed};
+
+pub struct SendState {
+    stream: Mutex<wtq::SendStream>,
+    closed: watch::Sender<bool>,
+    finished: AtomicBool,
+    reset: AtomicBool,
+    priority: AtomicI32,
+}
+
+#[pyclass(frozen, module = "web_transport")]
+pub struct SendStream {
+    state: Arc<SendState>,
+}
+
+impl SendStream {
+    pub fn new(stream: wtq::SendStream) -> Self {
+        Self {
+            state: Arc::new(SendState {
+                stream: Mutex::new(stream),
+                closed: watch::channel(false).0,
+                finished: AtomicBool::new(false),
+                reset: AtomicBool::new(false),
+                priority: AtomicI32::new(0),
+            }),
+        }
+    }
+
+    fn check_open(&self) -> Result<(), Error> {
+        if self.state.reset.load(Ordering::SeqCst) {
+            return Err(Error::StreamClosedLocally("the stream was reset"));
+        }
+        if self.state.finished.load(Ordering::SeqCst) {
+            return Err(Error::StreamClosedLocally("the stream was finished"));
+        }
+        Ok(())
+    }
+
+    fn do_reset(&self, code: u32) -> Result<(), Error> {
+        self.check_open()?;
+        self.state.reset.store(true, Ordering::SeqCst);
+        self.state.closed.send_replace(true);
+        match self.state.stream.try_lock() {
+            Ok(mut s) => {
+                let _ = s.reset(code);
+            }
+            Err(_) => {
+                let state = self.state.clone();
+                spawn_detached(async move {
+                    let _ = state.stream.lock().await.reset(code);
+                })
+                .map_err(|e| Error::Runtime(e.to_string()))?;
+            }
+        }
+        Ok(())
+    }
+
+    fn do_finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let open = self.check_open();
+        let state = self.state.clone();
+        spawn(py, async move {
+            open?;
+            let mut rx = state.closed.subscribe();
+            let finished = unless_closed(&mut rx, async {
+                let mut s = state.stream.lock().await;
+                state.finished.store(true, Ordering::SeqCst);
+                s.finish()
+            })
+            .await;
+            match finished {
+                None => Err(Error::StreamClosedLocally(
+                    "the stream was reset while finishing",
+                )),
+                Some(Err(_)) => Err(Error::StreamClosedLocally("the stream was already closed")),
+                Some(Ok(())) => Ok(()),
+            }
+        })
+    }
+}
+
+#[pymethods]
+impl SendStream {
+    /// Write all of `data` (any bytes-like object).
+    fn write<'py>(&self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let data = to_bytes(data, "data")?;
+        let open = self.check_open();
+        let state = self.state.clone();
+        spawn(py, async move {
+            open?;
+            if data.is_empty() {
+                return Ok(());
+            }
+            let mut rx = state.closed.subscribe();
+            let written = unless_closed(&mut rx, async {
+                state.stream.lock().await.write_chunk(data).await
+            })
+            .await;
+            match written {
+                None => Err(Error::StreamClosedLocally(
+                    "the stream was reset while writing",
+                )),
+                Some(r) => r.map_err(Error::from),
+            }
+        })
+    }
+
+    /// Write as much of `data` as flow control allows now (at least 1 byte); return the
+    /// number of bytes written.
+    fn write_some<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let data = to_bytes(data, "data")?;
+        let open = self.check_open();
+        let state = self.state.clone();
+        spawn(py, async move {
+            open?;
+            if data.is_empty() {
+                return Ok(0usize);
+            }
+            let mut rx = state.closed.subscribe();
+            let written = unless_closed(&mut rx, async {
+                state.stream.lock().await.write(&data).await
+            })
+            .await;
+            match written {
+                None => Err(Error::StreamClosedLocally(
+                    "the stream was reset while writing",
+                )),
+                Some(r) => r.map_err(Error::from),
+            }
+        })
+    }
+
+    /// Finish the stream (QUIC FIN) after any pending write.
+    fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.do_finish(py)
+    }
+
+    /// Abruptly end the stream with RESET_STREAM and `error_code`.
+    #[pyo3(signature = (error_code = None), text_signature = "(self, error_code=0)")]
+    fn reset(&self, error_code: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let code = check_code("error_code", error_code)?;
+        self.do_reset(code).map_err(PyErr::from)
+    }
+
+    /// Wait until the peer has everything (`None`) or sent STOP_SENDING (its code).
+    fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let state = self.state.clone();
+        spawn(py, async move {
+            let s = state.stream.lock().await;
+            s.stopped().await.map_err(Error::from)
+        })
+    }
+
+    /// Scheduling priority among this session's streams; higher is sent first.
+    #[getter]
+    fn priority(&self) -> i32 {
+        self.state.priority.load(Ordering::SeqCst)
+    }
+
+    #[setter]
+    fn set_priority(&self, value: i32) -> PyResult<()> {
+        self.state.priority.store(value, Ordering::SeqCst);
+        match self.state.stream.try_lock() {
+            Ok(s) => {
+                let _ = s.set_priority(value);
+            }
+            Err(_) => {
+                let state = self.state.clone();
+                spawn_detached(async move {
+                    let _ = state.stream.lock().await.set_priority(value);
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let this = slf.clone().into_any().unbind();
+        spawn(slf.py(), async move { Ok(this) })
+    }
+
+    /// Finish on a clean exit, reset (code 0) when an exception escapes.
+    #[pyo3(signature = (exc_type, *_rest))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        exc_type: &Bound<'py, PyAny>,
+        _rest: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if self.check_open().is_err() {
+            return spawn(py, async { Ok(()) });
+        }
+        if exc_type.is_none() {
+            self.do_finish(py)
+        } else {
+            let _ = self.do_reset(0);
+            spawn(py, async { Ok(()) })
+        }
+    }
+}

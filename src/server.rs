@@ -1,0 +1,258 @@
+//! `Server`: a WebTransport server on one QUIC endpoint.
+//!
+//! Incoming connections are accepted by a task of ours rather than the crate's
+//! `Server::accept`, so that every handshake (QUIC, HTTP/3 SETTINGS, extended CONNECT) is
+//! bounded by `handshake_timeout` and at most `max_pending_handshakes` run at once; the
+//! resulting session requests wait in a bounded queue for `accept()`.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use tokio::sync::{mpsc, Mutex, Semaphore};
+use web_transport_quinn as wtq;
+use wtq::quinn;
+
+use crate::cert::{load_certificate_chain, load_private_key};
+use crate::config::{crypto_provider, Transport, TransportConfig};
+use crate::errors::Error;
+use crate::net::{addr_tuple, parse_addr};
+use crate::request::SessionRequest;
+use crate::runtime::{runtime, spawn, Build};
+
+/// How many handshaken session requests may wait for `accept()`.
+const REQUEST_BACKLOG: usize = 1024;
+
+#[pyclass(frozen, module = "web_transport")]
+pub struct Server {
+    endpoint: quinn::Endpoint,
+    requests: Arc<Mutex<mpsc::Receiver<wtq::Request>>>,
+    transport: Arc<quinn::TransportConfig>,
+    closed: AtomicBool,
+}
+
+fn server_config(
+    chain: &Bound<'_, PyAny>,
+    key: &Bound<'_, PyAny>,
+    transport: Arc<quinn::TransportConfig>,
+) -> PyResult<quinn::ServerConfig> {
+    let chain = load_certificate_chain(chain, "certificate_chain")?;
+    let key = load_private_key(key, "private_key")?;
+    let mut tls = rustls::ServerConfig::builder_with_provider(crypto_provider())
+        .with_protocol_versions(&[&rustls::version::TLS13])
+        .map_err(|e| PyValueError::new_err(format!("TLS configuration: {e}")))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| {
+            PyValueError::new_err(format!(
+                "private_key does not match certificate_chain or is unsupported: {e}"
+            ))
+        })?;
+    tls.alpn_protocols = vec![wtq::ALPN.as_bytes().to_vec()];
+    tls.max_early_data_size = 0;
+    let crypto = quinn::crypto::rustls::QuicServerConfig::try_from(tls)
+        .map_err(|e| PyValueError::new_err(format!("TLS configuration: {e}")))?;
+    let mut config = quinn::ServerConfig::with_crypto(Arc::new(crypto));
+    config.transport_config(transport);
+    Ok(config)
+}
+
+async fn accept_loop(
+    endpoint: quinn::Endpoint,
+    requests: mpsc::Sender<wtq::Request>,
+    handshake_timeout: Duration,
+    max_pending: usize,
+) {
+    let pending = Arc::new(Semaphore::new(max_pending));
+    while let Some(incoming) = endpoint.accept().await {
+        let Ok(permit) = pending.clone().try_acquire_owned() else {
+            tracing::debug!("refusing a connection: too many pending handshakes");
+            incoming.refuse();
+            continue;
+        };
+        let requests = requests.clone();
+        tokio::spawn(async move {
+            let handshake = async {
+                let conn = incoming.await.map_err(wtq::ServerError::from)?;
+                wtq::Request::accept(conn).await
+            };
+            match tokio::time::timeout(handshake_timeout, handshake).await {
+                Ok(Ok(request)) => {
+                    drop(permit);
+                    let _ = requests.send(request).await;
+                }
+                Ok(Err(err)) => tracing::debug!(%err, "WebTransport handshake failed"),
+                Err(_) => tracing::debug!("WebTransport handshake timed out"),
+            }
+        });
+    }
+}
+
+#[pymethods]
+impl Server {
+    #[new]
+    #[pyo3(signature = (
+        *,
+        certificate_chain,
+        private_key,
+        bind = "[::]:4433",
+        congestion_control = "default",
+        max_idle_timeout = Some(30.0),
+        keep_alive_interval = None,
+        transport = None,
+        handshake_timeout = 10.0,
+        max_pending_handshakes = 256,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        certificate_chain: &Bound<'_, PyAny>,
+        private_key: &Bound<'_, PyAny>,
+        bind: &str,
+        congestion_control: &str,
+        max_idle_timeout: Option<f64>,
+        keep_alive_interval: Option<f64>,
+        transport: Option<Bound<'_, TransportConfig>>,
+        handshake_timeout: f64,
+        max_pending_handshakes: i64,
+    ) -> PyResult<Self> {
+        let settings = Transport::parse(
+            congestion_control,
+            max_idle_timeout,
+            keep_alive_interval,
+            transport.map(|t| t.get().clone()),
+        )?;
+        if !(handshake_timeout.is_finite() && handshake_timeout > 0.0 && handshake_timeout < 1e6) {
+            return Err(PyValueError::new_err(format!(
+                "handshake_timeout must be a positive number of seconds, got {handshake_timeout}"
+            )));
+        }
+        let max_pending = usize::try_from(max_pending_handshakes)
+            .ok()
+            .filter(|n| (1..=1_000_000).contains(n))
+            .ok_or_else(|| {
+                PyValueError::new_err(format!(
+                    "max_pending_handshakes must be between 1 and 1000000, got \
+                     {max_pending_handshakes}"
+                ))
+            })?;
+        let transport = settings.quinn()?;
+        let config = server_config(certificate_chain, private_key, transport.clone())?;
+        let addr = parse_addr("bind", bind)?;
+        let rt = runtime()?;
+        let _guard = rt.enter();
+        let endpoint = quinn::Endpoint::server(config, addr).map_err(|e| {
+            pyo3::exceptions::PyOSError::new_err((
+                e.raw_os_error().unwrap_or(0),
+                format!("cannot bind {bind}: {e}"),
+            ))
+        })?;
+        let (tx, rx) = mpsc::channel(REQUEST_BACKLOG);
+        rt.spawn(accept_loop(
+            endpoint.clone(),
+            tx,
+            Duration::from_secs_f64(handshake_timeout),
+            max_pending,
+        ));
+        Ok(Self {
+            endpoint,
+            requests: Arc::new(Mutex::new(rx)),
+            transport,
+            closed: AtomicBool::new(false),
+        })
+    }
+
+    /// Wait for the next session request; `None` once the server is closed.
+    fn accept<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let requests = self.requests.clone();
+        spawn(py, async move {
+            let request = requests.lock().await.recv().await;
+            Ok(Build(request, |py, r| match r {
+                Some(r) => Ok(Bound::new(py, SessionRequest::new(r))?.into_any().unbind()),
+                None => Ok(py.None()),
+            }))
+        })
+    }
+
+    fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let requests = self.requests.clone();
+        spawn(py, async move {
+            match requests.lock().await.recv().await {
+                Some(r) => Ok(Build(r, |py, r| {
+                    Ok(Bound::new(py, SessionRequest::new(r))?.into_any().unbind())
+                })),
+                None => Err(Error::EndOfIteration),
+            }
+        })
+    }
+
+    /// Close the endpoint: every session is closed with `code` and `reason`.
+    #[pyo3(signature = (code = None, reason = ""), text_signature = "(self, code=0, reason='')")]
+    fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str) -> PyResult<()> {
+        let code = crate::errors::check_code("code", code)?;
+        self.closed.store(true, Ordering::SeqCst);
+        let _guard = runtime()?.enter();
+        self.endpoint.close(code.into(), reason.as_bytes());
+        Ok(())
+    }
+
+    /// Wait until every connection of the endpoint is closed.
+    fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let endpoint = self.endpoint.clone();
+        spawn(py, async move {
+            endpoint.wait_idle().await;
+            Ok(())
+        })
+    }
+
+    /// Replace the certificate and key for new connections; existing sessions keep theirs.
+    fn reload_certificates(
+        &self,
+        certificate_chain: &Bound<'_, PyAny>,
+        private_key: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let config = server_config(certificate_chain, private_key, self.transport.clone())?;
+        self.endpoint.set_server_config(Some(config));
+        Ok(())
+    }
+
+    #[getter]
+    fn local_addr(&self) -> PyResult<(String, u16)> {
+        let addr = self
+            .endpoint
+            .local_addr()
+            .map_err(|e| pyo3::exceptions::PyOSError::new_err(e.to_string()))?;
+        Ok(addr_tuple(addr))
+    }
+
+    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let this = slf.clone().into_any().unbind();
+        spawn(slf.py(), async move { Ok(this) })
+    }
+
+    #[pyo3(signature = (*_args))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _args: &Bound<'py, pyo3::types::PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        {
+            let _guard = runtime()?.enter();
+            self.closed.store(true, Ordering::SeqCst);
+            self.endpoint.close(0u32.into(), b"");
+        }
+        self.wait_closed(py)
+    }
+
+    fn __repr__(&self) -> String {
+        match self.endpoint.local_addr() {
+            Ok(addr) => format!("<Server {addr}>"),
+            Err(_) => "<Server>".into(),
+        }
+    }
+}

@@ -1,0 +1,242 @@
+//! `Session`: one WebTransport session (draft-ietf-webtrans-http3), which in
+//! web-transport-quinn owns its QUIC connection.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use pyo3::exceptions::PyValueError;
+use pyo3::prelude::*;
+use pyo3::types::PyTuple;
+use web_transport_quinn as wtq;
+
+use crate::buffer::to_bytes;
+use crate::datagram::{self, DatagramQueue, Datagrams};
+use crate::errors::{check_code, session_error, Error};
+use crate::net::addr_tuple;
+use crate::recv_stream::RecvStream;
+use crate::runtime::{runtime, spawn, Build};
+use crate::send_stream::SendStream;
+use crate::stats::SessionStats;
+
+/// Bytes of received datagrams queued for `receive_datagram` before the oldest is dropped.
+pub const DATAGRAM_QUEUE_BYTES: usize = 4 * 1024 * 1024;
+
+/// The longest close reason the close capsule may carry (draft-ietf-webtrans-http3 §5).
+const MAX_REASON_BYTES: usize = 1024;
+
+#[pyclass(frozen, module = "web_transport")]
+pub struct Session {
+    inner: wtq::Session,
+    datagrams: Arc<DatagramQueue>,
+    dropped_outgoing: AtomicU64,
+}
+
+impl Session {
+    pub fn new(inner: wtq::Session) -> Self {
+        let datagrams = DatagramQueue::new(DATAGRAM_QUEUE_BYTES);
+        if let Ok(rt) = runtime() {
+            rt.spawn(datagram::pump(inner.clone(), datagrams.clone()));
+        }
+        Self {
+            inner,
+            datagrams,
+            dropped_outgoing: AtomicU64::new(0),
+        }
+    }
+
+    fn datagram_bytes(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<bytes::Bytes> {
+        let data = to_bytes(data, "data")?;
+        let max = self.inner.max_datagram_size();
+        if max > 0 && data.len() > max {
+            return Err(Error::DatagramTooLarge {
+                size: data.len(),
+                max,
+            }
+            .into_pyerr(py));
+        }
+        Ok(data)
+    }
+}
+
+fn stream_pair(py: Python<'_>, pair: (wtq::SendStream, wtq::RecvStream)) -> PyResult<Py<PyAny>> {
+    let send = Bound::new(py, SendStream::new(pair.0))?;
+    let recv = Bound::new(py, RecvStream::new(pair.1))?;
+    Ok(PyTuple::new(py, [send.into_any(), recv.into_any()])?
+        .into_any()
+        .unbind())
+}
+
+#[pymethods]
+impl Session {
+    /// Open a bidirectional stream: `(SendStream, RecvStream)`.
+    fn open_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.inner.clone();
+        spawn(
+            py,
+            async move { Ok(Build(s.open_bi().await?, stream_pair)) },
+        )
+    }
+
+    /// Open a unidirectional stream.
+    fn open_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.inner.clone();
+        spawn(py, async move {
+            Ok(Build(s.open_uni().await?, |py, st| {
+                Ok(Bound::new(py, SendStream::new(st))?.into_any().unbind())
+            }))
+        })
+    }
+
+    /// Wait for the peer's next bidirectional stream.
+    fn accept_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.inner.clone();
+        spawn(
+            py,
+            async move { Ok(Build(s.accept_bi().await?, stream_pair)) },
+        )
+    }
+
+    /// Wait for the peer's next unidirectional stream.
+    fn accept_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.inner.clone();
+        spawn(py, async move {
+            Ok(Build(s.accept_uni().await?, |py, st| {
+                Ok(Bound::new(py, RecvStream::new(st))?.into_any().unbind())
+            }))
+        })
+    }
+
+    /// Send a datagram now (unreliable; may be dropped, counted in stats()).
+    fn send_datagram(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let data = self.datagram_bytes(py, data)?;
+        if self.inner.datagram_send_buffer_space() < data.len() {
+            // quinn makes room by dropping the oldest queued datagram: count it.
+            self.dropped_outgoing.fetch_add(1, Ordering::Relaxed);
+        }
+        self.inner
+            .send_datagram(data)
+            .map_err(|e| Error::Session(e).into_pyerr(py))
+    }
+
+    /// Send a datagram, waiting for room in the send buffer instead of dropping.
+    fn send_datagram_wait<'py>(
+        &self,
+        py: Python<'py>,
+        data: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let data = self.datagram_bytes(py, data)?;
+        let s = self.inner.clone();
+        spawn(py, async move {
+            s.send_datagram_wait(data).await?;
+            Ok(())
+        })
+    }
+
+    /// Wait for the next datagram.
+    fn receive_datagram<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        datagram::receive(py, &self.datagrams)
+    }
+
+    /// `async for datagram in session.datagrams()`.
+    fn datagrams(&self) -> Datagrams {
+        Datagrams {
+            queue: self.datagrams.clone(),
+        }
+    }
+
+    /// Close the session with a code and reason (close capsule, then CONNECTION_CLOSE).
+    #[pyo3(signature = (code = None, reason = ""), text_signature = "(self, code=0, reason='')")]
+    fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str) -> PyResult<()> {
+        let code = check_code("code", code)?;
+        if reason.len() > MAX_REASON_BYTES {
+            return Err(PyValueError::new_err(format!(
+                "reason must be at most {MAX_REASON_BYTES} bytes of UTF-8, got {}",
+                reason.len()
+            )));
+        }
+        let _guard = runtime()?.enter();
+        self.inner.close(code, reason.as_bytes());
+        Ok(())
+    }
+
+    /// Wait until the session is closed, by either side. Never raises.
+    fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let s = self.inner.clone();
+        spawn(py, async move {
+            s.closed().await;
+            Ok(())
+        })
+    }
+
+    /// Why the session closed (an exception instance), or None while open.
+    #[getter]
+    fn close_reason(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        self.inner
+            .close_reason()
+            .map(|e| session_error(py, e).into_value(py).into_any())
+    }
+
+    #[getter]
+    fn max_datagram_size(&self) -> usize {
+        self.inner.max_datagram_size()
+    }
+
+    #[getter]
+    fn remote_address(&self) -> (String, u16) {
+        addr_tuple(self.inner.remote_address())
+    }
+
+    /// Smoothed round-trip time, seconds.
+    #[getter]
+    fn rtt(&self) -> f64 {
+        self.inner.rtt().as_secs_f64()
+    }
+
+    /// The negotiated subprotocol, or None.
+    #[getter]
+    fn protocol(&self) -> Option<String> {
+        self.inner.protocol().map(str::to_owned)
+    }
+
+    /// The session's URL (the CONNECT request's).
+    #[getter]
+    fn url(&self) -> Option<String> {
+        self.inner.request().map(|r| r.url.to_string())
+    }
+
+    /// Connection and datagram statistics.
+    fn stats(&self) -> SessionStats {
+        SessionStats::collect(
+            &self.inner,
+            &self.datagrams,
+            self.dropped_outgoing.load(Ordering::Relaxed),
+        )
+    }
+
+    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let this = slf.clone().into_any().unbind();
+        spawn(slf.py(), async move { Ok(this) })
+    }
+
+    /// Close (code 0) and wait for the close to complete.
+    #[pyo3(signature = (*_args))]
+    fn __aexit__<'py>(
+        &self,
+        py: Python<'py>,
+        _args: &Bound<'py, PyTuple>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        {
+            let _guard = runtime()?.enter();
+            self.inner.close(0, b"");
+        }
+        self.wait_closed(py)
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "<Session {} remote={}>",
+            self.url().unwrap_or_default(),
+            self.inner.remote_address()
+        )
+    }
+}
