@@ -1,0 +1,70 @@
+"""``python -m release <subcommand>``: the release toolkit's command line.
+
+Subcommands (one module each):
+
+    version            print the single version (Cargo.toml)
+    bump X.Y.Z         set it in Cargo.toml and Cargo.lock, regenerate the compliance doc
+    check-tag vX.Y.Z   fail unless the tag names exactly the version
+    manifest           the exact artifact file names of a release
+    inspect DIST_DIR   twine, check-wheel-contents, abi3audit, auditwheel, metadata, manifest
+    compliance         regenerate MATURIN_COMPLIANCE.md; --check fails if stale or a rule fails
+    rehearse           the whole release on this machine, minus GitHub
+    test-installed     install into a fresh environment and run the tests there
+    verify ARTIFACT..  verify Sigstore bundles against the release workflow's identity
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from pathlib import Path
+
+from release.console import error
+from release.errors import ReleaseError
+from release.project import Project, find_root
+
+#: subcommand -> (module, one-line help)
+SUBCOMMANDS = {
+    "version": ("version", "print the single version (Cargo.toml [package].version)"),
+    "bump": ("bump", "set the version in Cargo.toml and Cargo.lock; regenerate the doc"),
+    "check-tag": ("check_tag", "fail unless a tag vX.Y.Z equals the version"),
+    "manifest": ("manifest", "print the exact artifact file names of a release"),
+    "inspect": ("inspect_dist", "run every artifact checker on a directory"),
+    "compliance": ("compliance", "regenerate MATURIN_COMPLIANCE.md (--check: verify only)"),
+    "rehearse": ("rehearse", "rehearse the whole release locally"),
+    "test-installed": ("installed", "install into a fresh environment and run the tests"),
+    "verify": ("verify", "verify artifacts' Sigstore bundles"),
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser with every subcommand's arguments."""
+    parser = argparse.ArgumentParser(prog="python -m release", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--root", type=Path, help="repository root (default: found from the current directory)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
+    for name, (module, help_text) in SUBCOMMANDS.items():
+        command = sub.add_parser(name, help=help_text, description=help_text)
+        importlib.import_module(f"release.{module}").add_arguments(command)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Parse ``argv`` and run the subcommand; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        project = Project(args.root.resolve() if args.root else find_root())
+        module = importlib.import_module(f"release.{SUBCOMMANDS[args.command][0]}")
+        return int(module.main(args, project))
+    except ReleaseError as exc:
+        error(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        error("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

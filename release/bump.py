@@ -1,0 +1,70 @@
+"""``bump X.Y.Z``: set the single version and everything derived from it.
+
+Writes ``[package].version`` in Cargo.toml, this crate's entry in Cargo.lock (so
+``--locked`` builds keep working) and regenerates MATURIN_COMPLIANCE.md, whose generated
+part lists the expected artifact names of the version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+
+from release.console import detail, error, step
+from release.errors import ReleaseError
+from release.project import CARGO_LOCK, CARGO_TOML, Project
+
+VERSION_RE = re.compile(r"\d+\.\d+\.\d+")
+
+
+def set_cargo_toml_version(text: str, version: str) -> str:
+    """Return Cargo.toml's text with ``[package].version`` set to ``version``."""
+    match = re.search(r"(?ms)^\[package\]\s*$(.*?)(?=^\[|\Z)", text)
+    if not match:
+        raise ReleaseError(f"{CARGO_TOML}: no [package] table")
+    body = match.group(1)
+    new_body, count = re.subn(
+        r'(?m)^(version\s*=\s*)"[^"]*"', lambda m: f'{m.group(1)}"{version}"', body, count=1
+    )
+    if count != 1:
+        raise ReleaseError(f"{CARGO_TOML}: no version in [package]")
+    return text[: match.start(1)] + new_body + text[match.end(1) :]
+
+
+def set_cargo_lock_version(text: str, crate: str, version: str) -> str:
+    """Return Cargo.lock's text with the local crate's entry set to ``version``."""
+    pattern = re.compile(
+        rf'(?m)^(\[\[package\]\]\nname = "{re.escape(crate)}"\nversion = )"[^"]*"$'
+    )
+    new_text, count = pattern.subn(lambda m: f'{m.group(1)}"{version}"', text)
+    if count != 1:
+        raise ReleaseError(f"{CARGO_LOCK}: expected one entry for {crate}, found {count}")
+    return new_text
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``bump``."""
+    parser.add_argument("new_version", metavar="X.Y.Z")
+
+
+def main(args: argparse.Namespace, project: Project) -> int:
+    """Set the version, then regenerate the compliance document."""
+    from release import compliance
+
+    version = args.new_version
+    if not VERSION_RE.fullmatch(version):
+        error(f"{version!r} is not X.Y.Z")
+        return 2
+    old = project.version
+    step(f"bump {old} -> {version}")
+    cargo = project.path(CARGO_TOML)
+    cargo.write_text(set_cargo_toml_version(cargo.read_text("utf-8"), version), "utf-8")
+    detail(f"wrote {CARGO_TOML}")
+    lock = project.path(CARGO_LOCK)
+    lock.write_text(
+        set_cargo_lock_version(lock.read_text("utf-8"), project.crate_name, version), "utf-8"
+    )
+    detail(f"wrote {CARGO_LOCK}")
+    status = compliance.regenerate(project)
+    detail("next: review the diff, commit, then tag v" + version + " (see docs/releasing.md)")
+    return status

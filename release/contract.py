@@ -1,0 +1,176 @@
+"""The release contract: the hand-edited block at the top of MATURIN_COMPLIANCE.md.
+
+It states what a release promises (Python versions, ABI, targets with their runners and
+manylinux levels, environments, workflow file names). Everything else in that document is
+generated, and the compliance rules check the workflows and package metadata against it.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from typing import Any
+
+from release.errors import ReleaseError
+from release.project import COMPLIANCE_DOC, Project
+
+BEGIN = "<!-- contract:begin (hand-edited; everything outside this block is generated) -->"
+END = "<!-- contract:end -->"
+
+
+@dataclass(frozen=True)
+class WheelTest:
+    """One place a target's wheel is tested: a runner, the CPU it reports, and how."""
+
+    runner: str
+    machine: str
+    via: str  # "native" or "qemu"
+
+
+@dataclass(frozen=True)
+class Target:
+    """One wheel the release builds."""
+
+    id: str
+    rust_target: str
+    runner: str
+    platform_tag: str
+    tests: tuple[WheelTest, ...]
+    manylinux: str | None = None
+    macos_deployment_target: str | None = None
+
+    @property
+    def os(self) -> str:
+        """``linux``, ``macos`` or ``windows``, from the Rust target triple."""
+        if "linux" in self.rust_target:
+            return "linux"
+        if "apple-darwin" in self.rust_target:
+            return "macos"
+        if "windows" in self.rust_target:
+            return "windows"
+        raise ReleaseError(f"target {self.id}: unknown OS in {self.rust_target}")
+
+
+@dataclass(frozen=True)
+class Environment:
+    """A GitHub deployment environment that publishes to a package index."""
+
+    name: str
+    job: str
+    url: str
+    upload_url: str | None
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The parsed contract block."""
+
+    pythons: tuple[str, ...]
+    abi: str
+    maturin: str
+    tag_pattern: str
+    release_workflow: str
+    ci_workflow: str
+    environments: tuple[Environment, ...]
+    id_token_jobs: tuple[str, ...]
+    contents_write_jobs: tuple[str, ...]
+    targets: tuple[Target, ...]
+    sdist_wheel: Target
+    ci_runners: tuple[str, ...]
+
+    @property
+    def min_python(self) -> str:
+        """The oldest supported Python, which is also the abi3 floor."""
+        return min(self.pythons, key=lambda v: tuple(int(p) for p in v.split(".")))
+
+    @property
+    def python_tag(self) -> str:
+        """The wheel's Python tag, e.g. ``cp312`` for an abi3 wheel built for 3.12+."""
+        return "cp" + self.min_python.replace(".", "")
+
+    def environment(self, name: str) -> Environment:
+        """The environment called ``name``."""
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise ReleaseError(f"contract names no environment {name!r}")
+
+
+def contract_text(doc: str) -> str:
+    """The TOML between the contract markers (without the code fence)."""
+    try:
+        start = doc.index(BEGIN) + len(BEGIN)
+        end = doc.index(END, start)
+    except ValueError as exc:
+        raise ReleaseError(f"{COMPLIANCE_DOC}: contract markers not found") from exc
+    lines = [line for line in doc[start:end].strip().splitlines() if not line.startswith("```")]
+    return "\n".join(lines) + "\n"
+
+
+def _require(table: dict[str, Any], key: str, kind: type, where: str) -> Any:
+    value = table.get(key)
+    if not isinstance(value, kind):
+        raise ReleaseError(f"contract: {where}{key} must be a {kind.__name__}")
+    return value
+
+
+def _target(raw: dict[str, Any], where: str) -> Target:
+    tests = tuple(
+        WheelTest(
+            runner=_require(t, "runner", str, f"{where}tests."),
+            machine=_require(t, "machine", str, f"{where}tests."),
+            via=_require(t, "via", str, f"{where}tests."),
+        )
+        for t in _require(raw, "tests", list, where)
+    )
+    for test in tests:
+        if test.via not in ("native", "qemu"):
+            raise ReleaseError(f"contract: {where}tests.via must be 'native' or 'qemu'")
+    return Target(
+        id=_require(raw, "id", str, where),
+        rust_target=_require(raw, "rust_target", str, where),
+        runner=_require(raw, "runner", str, where),
+        platform_tag=_require(raw, "platform_tag", str, where),
+        tests=tests,
+        manylinux=raw.get("manylinux"),
+        macos_deployment_target=raw.get("macos_deployment_target"),
+    )
+
+
+def parse_contract(doc: str) -> Contract:
+    """Parse the contract block of the compliance document's text."""
+    try:
+        raw = tomllib.loads(contract_text(doc))
+    except tomllib.TOMLDecodeError as exc:
+        raise ReleaseError(f"contract: {exc}") from exc
+    envs = _require(raw, "environments", dict, "")
+    jobs = _require(raw, "jobs", dict, "")
+    return Contract(
+        pythons=tuple(_require(raw, "pythons", list, "")),
+        abi=_require(raw, "abi", str, ""),
+        maturin=_require(raw, "maturin", str, ""),
+        tag_pattern=_require(raw, "tag_pattern", str, ""),
+        release_workflow=_require(raw, "release_workflow", str, ""),
+        ci_workflow=_require(raw, "ci_workflow", str, ""),
+        environments=tuple(
+            Environment(
+                name=name,
+                job=_require(env, "job", str, f"environments.{name}."),
+                url=_require(env, "url", str, f"environments.{name}."),
+                upload_url=env.get("upload_url"),
+            )
+            for name, env in envs.items()
+        ),
+        id_token_jobs=tuple(_require(jobs, "id_token_write", list, "jobs.")),
+        contents_write_jobs=tuple(_require(jobs, "contents_write", list, "jobs.")),
+        targets=tuple(
+            _target(t, f"targets[{i}].") for i, t in enumerate(_require(raw, "targets", list, ""))
+        ),
+        sdist_wheel=_target(_require(raw, "sdist_wheel", dict, ""), "sdist_wheel."),
+        ci_runners=tuple(_require(_require(raw, "ci", dict, ""), "runners", list, "ci.")),
+    )
+
+
+def load_contract(project: Project) -> Contract:
+    """Read and parse the contract of ``project``."""
+    return parse_contract(project.text(COMPLIANCE_DOC))

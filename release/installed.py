@@ -1,0 +1,257 @@
+"""``test-installed``: install the package into a fresh environment and test it there.
+
+The wheel comes either from a directory (``--dist``, the wheel that installs on this machine
+is chosen) or, by exact version, from a package index (``--index-url``; TestPyPI in the
+release workflow, the local pypiserver in the rehearsal). Then, from a temporary directory
+in which the source tree's ``python/`` is not importable:
+
+1. an import smoke test proves ``web_transport`` (and its extension module) are loaded from
+   the environment's site-packages, that ``__version__`` is the expected version and, with
+   ``--expect-machine``, that the interpreter runs on the expected CPU (which slice of a
+   universal2 wheel was tested);
+2. ``tests/unit`` and ``tests/integration`` (copied out of the checkout) run under pytest.
+
+With ``--via qemu`` the same command runs inside an aarch64 ``python:X.Y-slim`` container
+under QEMU (binfmt must be registered, e.g. by docker/setup-qemu-action).
+
+This module only uses the standard library, so it also runs in a bare container.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from release.build_settings import uv_binary
+from release.console import detail, step, warn
+from release.errors import ReleaseError
+from release.interpreters import find_cpython
+from release.process import run
+from release.project import Project
+from release.suite_requirements import suite_requirements
+
+#: The test directories run against the installed wheel.
+SUITES = ("tests/unit", "tests/integration")
+
+#: Bound on the whole test-suite run, in seconds.
+SUITE_TIMEOUT = 3600
+
+#: Seconds between attempts to install from an index that may not have the upload yet.
+RETRY_DELAY = 30
+
+SMOKE = r"""
+import importlib, json, platform, sys, sysconfig
+import {name}
+ext = importlib.import_module("{name}.{ext}")
+print(json.dumps({{
+    "file": {name}.__file__,
+    "ext": ext.__file__,
+    "version": getattr({name}, "__version__", None),
+    "machine": platform.machine(),
+    "python": "%d.%d" % sys.version_info[:2],
+    "site": sorted({{sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]}}),
+    "path": sys.path,
+}}))
+"""
+
+
+class Environment:
+    """A fresh virtual environment, made with uv when available, else with venv + pip."""
+
+    def __init__(self, python: str, where: Path) -> None:
+        self.dir = where
+        self.uv = uv_binary()
+        if self.uv:
+            run([self.uv, "venv", "--quiet", "--no-project", "--python", python, where])
+        else:
+            run([python, "-m", "venv", where])
+        bindir = where / ("Scripts" if os.name == "nt" else "bin")
+        self.python = str(bindir / ("python.exe" if os.name == "nt" else "python"))
+
+    def install(self, *args: str) -> None:
+        """Install packages; ``args`` are installer arguments and requirements."""
+        if self.uv:
+            run([self.uv, "pip", "install", "--quiet", "--python", self.python, *args])
+        else:
+            run([self.python, "-m", "pip", "install", "--quiet", *args])
+
+
+def _install_package(env: Environment, args: argparse.Namespace, requirement: str) -> None:
+    """Install exactly ``requirement`` (no dependencies, wheels only)."""
+    common = ["--no-deps", "--only-binary", ":all:"]
+    if args.dist:
+        dist = Path(args.dist).resolve()
+        env.install(*common, "--no-index", "--find-links", str(dist), requirement)
+        return
+    fresh = ["--refresh"] if env.uv else ["--no-cache-dir"]
+    for attempt in range(1, args.attempts + 1):
+        try:
+            env.install(*common, *fresh, "--index-url", args.index_url, requirement)
+            return
+        except ReleaseError:
+            if attempt == args.attempts:
+                raise
+            warn(f"{requirement} not installable yet (attempt {attempt}/{args.attempts})")
+            time.sleep(RETRY_DELAY)
+
+
+def _smoke(env: Environment, project: Project, workdir: Path, args: argparse.Namespace) -> None:
+    name = project.import_name
+    ext = project.pyproject["tool"]["maturin"]["module-name"].split(".", 1)[1]
+    result = run(
+        [env.python, "-c", SMOKE.format(name=name, ext=ext)],
+        cwd=workdir,
+        capture=True,
+        env={"PYTHONSAFEPATH": "1", "PYTHONPATH": ""},
+    )
+    facts = json.loads(result.stdout.strip().splitlines()[-1])
+    site = [Path(p).resolve() for p in facts["site"]]
+    for key in ("file", "ext"):
+        loaded = Path(facts[key]).resolve()
+        if not any(loaded.is_relative_to(s) for s in site):
+            raise ReleaseError(f"{name} {key} loaded from {loaded}, not from site-packages")
+    source = (project.root / "python").resolve()
+    if any(p and Path(p).resolve() == source for p in facts["path"]):
+        raise ReleaseError(f"{source} is on sys.path of the test environment")
+    if facts["version"] != args.version:
+        raise ReleaseError(f"{name}.__version__ is {facts['version']!r}, expected {args.version}")
+    if args.expect_machine and facts["machine"].lower() != args.expect_machine.lower():
+        raise ReleaseError(
+            f"interpreter runs on {facts['machine']}, expected {args.expect_machine}"
+        )
+    detail(f"{name}.__file__ = {facts['file']} (site-packages)")
+    detail(
+        f"{name}.__version__ = {facts['version']}; Python {facts['python']} on {facts['machine']}"
+    )
+
+
+def _copy_suites(project: Project, workdir: Path) -> list[str]:
+    """Copy the test suites (and tests/ top-level helpers) out of the checkout."""
+    tests = project.root / "tests"
+    present: list[str] = []
+    for suite in SUITES:
+        source = project.root / suite
+        if source.is_dir() and any(source.rglob("test_*.py")):
+            shutil.copytree(source, workdir / suite, ignore=shutil.ignore_patterns("__pycache__"))
+            present.append(suite)
+    if present and tests.is_dir():
+        for helper in tests.iterdir():
+            if helper.is_file():
+                shutil.copy2(helper, workdir / "tests" / helper.name)
+    pytest_config = project.pyproject.get("tool", {}).get("pytest", {})
+    if present and pytest_config:
+        # pytest reads its ini options from pyproject.toml; carry them over, nothing else.
+        import_lines = ["[tool.pytest.ini_options]"]
+        for key, value in pytest_config.get("ini_options", {}).items():
+            import_lines.append(f"{key} = {json.dumps(value)}")
+        (workdir / "pyproject.toml").write_text("\n".join(import_lines) + "\n", encoding="utf-8")
+    return present
+
+
+def _run_suites(env: Environment, project: Project, workdir: Path) -> None:
+    suites = _copy_suites(project, workdir)
+    if not suites:
+        detail(f"no tests in {' or '.join(SUITES)} yet: ran the import smoke test only")
+        return
+    step(f"pytest {' '.join(suites)} against the installed wheel (cwd {workdir})")
+    env.install(*suite_requirements(project))
+    result = run(
+        [env.python, "-m", "pytest", "-p", "no:cacheprovider", *suites],
+        cwd=workdir,
+        timeout=SUITE_TIMEOUT,
+        check=False,
+        env={"PYTHONSAFEPATH": "1", "PYTHONPATH": ""},
+    )
+    if result.returncode == 5:
+        detail("pytest collected no tests: ran the import smoke test only")
+    elif result.returncode != 0:
+        raise ReleaseError(f"pytest failed (exit {result.returncode})")
+
+
+def _in_container(args: argparse.Namespace, project: Project) -> int:
+    """Re-run this command inside an aarch64 Python container under QEMU."""
+    docker = shutil.which("docker")
+    if not docker:
+        raise ReleaseError("--via qemu needs docker")
+    if not args.dist:
+        raise ReleaseError("--via qemu needs --dist (a directory inside the checkout)")
+    dist = Path(args.dist).resolve().relative_to(project.root).as_posix()
+    image = f"python:{args.python}-slim"
+    step(f"test in {image} (linux/arm64, QEMU)")
+    inner = [
+        "python", "-m", "release", "test-installed", "--dist", dist, "--python", "python",
+        "--version", args.version,
+    ]  # fmt: skip
+    if args.expect_machine:
+        inner += ["--expect-machine", args.expect_machine]
+    run(
+        [
+            docker,
+            "run",
+            "--rm",
+            "--platform",
+            "linux/arm64",
+            "-v",
+            f"{project.root}:/src:ro",
+            "-w",
+            "/src",
+            "-e",
+            "PIP_ROOT_USER_ACTION=ignore",
+            "-e",
+            "PIP_DISABLE_PIP_VERSION_CHECK=1",
+            image,
+            *inner,
+        ],
+        timeout=SUITE_TIMEOUT,
+    )
+    return 0
+
+
+def install_and_test(args: argparse.Namespace, project: Project) -> None:
+    """Install and test once (see the module docstring); raises on any failure."""
+    python = find_cpython(args.python)
+    if python is None:
+        raise ReleaseError(f"no CPython {args.python} found on this machine")
+    requirement = f"{project.dist_name}=={args.version}"
+    source = args.dist or args.index_url
+    with tempfile.TemporaryDirectory(prefix="release-test-") as tmp:
+        workdir = Path(tmp)
+        step(f"fresh environment with {python}; install {requirement} from {source}")
+        env = Environment(python, workdir / "venv")
+        _install_package(env, args, requirement)
+        step("import smoke test")
+        _smoke(env, project, workdir, args)
+        _run_suites(env, project, workdir)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``test-installed``."""
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--dist", help="directory holding the wheel(s) to choose from")
+    source.add_argument("--index-url", help="simple index to install the exact version from")
+    parser.add_argument("--version", help="version to install (default: Cargo.toml's)")
+    parser.add_argument(
+        "--python", default="{}.{}".format(*sys.version_info[:2]),
+        help="CPython X.Y or an interpreter path (default: the running one)",
+    )  # fmt: skip
+    parser.add_argument("--expect-machine", help="fail unless platform.machine() is this")
+    parser.add_argument("--via", choices=("native", "qemu"), default="native")
+    parser.add_argument(
+        "--attempts", type=int, default=1, help=f"index install attempts, {RETRY_DELAY}s apart"
+    )
+
+
+def main(args: argparse.Namespace, project: Project) -> int:
+    """Run ``test-installed``."""
+    args.version = args.version or project.version
+    if args.via == "qemu":
+        return _in_container(args, project)
+    install_and_test(args, project)
+    print(f"ok: {project.dist_name} {args.version} passed on Python {args.python}")
+    return 0

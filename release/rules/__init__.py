@@ -1,0 +1,22 @@
+"""The compliance rules, in the order MATURIN_COMPLIANCE.md lists them.
+
+Each rule is a named check over the repository files (see :mod:`release.rules.base`). The
+rule-breaking tests in ``tests/release`` break each rule in a temporary copy of the
+repository and assert that it fails.
+"""
+
+from __future__ import annotations
+
+from release.rules import contract_rule, hygiene, linters, matrix, metadata, pipeline
+from release.rules.base import Context, Rule
+
+ALL_RULES: list[Rule] = [
+    *contract_rule.RULES,
+    *metadata.RULES,
+    *matrix.RULES,
+    *pipeline.RULES,
+    *hygiene.RULES,
+    *linters.RULES,
+]
+
+__all__ = ["ALL_RULES", "Context", "Rule"]

@@ -1,0 +1,185 @@
+"""Reading GitHub workflow files for the compliance rules.
+
+YAML loses comments, so action references (``uses:`` with their ``# vX.Y.Z`` comment) are
+also read from the raw text. PyYAML reads the ``on:`` key as the boolean ``True``; the
+:attr:`Workflow.triggers` property hides that.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from release.errors import ReleaseError
+
+USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?:#\s*(?P<comment>.*?))?\s*$")
+
+
+@dataclass(frozen=True)
+class UsesLine:
+    """One ``uses:`` line as written, with its line number and trailing comment."""
+
+    line: int
+    ref: str
+    comment: str | None
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a job."""
+
+    job: str
+    index: int
+    data: dict[str, Any]
+
+    @property
+    def uses(self) -> str:
+        """The ``uses:`` reference, or an empty string for a ``run:`` step."""
+        return str(self.data.get("uses", ""))
+
+    @property
+    def action(self) -> str:
+        """The action without its ref, e.g. ``actions/checkout``."""
+        return self.uses.split("@", 1)[0]
+
+    @property
+    def with_(self) -> dict[str, Any]:
+        """The step's ``with:`` inputs."""
+        return dict(self.data.get("with") or {})
+
+    @property
+    def run(self) -> str:
+        """The step's ``run:`` script, or an empty string."""
+        return str(self.data.get("run", ""))
+
+    @property
+    def condition(self) -> str:
+        """The step's ``if:`` expression, or an empty string."""
+        return str(self.data.get("if", ""))
+
+    @property
+    def label(self) -> str:
+        """How findings name this step."""
+        name = self.data.get("name") or self.uses or self.run.splitlines()[0][:60]
+        return f"job {self.job} step {self.index + 1} ({name})"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One job of a workflow."""
+
+    id: str
+    data: dict[str, Any]
+
+    @property
+    def steps(self) -> list[Step]:
+        """The job's steps, in order."""
+        return [Step(self.id, i, s) for i, s in enumerate(self.data.get("steps") or [])]
+
+    @property
+    def permissions(self) -> Any:
+        """The job's ``permissions:`` value (None when the key is absent)."""
+        return self.data.get("permissions")
+
+    @property
+    def needs(self) -> list[str]:
+        """The jobs this job waits for."""
+        needs = self.data.get("needs") or []
+        return [needs] if isinstance(needs, str) else list(needs)
+
+    @property
+    def condition(self) -> str:
+        """The job's ``if:`` expression, or an empty string."""
+        return str(self.data.get("if", ""))
+
+    @property
+    def matrix(self) -> dict[str, Any]:
+        """The job's ``strategy.matrix``, or an empty dict."""
+        return dict((self.data.get("strategy") or {}).get("matrix") or {})
+
+    @property
+    def environment(self) -> dict[str, Any] | None:
+        """The job's environment as ``{"name": ..., "url": ...}``, or None."""
+        env = self.data.get("environment")
+        if env is None:
+            return None
+        return {"name": env} if isinstance(env, str) else dict(env)
+
+    def steps_using(self, action: str) -> list[Step]:
+        """The steps that use ``action`` (compared case-insensitively, without the ref)."""
+        return [s for s in self.steps if s.action.lower() == action.lower()]
+
+
+@dataclass(frozen=True)
+class Workflow:
+    """A parsed workflow file and its raw text."""
+
+    path: Path
+    text: str
+
+    @cached_property
+    def data(self) -> dict[Any, Any]:
+        """The parsed YAML document."""
+        try:
+            data = yaml.safe_load(self.text)
+        except yaml.YAMLError as exc:
+            raise ReleaseError(f"{self.path.name}: {exc}") from exc
+        if not isinstance(data, dict):
+            raise ReleaseError(f"{self.path.name}: not a mapping")
+        return data
+
+    @property
+    def name(self) -> str:
+        """The workflow file name."""
+        return self.path.name
+
+    @property
+    def triggers(self) -> dict[str, Any]:
+        """The ``on:`` mapping (PyYAML reads the key ``on`` as True)."""
+        on = self.data.get("on", self.data.get(True))
+        if isinstance(on, str):
+            return {on: None}
+        if isinstance(on, list):
+            return dict.fromkeys(on)
+        return dict(on or {})
+
+    @property
+    def jobs(self) -> dict[str, Job]:
+        """The jobs by id."""
+        return {jid: Job(jid, dict(j or {})) for jid, j in (self.data.get("jobs") or {}).items()}
+
+    def job(self, job_id: str) -> Job:
+        """The job ``job_id``; a missing job is a :class:`ReleaseError`."""
+        jobs = self.jobs
+        if job_id not in jobs:
+            raise ReleaseError(f"{self.name}: no job {job_id!r}")
+        return jobs[job_id]
+
+    @property
+    def uses_lines(self) -> list[UsesLine]:
+        """Every ``uses:`` line with its comment, in file order."""
+        found = []
+        for number, line in enumerate(self.text.splitlines(), start=1):
+            match = USES_LINE.match(line)
+            if match:
+                found.append(UsesLine(number, match.group("ref"), match.group("comment")))
+        return found
+
+
+def load_workflow(path: Path) -> Workflow:
+    """Read a workflow file; a missing file is a :class:`ReleaseError`."""
+    try:
+        return Workflow(path, path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise ReleaseError(f"missing workflow {path}") from exc
+
+
+def run_commands(script: str) -> list[str]:
+    """The logical command lines of a ``run:`` script (continuations joined, blanks dropped)."""
+    joined = re.sub(r"\\\n\s*", " ", script)
+    return [line.strip() for line in joined.splitlines() if line.strip()]
