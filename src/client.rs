@@ -60,7 +60,7 @@ impl ServerCertVerifier for HashPinning {
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         let hash = sha256(end_entity);
-        if !self.hashes.iter().any(|h| *h == hash) {
+        if !self.hashes.contains(&hash) {
             return Err(reject(
                 "the server certificate's SHA-256 hash is not in server_certificate_hashes".into(),
             ));

@@ -220,3 +220,45 @@ impl Transport {
 pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn congestion_control_names() {
+        Python::initialize();
+        for name in ["default", "throughput", "low_latency"] {
+            assert!(Transport::parse(name, Some(30.0), None, None).is_ok());
+        }
+        assert!(Transport::parse("bbr", Some(30.0), None, None).is_err());
+    }
+
+    #[test]
+    fn durations_are_validated() {
+        Python::initialize();
+        assert!(Transport::parse("default", Some(0.0), None, None).is_err());
+        assert!(Transport::parse("default", Some(f64::NAN), None, None).is_err());
+        assert!(Transport::parse("default", None, Some(-1.0), None).is_err());
+        let t = Transport::parse("default", None, Some(5.0), None).expect("valid");
+        assert_eq!(t.max_idle_timeout, None);
+        assert_eq!(t.keep_alive_interval, Some(Duration::from_secs(5)));
+        assert!(t.quinn().is_ok());
+    }
+
+    #[test]
+    fn transport_config_ranges() {
+        Python::initialize();
+        assert!(
+            TransportConfig::new(100, 100, 1_250_000, 15_000_000, 15_000_000, None, 0, 0.1).is_ok()
+        );
+        assert!(
+            TransportConfig::new(-1, 100, 1_250_000, 15_000_000, 15_000_000, None, 0, 0.1).is_err()
+        );
+        assert!(TransportConfig::new(100, 100, 10, 15_000_000, 15_000_000, None, 0, 0.1).is_err());
+        assert!(
+            TransportConfig::new(100, 100, 1_250_000, 15_000_000, 15_000_000, None, 0, 0.0)
+                .is_err()
+        );
+    }
+}

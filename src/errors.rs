@@ -385,3 +385,119 @@ pub fn check_code(name: &str, code: Option<&Bound<'_, PyAny>>) -> PyResult<u32> 
         ))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Start an interpreter that can import the package's Python sources.
+    fn with_py<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
+        Python::initialize();
+        Python::attach(|py| {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/python");
+            py.import("sys")
+                .and_then(|sys| sys.getattr("path"))
+                .and_then(|p| p.call_method1("insert", (0, path)))
+                .expect("sys.path");
+            f(py)
+        })
+    }
+
+    fn attr(py: Python<'_>, err: &PyErr, name: &str) -> String {
+        err.value(py)
+            .getattr(name)
+            .and_then(|v| v.repr())
+            .map(|r| r.to_string())
+            .unwrap_or_else(|e| format!("<{e}>"))
+    }
+
+    fn class(py: Python<'_>, err: &PyErr) -> String {
+        err.get_type(py)
+            .name()
+            .map(|n| n.to_string())
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn stream_codes_map_to_stream_closed_by_peer() {
+        with_py(|py| {
+            let reset = Error::Read(wtq::ReadError::Reset(7)).into_pyerr(py);
+            assert_eq!(class(py, &reset), "StreamClosedByPeer");
+            assert_eq!(attr(py, &reset, "kind"), "'reset'");
+            assert_eq!(attr(py, &reset, "code"), "7");
+            let stop = Error::Write(wtq::WriteError::Stopped(u32::MAX)).into_pyerr(py);
+            assert_eq!(attr(py, &stop, "kind"), "'stop'");
+            assert_eq!(attr(py, &stop, "code"), "4294967295");
+            let local = Error::Write(wtq::WriteError::ClosedStream).into_pyerr(py);
+            assert_eq!(class(py, &local), "StreamClosedLocally");
+        });
+    }
+
+    #[test]
+    fn session_closes_map_by_source() {
+        with_py(|py| {
+            let capsule = Error::Session(wtq::SessionError::WebTransportError(
+                wtq::WebTransportError::Closed(4000, "bye".into()),
+            ))
+            .into_pyerr(py);
+            assert_eq!(class(py, &capsule), "SessionClosedByPeer");
+            assert_eq!(attr(py, &capsule, "source"), "'session'");
+            assert_eq!(attr(py, &capsule, "code"), "4000");
+            assert_eq!(attr(py, &capsule, "reason"), "'bye'");
+            let timeout = session_error(
+                py,
+                wtq::SessionError::ConnectionError(quinn::ConnectionError::TimedOut),
+            );
+            assert_eq!(class(py, &timeout), "SessionTimeout");
+            let reset = session_error(
+                py,
+                wtq::SessionError::ConnectionError(quinn::ConnectionError::Reset),
+            );
+            assert_eq!(attr(py, &reset, "source"), "'connection-reset'");
+            let local = session_error(
+                py,
+                wtq::SessionError::ConnectionError(quinn::ConnectionError::LocallyClosed),
+            );
+            assert_eq!(class(py, &local), "SessionClosedLocally");
+        });
+    }
+
+    #[test]
+    fn rejections_and_datagrams() {
+        with_py(|py| {
+            let rejected = Error::Rejected(403).into_pyerr(py);
+            assert_eq!(class(py, &rejected), "SessionRejected");
+            assert_eq!(attr(py, &rejected, "status_code"), "403");
+            let unsupported = session_error(
+                py,
+                wtq::SessionError::SendDatagramError(quinn::SendDatagramError::UnsupportedByPeer),
+            );
+            assert_eq!(attr(py, &unsupported, "reason"), "'unsupported_by_peer'");
+            let incomplete = Error::Incomplete {
+                expected: 5,
+                partial: Bytes::from_static(b"ab"),
+            }
+            .into_pyerr(py);
+            assert_eq!(attr(py, &incomplete, "partial"), "b'ab'");
+            assert_eq!(attr(py, &incomplete, "expected"), "5");
+        });
+    }
+
+    #[test]
+    fn codes_are_checked() {
+        with_py(|py| {
+            let ok = 4_294_967_295u64.into_pyobject(py).expect("int").into_any();
+            assert_eq!(check_code("code", Some(&ok)).ok(), Some(u32::MAX));
+            let big = 4_294_967_296u64.into_pyobject(py).expect("int").into_any();
+            let err = check_code("code", Some(&big)).expect_err("out of range");
+            assert!(err.is_instance_of::<PyValueError>(py));
+            let neg = (-1i64).into_pyobject(py).expect("int").into_any();
+            assert!(check_code("code", Some(&neg)).is_err());
+            let text = "1".into_pyobject(py).expect("str").into_any();
+            let err = check_code("error_code", Some(&text)).expect_err("type");
+            assert!(err.is_instance_of::<PyTypeError>(py));
+            assert!(err.to_string().contains("error_code"));
+            assert_eq!(check_code("code", None).ok(), Some(0));
+        });
+    }
+}

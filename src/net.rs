@@ -32,3 +32,24 @@ pub fn addr_tuple(addr: SocketAddr) -> (String, u16) {
     };
     (ip, addr.port())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_ipv4_is_shown_as_ipv4() {
+        let addr: SocketAddr = "[::ffff:127.0.0.1]:443".parse().expect("addr");
+        assert_eq!(addr_tuple(addr), ("127.0.0.1".to_string(), 443));
+        let v6: SocketAddr = "[::1]:80".parse().expect("addr");
+        assert_eq!(addr_tuple(v6), ("::1".to_string(), 80));
+    }
+
+    #[test]
+    fn bind_addresses_parse() {
+        Python::initialize();
+        assert_eq!(parse_addr("bind", "127.0.0.1:0").expect("ok").port(), 0);
+        assert!(parse_addr("bind", "[::]:4433").is_ok());
+        assert!(parse_addr("bind", "not an address").is_err());
+    }
+}

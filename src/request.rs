@@ -13,6 +13,7 @@ use wtq::proto::ConnectResponse;
 use crate::errors::Error;
 use crate::net::addr_tuple;
 use crate::runtime::{spawn, Build};
+use crate::server::Registry;
 use crate::session::Session;
 
 #[pyclass(frozen, module = "web_transport")]
@@ -22,10 +23,11 @@ pub struct SessionRequest {
     headers: Vec<(String, String)>,
     protocols: Vec<String>,
     remote: SocketAddr,
+    registry: Registry,
 }
 
 impl SessionRequest {
-    pub fn new(request: wtq::Request) -> Self {
+    pub fn new(request: wtq::Request, registry: Registry) -> Self {
         let headers = request
             .headers
             .iter()
@@ -41,6 +43,7 @@ impl SessionRequest {
             protocols: request.protocols.clone(),
             remote: request.conn().remote_address(),
             headers,
+            registry,
             inner: Mutex::new(Some(request)),
         }
     }
@@ -104,6 +107,7 @@ impl SessionRequest {
             }
         }
         let request = self.take();
+        let registry = self.registry.clone();
         spawn(py, async move {
             let request = request?;
             let mut response = ConnectResponse::OK;
@@ -111,6 +115,7 @@ impl SessionRequest {
                 response = response.with_protocol(p);
             }
             let session = request.respond(response).await?;
+            registry.add(session.clone());
             Ok(Build(session, |py, s| {
                 Ok(Bound::new(py, Session::new(s))?.into_any().unbind())
             }))

@@ -195,9 +195,12 @@ fn resolve<T: Outcome>(py: Python<'_>, fut: &Bound<'_, PyAny>, result: Result<T,
 // ---------------------------------------------------------------------------------------
 // Per-loop completion queues.
 
+/// Completions waiting for a drain, and whether a drain is already scheduled.
+type Pending = (Vec<(Py<PyAny>, Box<dyn Completion>)>, bool);
+
 struct LoopQueue {
     event_loop: Py<PyAny>,
-    items: Mutex<(Vec<(Py<PyAny>, Box<dyn Completion>)>, bool)>,
+    items: Mutex<Pending>,
 }
 
 static QUEUES: OnceLock<Mutex<HashMap<usize, Weak<LoopQueue>>>> = OnceLock::new();

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use tokio::sync::{mpsc, Mutex, Semaphore};
+use tokio::sync::{mpsc, watch, Mutex, Semaphore};
 use web_transport_quinn as wtq;
 use wtq::quinn;
 
@@ -20,10 +20,31 @@ use crate::config::{crypto_provider, Transport, TransportConfig};
 use crate::errors::Error;
 use crate::net::{addr_tuple, parse_addr};
 use crate::request::SessionRequest;
-use crate::runtime::{runtime, spawn, Build};
+use crate::runtime::{runtime, spawn, unless_closed, Build};
 
 /// How many handshaken session requests may wait for `accept()`.
 const REQUEST_BACKLOG: usize = 1024;
+
+/// The sessions a server accepted, so that `close()` can close each gracefully.
+#[derive(Clone, Default)]
+pub struct Registry(Arc<std::sync::Mutex<Vec<wtq::Session>>>);
+
+impl Registry {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<wtq::Session>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Remember a new session, forgetting the closed ones.
+    pub fn add(&self, session: wtq::Session) {
+        let mut sessions = self.lock();
+        sessions.retain(|s| s.close_reason().is_none());
+        sessions.push(session);
+    }
+
+    fn take(&self) -> Vec<wtq::Session> {
+        std::mem::take(&mut *self.lock())
+    }
+}
 
 #[pyclass(frozen, module = "web_transport")]
 pub struct Server {
@@ -31,6 +52,8 @@ pub struct Server {
     requests: Arc<Mutex<mpsc::Receiver<wtq::Request>>>,
     transport: Arc<quinn::TransportConfig>,
     closed: AtomicBool,
+    shutdown: watch::Sender<bool>,
+    sessions: Registry,
 }
 
 fn server_config(
@@ -87,6 +110,43 @@ async fn accept_loop(
                 Err(_) => tracing::debug!("WebTransport handshake timed out"),
             }
         });
+    }
+}
+
+impl Server {
+    /// The next handshaken request, `None` once the server is closing.
+    fn next_request(&self) -> impl std::future::Future<Output = Option<SessionRequest>> + Send {
+        let requests = self.requests.clone();
+        let mut shutdown = self.shutdown.subscribe();
+        let sessions = self.sessions.clone();
+        async move {
+            unless_closed(&mut shutdown, async { requests.lock().await.recv().await })
+                .await
+                .flatten()
+                .map(|r| SessionRequest::new(r, sessions))
+        }
+    }
+
+    fn shutdown_now(&self, code: u32, reason: &str, timeout: Duration) -> PyResult<()> {
+        if self.closed.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        self.shutdown.send_replace(true);
+        let rt = runtime()?;
+        let _guard = rt.enter();
+        self.endpoint.set_server_config(None);
+        let sessions = self.sessions.take();
+        for s in &sessions {
+            s.close(code, reason.as_bytes());
+        }
+        let endpoint = self.endpoint.clone();
+        let reason = reason.as_bytes().to_vec();
+        rt.spawn(async move {
+            let all = futures::future::join_all(sessions.iter().map(|s| s.closed()));
+            let _ = tokio::time::timeout(timeout, all).await;
+            endpoint.close(code.into(), &reason);
+        });
+        Ok(())
     }
 }
 
@@ -160,16 +220,17 @@ impl Server {
             requests: Arc::new(Mutex::new(rx)),
             transport,
             closed: AtomicBool::new(false),
+            shutdown: watch::channel(false).0,
+            sessions: Registry::default(),
         })
     }
 
     /// Wait for the next session request; `None` once the server is closed.
     fn accept<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let requests = self.requests.clone();
+        let next = self.next_request();
         spawn(py, async move {
-            let request = requests.lock().await.recv().await;
-            Ok(Build(request, |py, r| match r {
-                Some(r) => Ok(Bound::new(py, SessionRequest::new(r))?.into_any().unbind()),
+            Ok(Build(next.await, |py, r| match r {
+                Some(r) => Ok(Bound::new(py, r)?.into_any().unbind()),
                 None => Ok(py.None()),
             }))
         })
@@ -180,25 +241,35 @@ impl Server {
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let requests = self.requests.clone();
+        let next = self.next_request();
         spawn(py, async move {
-            match requests.lock().await.recv().await {
-                Some(r) => Ok(Build(r, |py, r| {
-                    Ok(Bound::new(py, SessionRequest::new(r))?.into_any().unbind())
-                })),
+            match next.await {
+                Some(r) => Ok(Build(r, |py, r| Ok(Bound::new(py, r)?.into_any().unbind()))),
                 None => Err(Error::EndOfIteration),
             }
         })
     }
 
-    /// Close the endpoint: every session is closed with `code` and `reason`.
-    #[pyo3(signature = (code = None, reason = ""), text_signature = "(self, code=0, reason='')")]
-    fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str) -> PyResult<()> {
+    /// Stop accepting, close every session gracefully (close capsule with `code` and
+    /// `reason`), then close the endpoint once they are closed or `timeout` seconds passed.
+    #[pyo3(
+        signature = (code = None, reason = "", *, timeout = 1.0),
+        text_signature = "(self, code=0, reason='', *, timeout=1.0)"
+    )]
+    fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str, timeout: f64) -> PyResult<()> {
         let code = crate::errors::check_code("code", code)?;
-        self.closed.store(true, Ordering::SeqCst);
-        let _guard = runtime()?.enter();
-        self.endpoint.close(code.into(), reason.as_bytes());
-        Ok(())
+        if reason.len() > 1024 {
+            return Err(PyValueError::new_err(format!(
+                "reason must be at most 1024 bytes of UTF-8, got {}",
+                reason.len()
+            )));
+        }
+        if !(timeout.is_finite() && (0.0..1e6).contains(&timeout)) {
+            return Err(PyValueError::new_err(format!(
+                "timeout must be a number of seconds >= 0, got {timeout}"
+            )));
+        }
+        self.shutdown_now(code, reason, Duration::from_secs_f64(timeout))
     }
 
     /// Wait until every connection of the endpoint is closed.
@@ -241,11 +312,7 @@ impl Server {
         py: Python<'py>,
         _args: &Bound<'py, pyo3::types::PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        {
-            let _guard = runtime()?.enter();
-            self.closed.store(true, Ordering::SeqCst);
-            self.endpoint.close(0u32.into(), b"");
-        }
+        self.shutdown_now(0, "", Duration::from_secs(1))?;
         self.wait_closed(py)
     }
 

@@ -204,14 +204,22 @@ class Server:
     def __aiter__(self) -> Server: ...
     def __anext__(self) -> Awaitable[SessionRequest]:
         """The next session request; ``StopAsyncIteration`` once the server is closed."""
-    def close(self, code: int = 0, reason: str = "") -> None:
-        """Close the endpoint and all its sessions at once with QUIC ``CONNECTION_CLOSE``
-        carrying ``code`` and ``reason``. Use :meth:`Session.close` first for a graceful
-        close with the WebTransport close capsule.
+    def close(self, code: int = 0, reason: str = "", *, timeout: float = 1.0) -> None:
+        """Close the server gracefully: stop accepting (new connections are refused and
+        :meth:`accept` returns ``None``), close every accepted session with the
+        WebTransport close capsule carrying ``code`` and ``reason`` (a browser's
+        ``closed`` promise sees both), then close the endpoint (QUIC
+        ``CONNECTION_CLOSE``) once every session is closed or after ``timeout`` seconds.
+        Await :meth:`wait_closed` for completion. Calling it again does nothing.
+
+        Args:
+            code: Application error code, 0..2**32-1 (default 0).
+            reason: UTF-8 text of at most 1024 bytes (default ``""``).
+            timeout: Seconds to wait for sessions to close before closing the endpoint.
 
         Raises:
             TypeError: ``code`` is not an int.
-            ValueError: ``code`` is outside 0..2**32-1.
+            ValueError: ``code``, ``reason`` or ``timeout`` is out of range.
         """
     def wait_closed(self) -> Awaitable[None]:
         """Wait until every connection of the endpoint is closed."""
@@ -236,7 +244,7 @@ class Server:
         exc_val: BaseException | None,
         exc_tb: TracebackType | None,
     ) -> Awaitable[None]:
-        """Close the server (code 0) and wait until it is closed."""
+        """``close()`` (code 0, timeout 1 s) and wait until the server is closed."""
 
 class SessionRequest:
     """A client's extended CONNECT request (draft-ietf-webtrans-http3 §3.2), waiting for
