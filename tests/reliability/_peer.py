@@ -52,13 +52,16 @@ async def main() -> None:
     )
     sessions: list[wt.Session] = []
     keep: list[object] = []
+    tasks: set[asyncio.Task[None]] = set()
 
     async def serve() -> None:
         async for request in server:
             with contextlib.suppress(wt.SessionError):
                 session = await request.accept()
                 sessions.append(session)
-                asyncio.create_task(scripted_session(session, keep))
+                task = asyncio.create_task(scripted_session(session, keep))
+                tasks.add(task)
+                task.add_done_callback(tasks.discard)
 
     serving = asyncio.create_task(serve())
     emit({"port": server.local_addr[1], "hash": certs.hash.hex(), "pid": os.getpid()})

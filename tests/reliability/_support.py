@@ -243,18 +243,18 @@ class Child:
     def pid(self) -> int:
         return self.proc.pid
 
-    async def message(self, timeout: float = BOUND) -> dict[str, Any]:
+    async def message(self, within: float = BOUND) -> dict[str, Any]:
         """The next JSON line from the child (bounded)."""
         assert self.proc.stdout is not None
-        line = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), timeout)
+        line = await asyncio.wait_for(asyncio.to_thread(self.proc.stdout.readline), within)
         if not line:
             err = await asyncio.to_thread(self.stderr_after_exit)
             raise RuntimeError(f"child exited (rc={self.proc.returncode}): {err[-3000:]}")
         return json.loads(line)
 
-    async def expect(self, key: str, timeout: float = BOUND) -> dict[str, Any]:
+    async def expect(self, key: str, within: float = BOUND) -> dict[str, Any]:
         """Skip messages until one with ``key``."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + within
         while True:
             msg = await self.message(max(0.1, deadline - time.monotonic()))
             if key in msg:

@@ -25,7 +25,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-
 import web_transport as wt
 
 from ._support import (
@@ -204,7 +203,7 @@ async def run_with_peer_process(certs: Certs, scenario: str) -> Outcome:
         peer.kill()
         peer.close()
         if restarted is not None:
-            rc, err = restarted.close()
+            _rc, err = restarted.close()
             assert_clean_stderr(err)
 
 
