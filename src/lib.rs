@@ -33,6 +33,11 @@ fn _web_transport(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<recv_stream::RecvStream>()?;
     m.add_class::<datagram::Datagrams>()?;
     m.add_class::<stats::SessionStats>()?;
+    m.add_class::<runtime::Operation>()?;
+    // Let asyncio.create_task() and friends accept the awaitables the methods return.
+    py.import("collections.abc")?
+        .getattr("Coroutine")?
+        .call_method1("register", (m.getattr("Operation")?,))?;
 
     // The exception classes are defined in Python; expose them here too, as PyPI
     // web-transport-quinn 0.1.0 did.

@@ -298,8 +298,91 @@ impl AbortOnCancel {
     }
 }
 
-/// Run `fut` and return an `asyncio.Future` (on the running loop) that resolves to its
-/// outcome. Must be called from a coroutine or callback running on an event loop.
+/// The awaitable every async method returns: a coroutine (registered as
+/// `collections.abc.Coroutine`, so `asyncio.create_task` accepts it) over the
+/// `asyncio.Future` that carries the result. `await` goes straight to the future.
+#[pyclass(module = "web_transport", name = "Operation")]
+pub struct Operation {
+    future: Py<PyAny>,
+    iter: Option<Py<PyAny>>,
+}
+
+impl Operation {
+    fn iter<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(it) = &self.iter {
+            return Ok(it.bind(py).clone());
+        }
+        let it = self
+            .future
+            .bind(py)
+            .call_method0(pyo3::intern!(py, "__await__"))?;
+        self.iter = Some(it.clone().unbind());
+        Ok(it)
+    }
+}
+
+#[pymethods]
+impl Operation {
+    fn __await__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.iter(py)
+    }
+
+    fn send<'py>(
+        &mut self,
+        py: Python<'py>,
+        value: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.iter(py)?
+            .call_method1(pyo3::intern!(py, "send"), (value,))
+    }
+
+    #[pyo3(signature = (typ, val = None, tb = None))]
+    fn throw<'py>(
+        &mut self,
+        py: Python<'py>,
+        typ: &Bound<'py, PyAny>,
+        val: Option<&Bound<'py, PyAny>>,
+        tb: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let it = self.iter(py)?;
+        match (val, tb) {
+            (None, _) => it.call_method1(pyo3::intern!(py, "throw"), (typ,)),
+            (Some(v), None) => it.call_method1(pyo3::intern!(py, "throw"), (typ, v)),
+            (Some(v), Some(t)) => it.call_method1(pyo3::intern!(py, "throw"), (typ, v, t)),
+        }
+    }
+
+    /// Cancel the operation if it has not completed.
+    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        let fut = self.future.bind(py);
+        if !fut.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
+            fut.call_method0(pyo3::intern!(py, "cancel"))?;
+        }
+        Ok(())
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.iter(py)?.call_method0(pyo3::intern!(py, "__next__"))
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+}
+
+fn operation<'py>(py: Python<'py>, future: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    Ok(Bound::new(
+        py,
+        Operation {
+            future: future.unbind(),
+            iter: None,
+        },
+    )?
+    .into_any())
+}
+
+/// Run `fut` and return an awaitable (an [`Operation`] over an `asyncio.Future` on the
+/// running loop) that resolves to its outcome. Must be called with a running event loop.
 pub fn spawn<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = Result<T, Error>> + Send + 'static,
@@ -319,7 +402,7 @@ where
     };
     if let Poll::Ready(result) = first {
         resolve(py, &py_fut, result);
-        return Ok(py_fut);
+        return operation(py, py_fut);
     }
 
     let queue = queue_for(&event_loop);
@@ -330,7 +413,7 @@ where
     });
     let abort = Bound::new(py, AbortOnCancel(handle.abort_handle()))?;
     py_fut.call_method1(pyo3::intern!(py, "add_done_callback"), (abort,))?;
-    Ok(py_fut)
+    operation(py, py_fut)
 }
 
 /// Wait for `fut`, unless `signal` reports a local close first.

@@ -28,6 +28,7 @@ from web_transport._exceptions import (
 from web_transport._web_transport import (
     Client,
     Datagrams,
+    Operation,
     RecvStream,
     SendStream,
     Server,
@@ -47,6 +48,7 @@ __all__ = [
     "DatagramNotSupportedError",
     "DatagramTooLargeError",
     "Datagrams",
+    "Operation",
     "ProtocolError",
     "RecvStream",
     "SendStream",

@@ -2,15 +2,17 @@
 
 Protocol references: QUIC is RFC 9000, HTTP/3 RFC 9114, QUIC datagrams RFC 9221,
 WebTransport over HTTP/3 is draft-ietf-webtrans-http3, and the browser API is the W3C
-WebTransport specification. Every coroutine method returns an ``asyncio.Future`` bound to
-the running event loop; it works with ``await``, ``asyncio.create_task``, ``gather``,
-``wait_for`` and cancellation. Sizes are in bytes and durations in seconds.
+WebTransport specification. Every asynchronous method returns an :class:`Operation`, a
+coroutine over an ``asyncio.Future`` of the running event loop; it works with ``await``,
+``asyncio.create_task``, ``gather``, ``wait_for`` and cancellation, and must be called
+while an event loop is running (``RuntimeError`` otherwise). Sizes are in bytes and
+durations in seconds.
 """
 
 import os
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Coroutine, Generator, Mapping, Sequence
 from types import TracebackType
-from typing import Final, Literal
+from typing import Any, Final, Literal
 
 from web_transport._exceptions import (
     ConnectError as ConnectError,
@@ -74,6 +76,21 @@ type CertificateSource = bytes | bytearray | memoryview | str | os.PathLike[str]
 
 type Buffer = bytes | bytearray | memoryview
 type CongestionControl = Literal["default", "throughput", "low_latency"]
+
+class Operation[T](Coroutine[Any, Any, T]):
+    """The awaitable every asynchronous method returns: a coroutine over an
+    ``asyncio.Future`` of the running loop. The work starts when the method is called;
+    ``await`` it, or pass it to ``asyncio.create_task``, ``gather`` or ``wait_for``.
+    Cancelling it (or the task awaiting it) cancels the operation; a read cancelled after
+    its data arrived keeps the data for the next read."""
+
+    def __await__(self) -> Generator[Any, None, T]: ...
+    def send(self, value: None, /) -> Any: ...
+    def throw(self, typ: Any, val: Any = None, tb: Any = None, /) -> Any: ...
+    def close(self) -> None:
+        """Cancel the operation if it has not completed."""
+    def __next__(self) -> Any: ...
+    def __iter__(self) -> Operation[T]: ...
 
 def generate_self_signed(
     subject_alt_names: list[str], *, validity_days: int = 14
@@ -199,10 +216,10 @@ class Server:
         handshake_timeout: float = 10.0,
         max_pending_handshakes: int = 256,
     ) -> None: ...
-    def accept(self) -> Awaitable[SessionRequest | None]:
+    def accept(self) -> Operation[SessionRequest | None]:
         """Wait for the next session request; ``None`` once the server is closed."""
     def __aiter__(self) -> Server: ...
-    def __anext__(self) -> Awaitable[SessionRequest]:
+    def __anext__(self) -> Operation[SessionRequest]:
         """The next session request; ``StopAsyncIteration`` once the server is closed."""
     def close(self, code: int = 0, reason: str = "", *, timeout: float = 1.0) -> None:
         """Close the server gracefully: stop accepting (new connections are refused and
@@ -221,7 +238,7 @@ class Server:
             TypeError: ``code`` is not an int.
             ValueError: ``code``, ``reason`` or ``timeout`` is out of range.
         """
-    def wait_closed(self) -> Awaitable[None]:
+    def wait_closed(self) -> Operation[None]:
         """Wait until every connection of the endpoint is closed."""
     def reload_certificates(
         self,
@@ -237,13 +254,13 @@ class Server:
     @property
     def local_addr(self) -> tuple[str, int]:
         """``(host, port)`` the server is bound to."""
-    def __aenter__(self) -> Awaitable[Server]: ...
+    def __aenter__(self) -> Operation[Server]: ...
     def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc_val: BaseException | None,
         exc_tb: TracebackType | None,
-    ) -> Awaitable[None]:
+    ) -> Operation[None]:
         """``close()`` (code 0, timeout 1 s) and wait until the server is closed."""
 
 class SessionRequest:
@@ -264,7 +281,7 @@ class SessionRequest:
     @property
     def remote_address(self) -> tuple[str, int]:
         """The client's ``(host, port)``."""
-    def accept(self, *, protocol: str | None = None) -> Awaitable[Session]:
+    def accept(self, *, protocol: str | None = None) -> Operation[Session]:
         """Answer 200 and open the session, choosing ``protocol`` (``WT-Protocol``).
 
         Raises:
@@ -272,7 +289,7 @@ class SessionRequest:
             SessionClosedLocally: The request was already answered.
             SessionError: The client went away meanwhile.
         """
-    def reject(self, status_code: int = 404) -> Awaitable[None]:
+    def reject(self, status_code: int = 404) -> Operation[None]:
         """Answer with an HTTP status (100-599, not 2xx); the client sees
         :class:`SessionRejected` (a browser's ``ready`` promise rejects).
 
@@ -325,7 +342,7 @@ class Client:
         *,
         protocols: list[str] | None = None,
         headers: Mapping[str, str] | Sequence[tuple[str, str]] | None = None,
-    ) -> Awaitable[Session]:
+    ) -> Operation[Session]:
         """Open a session to ``url`` (``https://host:port/path``).
 
         Args:
@@ -346,15 +363,15 @@ class Client:
         Raises:
             TypeError, ValueError: ``code`` is not an int in 0..2**32-1.
         """
-    def wait_closed(self) -> Awaitable[None]:
+    def wait_closed(self) -> Operation[None]:
         """Wait until all of this client's connections are closed."""
-    def __aenter__(self) -> Awaitable[Client]: ...
+    def __aenter__(self) -> Operation[Client]: ...
     def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc_val: BaseException | None,
         exc_tb: TracebackType | None,
-    ) -> Awaitable[None]:
+    ) -> Operation[None]:
         """Close the client and wait until it is closed."""
 
 class Session:
@@ -365,26 +382,26 @@ class Session:
     :class:`SessionTimeout`.
     """
 
-    def open_bi(self) -> Awaitable[tuple[SendStream, RecvStream]]:
+    def open_bi(self) -> Operation[tuple[SendStream, RecvStream]]:
         """Open a bidirectional stream (waits while the peer's stream limit is reached).
 
         Raises:
             SessionError: The session is closed.
         """
-    def open_uni(self) -> Awaitable[SendStream]:
+    def open_uni(self) -> Operation[SendStream]:
         """Open a unidirectional stream.
 
         Raises:
             SessionError: The session is closed.
         """
-    def accept_bi(self) -> Awaitable[tuple[SendStream, RecvStream]]:
+    def accept_bi(self) -> Operation[tuple[SendStream, RecvStream]]:
         """Wait for the peer's next bidirectional stream. Several tasks may wait at once;
         each stream goes to one of them.
 
         Raises:
             SessionError: The session is closed.
         """
-    def accept_uni(self) -> Awaitable[RecvStream]:
+    def accept_uni(self) -> Operation[RecvStream]:
         """Wait for the peer's next unidirectional stream.
 
         Raises:
@@ -401,13 +418,13 @@ class Session:
             DatagramNotSupportedError: The peer does not accept datagrams.
             SessionError: The session is closed.
         """
-    def send_datagram_wait(self, data: Buffer) -> Awaitable[None]:
+    def send_datagram_wait(self, data: Buffer) -> Operation[None]:
         """Send a datagram, waiting for room in the send buffer instead of dropping.
 
         Raises:
             As :meth:`send_datagram`.
         """
-    def receive_datagram(self) -> Awaitable[bytes]:
+    def receive_datagram(self) -> Operation[bytes]:
         """Wait for the next datagram. Received datagrams queue (up to 4 MiB); when the
         queue is full the oldest is dropped and counted in
         :attr:`SessionStats.datagrams_dropped_incoming`. Queued datagrams are still
@@ -433,7 +450,7 @@ class Session:
             ValueError: ``code`` is out of range or ``reason`` is longer than 1024 bytes.
             UnicodeEncodeError: ``reason`` is not encodable as UTF-8.
         """
-    def wait_closed(self) -> Awaitable[None]:
+    def wait_closed(self) -> Operation[None]:
         """Wait until the session is closed by either side. Never raises; see
         :attr:`close_reason`."""
     @property
@@ -457,13 +474,13 @@ class Session:
         """The URL of the session's CONNECT request."""
     def stats(self) -> SessionStats:
         """A snapshot of the connection and datagram statistics."""
-    def __aenter__(self) -> Awaitable[Session]: ...
+    def __aenter__(self) -> Operation[Session]: ...
     def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc_val: BaseException | None,
         exc_tb: TracebackType | None,
-    ) -> Awaitable[None]:
+    ) -> Operation[None]:
         """Close the session (code 0) and wait until it is closed."""
 
 class Datagrams:
@@ -471,7 +488,7 @@ class Datagrams:
     iteration ends when the session closes."""
 
     def __aiter__(self) -> Datagrams: ...
-    def __anext__(self) -> Awaitable[bytes]: ...
+    def __anext__(self) -> Operation[bytes]: ...
 
 class SessionStats:
     """A snapshot of a session's statistics, named after the W3C
@@ -509,7 +526,7 @@ class SessionStats:
 class SendStream:
     """The sending half of a stream (RFC 9000 §3.1). Calls from several tasks queue."""
 
-    def write(self, data: Buffer) -> Awaitable[None]:
+    def write(self, data: Buffer) -> Operation[None]:
         """Write all of ``data`` (waits for flow-control credit). ``bytes`` is shared
         with the network stack without a copy; mutable buffers are copied once.
 
@@ -520,14 +537,14 @@ class SendStream:
                 was called while the write was pending.
             SessionError: The session is closed.
         """
-    def write_some(self, data: Buffer) -> Awaitable[int]:
+    def write_some(self, data: Buffer) -> Operation[int]:
         """Write as much of ``data`` as flow control allows (at least one byte unless
         ``data`` is empty); return the number of bytes written.
 
         Raises:
             As :meth:`write`.
         """
-    def finish(self) -> Awaitable[None]:
+    def finish(self) -> Operation[None]:
         """End the stream cleanly (QUIC FIN) after any pending write.
 
         Raises:
@@ -545,7 +562,7 @@ class SendStream:
             ValueError: ``error_code`` is outside 0..2**32-1.
             StreamClosedLocally: The stream was already finished or reset.
         """
-    def wait_closed(self) -> Awaitable[int | None]:
+    def wait_closed(self) -> Operation[int | None]:
         """Wait until the stream is done: ``None`` once the peer acknowledged all data
         after :meth:`finish`, or the code of the peer's ``STOP_SENDING``. Waits for
         pending writes first.
@@ -558,13 +575,13 @@ class SendStream:
         """Send priority among this session's streams (higher first; default 0)."""
     @priority.setter
     def priority(self, value: int) -> None: ...
-    def __aenter__(self) -> Awaitable[SendStream]: ...
+    def __aenter__(self) -> Operation[SendStream]: ...
     def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc_val: BaseException | None,
         exc_tb: TracebackType | None,
-    ) -> Awaitable[None]:
+    ) -> Operation[None]:
         """Finish on a clean exit; reset with code 0 if an exception escapes."""
 
 class RecvStream:
@@ -575,7 +592,7 @@ class RecvStream:
     returned by the next read: cancellation loses nothing.
     """
 
-    def read(self, n: int = -1, *, limit: int | None = None) -> Awaitable[bytes]:
+    def read(self, n: int = -1, *, limit: int | None = None) -> Operation[bytes]:
         """Read up to ``n`` bytes, or until the end of the stream when ``n == -1``.
         Returns ``b""`` at the end of the stream (and on every later call).
 
@@ -590,7 +607,7 @@ class RecvStream:
             StreamClosedLocally: The stream was stopped (also while the read waited).
             SessionError: The session is closed.
         """
-    def readexactly(self, n: int) -> Awaitable[bytes]:
+    def readexactly(self, n: int) -> Operation[bytes]:
         """Read exactly ``n`` bytes.
 
         Raises:
@@ -599,7 +616,7 @@ class RecvStream:
                 arrived).
             StreamClosedByPeer, StreamClosedLocally, SessionError: As :meth:`read`.
         """
-    def readinto(self, buffer: bytearray | memoryview) -> Awaitable[int]:
+    def readinto(self, buffer: bytearray | memoryview) -> Operation[int]:
         """Read up to ``len(buffer)`` bytes into a writable, C-contiguous buffer; return
         the number of bytes written (0 at the end of the stream).
 
@@ -618,7 +635,7 @@ class RecvStream:
             ValueError: ``error_code`` is outside 0..2**32-1.
             StreamClosedLocally: The stream was already stopped.
         """
-    def wait_closed(self) -> Awaitable[int | None]:
+    def wait_closed(self) -> Operation[int | None]:
         """Wait until the stream is done: ``None`` after the peer's FIN with all data
         received, or after :meth:`stop`; the peer's ``RESET_STREAM`` code otherwise.
         Waits for pending reads first.
@@ -627,13 +644,13 @@ class RecvStream:
             SessionError: The session closed first.
         """
     def __aiter__(self) -> RecvStream: ...
-    def __anext__(self) -> Awaitable[bytes]:
+    def __anext__(self) -> Operation[bytes]:
         """The next chunk as it arrived; ``StopAsyncIteration`` at the end of the stream."""
-    def __aenter__(self) -> Awaitable[RecvStream]: ...
+    def __aenter__(self) -> Operation[RecvStream]: ...
     def __aexit__(
         self,
         exc_type: type[BaseException] | None,
         exc_val: BaseException | None,
         exc_tb: TracebackType | None,
-    ) -> Awaitable[None]:
+    ) -> Operation[None]:
         """Stop the stream (code 0) unless it was read to the end."""
