@@ -115,8 +115,9 @@ class Project:
     def cargo_lock_version(self) -> str | None:
         """The version Cargo.lock records for this crate, or None when it has no entry."""
         lock = self.toml(CARGO_LOCK)
+        crate = self.crate_name
         for package in lock.get("package", []):
-            if package.get("name") == self.crate_name and "source" not in package:
+            if package.get("name") == crate and "source" not in package:
                 return str(package.get("version"))
         return None
 

@@ -1,0 +1,173 @@
+# ruff: noqa: E501  (the table of edits quotes workflow lines verbatim; wrapping hides them)
+"""Every compliance rule fails when the thing it enforces is broken.
+
+Each case copies the repository's release inputs, applies one edit and asserts that the
+named rule reports a problem and that ``compliance --check`` exits non-zero. The baseline
+test proves the unedited copy passes, so each failure is caused by its edit.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from release_edits import REPO, Edit, replace
+
+from release import compliance
+from release.project import Project
+from release.rules import ALL_RULES, Context
+from release.rules.linters import tool_path
+
+REL = ".github/workflows/release.yml"
+CI = ".github/workflows/ci.yml"
+DOC = "MATURIN_COMPLIANCE.md"
+CHECKOUT = "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0"
+
+#: (rule id, case name, edit): at least one case per rule.
+CASES: list[tuple[str, str, Edit]] = [
+    ("contract", "manylinux level on Windows", replace(
+        DOC, 'platform_tag = "win_amd64"', 'platform_tag = "win_amd64"\nmanylinux = "2_28"')),
+    ("contract", "duplicate Python", replace(
+        DOC, 'pythons = ["3.12", "3.13", "3.14"]', 'pythons = ["3.12", "3.13", "3.13"]')),
+    ("version-single-source", "static version in pyproject", replace(
+        "pyproject.toml", 'dynamic = ["version"]', 'version = "0.1.0"\ndynamic = []')),
+    ("version-single-source", "Cargo.lock disagrees", replace(
+        "Cargo.lock", 'name = "web-transport-py"\nversion = "0.1.0"',
+        'name = "web-transport-py"\nversion = "0.0.9"')),
+    ("version-single-source", "__version__ hard-coded", lambda root: (
+        root / "python/web_transport/__init__.py").write_text('__version__ = "0.1.0"\n')),
+    ("version-single-source", "extension does not read CARGO_PKG_VERSION", replace(
+        "src/lib.rs", 'env!("CARGO_PKG_VERSION")', '"0.1.0"')),
+    ("metadata-requires-python", "requires-python too low", replace(
+        "pyproject.toml", 'requires-python = ">=3.12"', 'requires-python = ">=3.11"')),
+    ("metadata-abi3", "abi3 floor differs", replace("Cargo.toml", "abi3-py312", "abi3-py311")),
+    ("metadata-classifiers", "3.14 classifier missing", replace(
+        "pyproject.toml", '    "Programming Language :: Python :: 3.14",\n', "")),
+    ("matrix-build", "macOS built on another runner", replace(
+        REL, "runner: macos-15\n            target: universal2", "runner: macos-14\n            target: universal2")),
+    ("matrix-build", "deployment target changed", replace(
+        REL, 'MACOSX_DEPLOYMENT_TARGET: "10.12"', 'MACOSX_DEPLOYMENT_TARGET: "11.0"')),
+    ("matrix-build", "aarch64 manylinux level changed", replace(
+        REL, 'target: aarch64-unknown-linux-gnu\n            manylinux: "2_28"',
+        'target: aarch64-unknown-linux-gnu\n            manylinux: "2_17"')),
+    ("matrix-test", "Python 3.14 not tested", replace(
+        REL, 'python: ["3.12", "3.13", "3.14"]\n        platform:', 'python: ["3.12", "3.13"]\n        platform:')),
+    ("matrix-test", "aarch64 not under QEMU", replace(
+        REL, "machine: aarch64, via: qemu", "machine: aarch64, via: native")),
+    ("matrix-test", "Intel slice of universal2 untested", replace(
+        REL, "          - { artifact: dist-macos-universal2, runner: macos-15-intel, machine: x86_64, via: native }\n", "")),
+    ("matrix-ci", "no Windows in CI", replace(
+        CI, "runner: [ubuntu-24.04, macos-15, windows-2022]\n    steps", "runner: [ubuntu-24.04, macos-15]\n    steps")),
+    ("matrix-ci", "CI tests the source tree", replace(
+        CI, 'python -m release test-installed --dist dist --python "$PY"', "pytest tests")),
+    ("tag-verification", "tag not checked", replace(
+        REL, 'python -m release check-tag "$GITHUB_REF_NAME"', "python -m release version")),
+    ("expected-manifest", "partial manifest in the workflow", replace(
+        REL, "python -m release inspect dist\n", "python -m release inspect dist --host-only\n")),
+    ("expected-manifest", "publish job skips the manifest", replace(
+        REL, "run: python3 -m release inspect dist --manifest-only", "run: ls dist")),
+    ("locked-build", "wheel built without --locked", replace(
+        REL, "args: --release --locked --out dist", "args: --release --out dist")),
+    ("locked-build", "cargo without --locked", replace(
+        CI, "cargo clippy --locked --all-targets", "cargo clippy --all-targets")),
+    ("maturin-pinned", "maturin not pinned", replace(REL, "maturin-version: v1.16.0", "maturin-version: latest")),
+    ("environments", "PyPI environment renamed", replace(REL, "name: pypi\n", "name: production\n")),
+    ("environments", "attestations off", replace(
+        REL, "packages-dir: dist/\n          attestations: true\n\n  github-release",
+        "packages-dir: dist/\n          attestations: false\n\n  github-release")),
+    ("environments", "publishing on pull requests", replace(
+        REL, "needs: smoke-testpypi\n    if: github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')",
+        "needs: smoke-testpypi")),
+    ("signing-separated", "signing the upload directory", replace(
+        REL, "inputs: ./signing/*.whl ./signing/*.tar.gz", "inputs: ./dist/*.whl ./dist/*.tar.gz")),
+    ("signing-separated", "bundles not verified", replace(REL, "verify: true\n", "verify: false\n")),
+    ("no-cache-on-tags", "uv cache on a tag run", replace(REL, "enable-cache: false", "enable-cache: true")),
+    ("no-cache-on-tags", "sccache on main pushes", replace(
+        CI, "sccache: ${{ github.event_name == 'pull_request' }}", "sccache: true")),
+    ("action-pinning", "tag instead of SHA", replace(REL, CHECKOUT, "actions/checkout@v5")),
+    ("action-pinning", "no version comment", replace(REL, CHECKOUT, CHECKOUT.split(" #")[0])),
+    ("permissions", "write-all at the top", replace(REL, "permissions: {}\n", "permissions: write-all\n")),
+    ("permissions", "id-token on a build job", replace(
+        REL, "timeout-minutes: 20\n    permissions:\n      contents: read\n",
+        "timeout-minutes: 20\n    permissions:\n      contents: read\n      id-token: write\n")),
+    ("checkout-credentials", "credentials persisted", replace(
+        CI, "persist-credentials: false", "persist-credentials: true")),
+    ("timeouts", "job without timeout", replace(REL, "    timeout-minutes: 15\n", "")),
+    ("concurrency", "no concurrency group", replace(
+        CI, "concurrency:\n  group: ci-${{ github.ref }}\n  cancel-in-progress: true\n", "")),
+    ("concurrency", "tag runs cancellable", replace(
+        REL, "cancel-in-progress: ${{ github.event_name == 'pull_request' }}", "cancel-in-progress: true")),
+    ("triggers", "pull_request_target", replace(CI, "  pull_request:\n", "  pull_request_target:\n")),
+    ("triggers", "release on branch pushes", replace(
+        REL, "  push:\n    tags:", "  push:\n    branches: [main]\n    tags:")),
+    ("thin-steps", "script in a step", replace(
+        REL, "run: mkdir from-sdist && tar", "run: |\n          mkdir from-sdist\n          tar")),
+    ("actionlint", "undefined matrix property", replace(REL, "name: wheel ${{ matrix.id }}", "name: wheel ${{ matrix.idd }}")),
+    ("zizmor", "template injection", replace(
+        CI, "      - name: rustfmt\n", '      - name: title\n        run: echo "${{ github.event.pull_request.title }}"\n      - name: rustfmt\n')),
+]  # fmt: skip
+
+
+def _failing(root: Path) -> dict[str, tuple[str, ...]]:
+    ctx = Context(Project(root))
+    return {rule.id: problems for rule in ALL_RULES if (problems := tuple(rule.check(ctx)))}
+
+
+def _skip_missing_linter(rule_id: str) -> None:
+    if rule_id in ("actionlint", "zizmor") and tool_path(rule_id) is None:
+        pytest.skip(f"{rule_id} cannot be installed here")
+
+
+def test_every_rule_has_a_breaking_case() -> None:
+    assert {rule.id for rule in ALL_RULES} <= {case[0] for case in CASES}
+
+
+def test_unbroken_copy_passes_every_rule(repo_copy: Path) -> None:
+    for linter in ("actionlint", "zizmor"):
+        _skip_missing_linter(linter)
+    assert _failing(repo_copy) == {}
+    assert compliance.check(Project(repo_copy)) == 0
+
+
+@pytest.mark.parametrize(("rule_id", "case", "edit"), CASES, ids=[f"{c[0]}: {c[1]}" for c in CASES])
+def test_breaking_a_rule_fails_it(repo_copy: Path, rule_id: str, case: str, edit: Edit) -> None:
+    _skip_missing_linter(rule_id)
+    edit(repo_copy)
+    failing = _failing(repo_copy)
+    assert rule_id in failing, f"{case}: rule {rule_id} still passes; failing: {sorted(failing)}"
+    assert compliance.check(Project(repo_copy)) == 1
+
+
+def test_cli_exit_status_reflects_a_broken_rule(repo_copy: Path) -> None:
+    replace(REL, "enable-cache: false", "enable-cache: true")(repo_copy)
+    cmd = [sys.executable, "-m", "release", "--root", str(repo_copy), "compliance", "--check"]
+    result = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 1
+    assert "FAIL rule no-cache-on-tags" in result.stdout
+
+
+def test_stale_document_fails_the_check_and_regeneration_fixes_it(repo_copy: Path) -> None:
+    _skip_missing_linter("actionlint")
+    _skip_missing_linter("zizmor")
+    project = Project(repo_copy)
+    replace(
+        DOC,
+        "| `timeouts` | every job sets `timeout-minutes` | pass |",
+        "| `timeouts` | enforced | pass |",
+    )(repo_copy)
+    assert _failing(repo_copy) == {}
+    assert compliance.check(project) == 1
+    assert compliance.regenerate(project) == 0
+    assert compliance.check(project) == 0
+
+
+def test_contract_edit_makes_the_document_stale(repo_copy: Path) -> None:
+    # Dropping a target from the contract alone: the workflow no longer matches it.
+    doc = repo_copy / DOC
+    text = doc.read_text()
+    start = text.index('[[targets]]\nid = "windows-x64"')
+    end = text.index("# A wheel built from the unpacked sdist")
+    doc.write_text(text[:start] + text[end:])
+    assert "matrix-build" in _failing(repo_copy)
