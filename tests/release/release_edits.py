@@ -20,3 +20,12 @@ def replace(relative: str, old: str, new: str, count: int = 1) -> Edit:
         path.write_text(text.replace(old, new, count), encoding="utf-8")
 
     return apply
+
+
+def write(relative: str, text: str) -> Edit:
+    """An edit replacing a whole file's text."""
+
+    def apply(root: Path) -> None:
+        (root / relative).write_text(text, encoding="utf-8")
+
+    return apply

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from release_edits import REPO, Edit, replace
+from release_edits import REPO, Edit, replace, write
 
 from release import compliance
 from release.project import Project
@@ -36,8 +36,8 @@ CASES: list[tuple[str, str, Edit]] = [
     ("version-single-source", "Cargo.lock disagrees", replace(
         "Cargo.lock", 'name = "web-transport-py"\nversion = "0.1.0"',
         'name = "web-transport-py"\nversion = "0.0.9"')),
-    ("version-single-source", "__version__ hard-coded", lambda root: (
-        root / "python/web_transport/__init__.py").write_text('__version__ = "0.1.0"\n')),
+    ("version-single-source", "__version__ hard-coded", write(
+        "python/web_transport/__init__.py", '__version__ = "0.1.0"\n')),
     ("version-single-source", "extension does not read CARGO_PKG_VERSION", replace(
         "src/lib.rs", 'env!("CARGO_PKG_VERSION")', '"0.1.0"')),
     ("metadata-requires-python", "requires-python too low", replace(

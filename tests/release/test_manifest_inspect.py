@@ -1,0 +1,108 @@
+"""``manifest`` and ``inspect``: exact artifact names, and one line per finding."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fake_wheel import build_fake_wheel
+
+from release import inspect_dist, manifest
+from release.__main__ import main
+from release.contract import load_contract
+from release.project import Project
+
+
+def _full(root: Path) -> list[str]:
+    project = Project(root)
+    return manifest.full_manifest(project, load_contract(project), project.version)
+
+
+def test_manifest_lists_one_wheel_per_target_and_the_sdist(repo_copy: Path) -> None:
+    version = Project(repo_copy).version
+    names = _full(repo_copy)
+    assert names == [
+        f"web_transport_py-{version}-cp312-abi3-macosx_10_12_universal2.macosx_10_12_x86_64"
+        ".macosx_11_0_arm64.whl",
+        f"web_transport_py-{version}-cp312-abi3-manylinux_2_28_aarch64.whl",
+        f"web_transport_py-{version}-cp312-abi3-manylinux_2_28_x86_64.whl",
+        f"web_transport_py-{version}-cp312-abi3-win_amd64.whl",
+        f"web_transport_py-{version}.tar.gz",
+    ]
+
+
+def test_manifest_command_prints_the_names(
+    repo_copy: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--root", str(repo_copy), "manifest", "--version", "2.0.0"]) == 0
+    lines = capsys.readouterr().out.split()
+    assert len(lines) == 5
+    assert all("-2.0.0" in line for line in lines)
+
+
+def test_platform_tags_are_written_sorted_like_maturin() -> None:
+    assert manifest.canonical_platform_tag("b.a.c") == "a.b.c"
+
+
+def _dist_with(tmp_path: Path, names: list[str]) -> Path:
+    dist = tmp_path / "dist"
+    dist.mkdir()
+    for name in names:
+        (dist / name).write_bytes(b"")
+    return dist
+
+
+def test_exact_manifest_passes(repo_copy: Path, tmp_path: Path) -> None:
+    dist = _dist_with(tmp_path, _full(repo_copy))
+    assert main(["--root", str(repo_copy), "inspect", str(dist), "--manifest-only"]) == 0
+
+
+def test_missing_and_unexpected_files_fail_one_line_each(
+    repo_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    names = _full(repo_copy)
+    dist = _dist_with(tmp_path, [*names[1:], "stray.whl.sigstore.json"])
+    assert main(["--root", str(repo_copy), "inspect", str(dist), "--manifest-only"]) == 1
+    fails = [line for line in capsys.readouterr().out.splitlines() if line.startswith("FAIL")]
+    assert fails == [
+        f"FAIL manifest {names[0]}: expected but missing",
+        "FAIL manifest stray.whl.sigstore.json: not in the manifest",
+    ]
+
+
+def test_host_only_accepts_the_sdist_and_one_installable_wheel(
+    repo_copy: Path, tmp_path: Path
+) -> None:
+    project = Project(repo_copy)
+    contract = load_contract(project)
+    version = project.version
+    from packaging.tags import sys_tags
+
+    host = next(iter(sys_tags())).platform
+    wheel = f"web_transport_py-{version}-cp312-abi3-{host}.whl"
+    sdist = manifest.sdist_name(project, version)
+    ok = manifest.compare_host(project, contract, version, [wheel, sdist])
+    assert ok.ok, ok
+    foreign = f"web_transport_py-{version}-cp312-abi3-win_arm64.whl"
+    bad = manifest.compare_host(project, contract, version, [foreign, sdist])
+    assert bad.missing
+    assert bad.unexpected == (foreign,)
+
+
+def test_metadata_checker_reports_wrong_tags_and_missing_extension(
+    repo_copy: Path, tmp_path: Path
+) -> None:
+    project = Project(repo_copy)
+    wheel = build_fake_wheel(tmp_path, project.version)
+    findings = inspect_dist.check_wheel_metadata(
+        wheel, project, load_contract(project), project.version
+    )
+    messages = " | ".join(f.message for f in findings)
+    assert "WHEEL tag py3-none-any is not cp312-abi3" in messages
+    assert "no abi3 extension module" in messages
+
+
+def test_manylinux_levels() -> None:
+    assert inspect_dist._manylinux("manylinux_2_28_x86_64") == (2, 28)
+    assert inspect_dist._manylinux("manylinux2014_aarch64") == (2, 17)
+    assert inspect_dist._manylinux("linux_x86_64") is None
