@@ -1,0 +1,119 @@
+"""Clean exit: interpreters that use the package always exit normally.
+
+Each run is a fresh interpreter (``_exit_child.py``) that opens a server and a client,
+exchanges data, then ends in one of several ways: closing everything first, closing
+nothing, with tasks still pending, ``sys.exit`` while reads and a flow-blocked write are
+pending, an exception or SIGINT mid-transfer, garbage-collecting live objects, an event
+loop that is never closed, or the main thread exiting while a daemon thread's loop still
+moves data. Every run must end within a bound with the expected exit code (never
+SIGABRT, SIGSEGV or a hang) and no "Fatal Python error" or Rust panic on stderr.
+
+CI runs 40 interpreters (a small pool in parallel); ``WEB_TRANSPORT_FULL=1`` runs 1,000
+and records the result in ``results/clean_exit_full.json``.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import pytest
+
+from ._support import FULL, HERE, assert_clean_stderr, child_env, scale, write_result
+
+#: Scenario -> expected exit code (negative: killed by that signal).
+SCENARIOS: dict[str, int] = {
+    "close_first": 0,
+    "no_close": 0,
+    "pending_tasks": 0,
+    "sys_exit_mid_read": 3,
+    "exception_mid_transfer": 1,
+    "sigint_mid_transfer": -signal.SIGINT,
+    "gc_mid_transfer": 0,
+    "loop_never_closed": 0,
+    "daemon_thread_loop": 0,
+}
+
+RUNS = scale(40, 1000)
+WORKERS = 4
+#: Seconds one interpreter run may take (a run takes well under a second when idle).
+PER_RUN = 60.0
+
+
+@dataclass
+class Run:
+    scenario: str
+    returncode: int | None  # None: hung and was killed
+    stdout: str
+    stderr: str
+    seconds: float
+
+    def problem(self) -> str | None:
+        """What is wrong with this run, or None."""
+        if self.returncode is None:
+            return f"hung for more than {PER_RUN}s"
+        expected = SCENARIOS[self.scenario]
+        if self.returncode != expected:
+            return f"exit code {self.returncode}, expected {expected}"
+        if "EXCHANGED" not in self.stdout:
+            return "did not exchange data"
+        try:
+            assert_clean_stderr(self.stderr)
+        except AssertionError as e:
+            return str(e)[:2000]
+        if self.scenario == "exception_mid_transfer" and "RuntimeError: boom" not in self.stderr:
+            return "the exception was not reported"
+        return None
+
+
+def run_once(scenario: str) -> Run:
+    started = time.monotonic()
+    try:
+        p = subprocess.run(
+            [sys.executable, str(HERE / "_exit_child.py"), scenario],
+            capture_output=True,
+            text=True,
+            timeout=PER_RUN,
+            env=child_env(),
+        )
+        return Run(scenario, p.returncode, p.stdout, p.stderr, time.monotonic() - started)
+    except subprocess.TimeoutExpired as e:
+        out = e.stdout.decode() if isinstance(e.stdout, bytes) else (e.stdout or "")
+        err = e.stderr.decode() if isinstance(e.stderr, bytes) else (e.stderr or "")
+        return Run(scenario, None, out, err, time.monotonic() - started)
+
+
+@pytest.mark.timeout(3600 if FULL else 170)
+def test_interpreters_exit_cleanly() -> None:
+    names = list(SCENARIOS)
+    plan = [names[i % len(names)] for i in range(RUNS)]
+    started = time.monotonic()
+    with ThreadPoolExecutor(WORKERS) as pool:
+        runs = list(pool.map(run_once, plan))
+    elapsed = time.monotonic() - started
+    failures = [(r, p) for r in runs if (p := r.problem()) is not None]
+    if FULL:
+        write_result(
+            "clean_exit_full.json",
+            {
+                "test": "test_clean_exit.py::test_interpreters_exit_cleanly",
+                "runs": len(runs),
+                "workers": WORKERS,
+                "per_scenario": dict(Counter(r.scenario for r in runs)),
+                "expected_exit_codes": SCENARIOS,
+                "failures": [
+                    {"scenario": r.scenario, "problem": p, "stderr_tail": r.stderr[-1500:]}
+                    for r, p in failures
+                ],
+                "max_run_seconds": round(max(r.seconds for r in runs), 2),
+                "total_seconds": round(elapsed, 1),
+                "passed": not failures,
+            },
+        )
+    summary = "\n".join(f"- {r.scenario}: {p}" for r, p in failures[:20])
+    assert not failures, f"{len(failures)} of {len(runs)} runs failed:\n{summary}"
