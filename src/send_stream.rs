@@ -30,17 +30,52 @@ pub struct SendStream {
     state: Arc<SendState>,
 }
 
-impl SendStream {
-    pub fn new(stream: wtq::SendStream) -> Self {
-        Self {
-            state: Arc::new(SendState {
-                stream: Mutex::new(stream),
-                closed: watch::channel(false).0,
-                finished: AtomicBool::new(false),
-                reset: AtomicBool::new(false),
-                priority: AtomicI32::new(0),
-            }),
+impl SendState {
+    /// Wait until a finished stream's data is acknowledged by the peer; return at once for
+    /// a stream that is not finished (its data is abandoned by a session close).
+    pub async fn delivered(&self) {
+        if !self.finished.load(Ordering::SeqCst) || self.reset.load(Ordering::SeqCst) {
+            return;
         }
+        let _ = self.stream.lock().await.stopped().await;
+    }
+}
+
+/// A session's send streams, so that `Session.close` can let finished streams deliver
+/// their data before the close capsule.
+#[derive(Clone, Default)]
+pub struct SendStreams(Arc<std::sync::Mutex<Vec<std::sync::Weak<SendState>>>>);
+
+impl SendStreams {
+    fn add(&self, state: &Arc<SendState>) {
+        let mut streams = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if streams.len() >= 64 {
+            streams.retain(|w| w.strong_count() > 0);
+        }
+        streams.push(Arc::downgrade(state));
+    }
+
+    /// The streams still alive.
+    pub fn live(&self) -> Vec<Arc<SendState>> {
+        let streams = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        streams
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .collect()
+    }
+}
+
+impl SendStream {
+    pub fn new(stream: wtq::SendStream, streams: &SendStreams) -> Self {
+        let state = Arc::new(SendState {
+            stream: Mutex::new(stream),
+            closed: watch::channel(false).0,
+            finished: AtomicBool::new(false),
+            reset: AtomicBool::new(false),
+            priority: AtomicI32::new(0),
+        });
+        streams.add(&state);
+        Self { state }
     }
 
     fn check_open(&self) -> Result<(), Error> {

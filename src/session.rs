@@ -1,8 +1,9 @@
 //! `Session`: one WebTransport session (draft-ietf-webtrans-http3), which in
 //! web-transport-quinn owns its QUIC connection.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -15,7 +16,7 @@ use crate::errors::{check_code, session_error, Error};
 use crate::net::addr_tuple;
 use crate::recv_stream::RecvStream;
 use crate::runtime::{runtime, spawn, Build};
-use crate::send_stream::SendStream;
+use crate::send_stream::{SendStream, SendStreams};
 use crate::stats::SessionStats;
 
 /// Bytes of received datagrams queued for `receive_datagram` before the oldest is dropped.
@@ -29,7 +30,13 @@ pub struct Session {
     inner: wtq::Session,
     datagrams: Arc<DatagramQueue>,
     dropped_outgoing: AtomicU64,
+    streams: SendStreams,
+    closing: AtomicBool,
 }
+
+/// The longest `Session.close` waits for finished streams to be acknowledged before it
+/// sends the close capsule.
+const DELIVERY_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Session {
     pub fn new(inner: wtq::Session) -> Self {
@@ -41,7 +48,39 @@ impl Session {
             inner,
             datagrams,
             dropped_outgoing: AtomicU64::new(0),
+            streams: SendStreams::default(),
+            closing: AtomicBool::new(false),
         }
+    }
+
+    /// Close gracefully: let finished streams deliver their data (bounded wait), then send
+    /// the close capsule and close the connection.
+    fn begin_close(&self, code: u32, reason: &str) -> PyResult<()> {
+        if self.closing.swap(true, Ordering::SeqCst) {
+            return Ok(());
+        }
+        let pending = self.streams.live();
+        let inner = self.inner.clone();
+        let reason = reason.as_bytes().to_vec();
+        let rt = runtime()?;
+        if pending.is_empty() {
+            let _guard = rt.enter();
+            inner.close(code, &reason);
+            return Ok(());
+        }
+        rt.spawn(async move {
+            let delivered = futures::future::join_all(pending.iter().map(|s| s.delivered()));
+            let _ = tokio::time::timeout(DELIVERY_TIMEOUT, delivered).await;
+            inner.close(code, &reason);
+        });
+        Ok(())
+    }
+
+    fn check_open(&self) -> Result<(), Error> {
+        if self.closing.load(Ordering::SeqCst) {
+            return Err(Error::SessionClosedLocally("the session was closed"));
+        }
+        Ok(())
     }
 
     fn datagram_bytes(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<bytes::Bytes> {
@@ -58,8 +97,10 @@ impl Session {
     }
 }
 
-fn stream_pair(py: Python<'_>, pair: (wtq::SendStream, wtq::RecvStream)) -> PyResult<Py<PyAny>> {
-    let send = Bound::new(py, SendStream::new(pair.0))?;
+type Pair = ((wtq::SendStream, wtq::RecvStream), SendStreams);
+
+fn stream_pair(py: Python<'_>, (pair, streams): Pair) -> PyResult<Py<PyAny>> {
+    let send = Bound::new(py, SendStream::new(pair.0, &streams))?;
     let recv = Bound::new(py, RecvStream::new(pair.1))?;
     Ok(PyTuple::new(py, [send.into_any(), recv.into_any()])?
         .into_any()
@@ -70,30 +111,40 @@ fn stream_pair(py: Python<'_>, pair: (wtq::SendStream, wtq::RecvStream)) -> PyRe
 impl Session {
     /// Open a bidirectional stream: `(SendStream, RecvStream)`.
     fn open_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let open = self.check_open();
         let s = self.inner.clone();
-        spawn(
-            py,
-            async move { Ok(Build(s.open_bi().await?, stream_pair)) },
-        )
+        let streams = self.streams.clone();
+        spawn(py, async move {
+            open?;
+            Ok(Build((s.open_bi().await?, streams), stream_pair))
+        })
     }
 
     /// Open a unidirectional stream.
     fn open_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let open = self.check_open();
         let s = self.inner.clone();
+        let streams = self.streams.clone();
         spawn(py, async move {
-            Ok(Build(s.open_uni().await?, |py, st| {
-                Ok(Bound::new(py, SendStream::new(st))?.into_any().unbind())
-            }))
+            open?;
+            Ok(Build(
+                (s.open_uni().await?, streams),
+                |py, (st, streams)| {
+                    Ok(Bound::new(py, SendStream::new(st, &streams))?
+                        .into_any()
+                        .unbind())
+                },
+            ))
         })
     }
 
     /// Wait for the peer's next bidirectional stream.
     fn accept_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let s = self.inner.clone();
-        spawn(
-            py,
-            async move { Ok(Build(s.accept_bi().await?, stream_pair)) },
-        )
+        let streams = self.streams.clone();
+        spawn(py, async move {
+            Ok(Build((s.accept_bi().await?, streams), stream_pair))
+        })
     }
 
     /// Wait for the peer's next unidirectional stream.
@@ -108,6 +159,7 @@ impl Session {
 
     /// Send a datagram now (unreliable; may be dropped, counted in stats()).
     fn send_datagram(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        self.check_open().map_err(|e| e.into_pyerr(py))?;
         let data = self.datagram_bytes(py, data)?;
         if self.inner.datagram_send_buffer_space() < data.len() {
             // quinn makes room by dropping the oldest queued datagram: count it.
@@ -154,9 +206,7 @@ impl Session {
                 reason.len()
             )));
         }
-        let _guard = runtime()?.enter();
-        self.inner.close(code, reason.as_bytes());
-        Ok(())
+        self.begin_close(code, reason)
     }
 
     /// Wait until the session is closed, by either side. Never raises.
@@ -171,9 +221,16 @@ impl Session {
     /// Why the session closed (an exception instance), or None while open.
     #[getter]
     fn close_reason(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        self.inner
-            .close_reason()
-            .map(|e| session_error(py, e).into_value(py).into_any())
+        match self.inner.close_reason() {
+            Some(e) => Some(session_error(py, e).into_value(py).into_any()),
+            None if self.closing.load(Ordering::SeqCst) => Some(
+                Error::SessionClosedLocally("the session is closing")
+                    .into_pyerr(py)
+                    .into_value(py)
+                    .into_any(),
+            ),
+            None => None,
+        }
     }
 
     #[getter]
@@ -225,10 +282,7 @@ impl Session {
         py: Python<'py>,
         _args: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        {
-            let _guard = runtime()?.enter();
-            self.inner.close(0, b"");
-        }
+        self.begin_close(0, "")?;
         self.wait_closed(py)
     }
 

@@ -436,10 +436,14 @@ class Session:
     def datagrams(self) -> Datagrams:
         """An async iterator over received datagrams, ending when the session closes."""
     def close(self, code: int = 0, reason: str = "") -> None:
-        """Close the session: send the ``CLOSE_WEBTRANSPORT_SESSION`` capsule with
-        ``code`` and ``reason`` (draft-ietf-webtrans-http3 §5; a browser's ``closed``
-        promise sees both), then close the connection once the peer acknowledges or
-        after 3 RTTs (at least 100 ms). Await :meth:`wait_closed` for completion.
+        """Close the session gracefully. First, streams already finished (FIN) deliver
+        their data: the close waits until the peer acknowledged it (at most 2 seconds).
+        Then the ``CLOSE_WEBTRANSPORT_SESSION`` capsule carries ``code`` and ``reason``
+        (draft-ietf-webtrans-http3 §5; a browser's ``closed`` promise sees both), and the
+        connection closes once the peer answers or after 3 RTTs (at least 100 ms).
+        Unfinished streams are reset, as the draft requires. From the call on, new
+        operations raise :class:`SessionClosedLocally`; await :meth:`wait_closed` for
+        completion. Calling it again does nothing.
 
         Args:
             code: Application error code, 0..2**32-1 (default 0).
