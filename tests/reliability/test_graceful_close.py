@@ -5,8 +5,8 @@ reason reach the peer.
   the peer's acknowledgement with ``SendStream.wait_closed()``): the peer reads every
   byte, then sees :class:`~web_transport.SessionClosedByPeer` with ``source="session"``
   and the code and reason, in both directions and for small and large payloads.
-- The same without waiting for the acknowledgement (what the reliability issue asks
-  for; see the xfail reason).
+- The same without waiting for the acknowledgement: ``close()`` right after
+  ``finish()`` still delivers the finished stream first.
 - ``Server.close(code, reason)`` closes every session (clients see the code and reason),
   ``accept()`` returns ``None``, new connections are refused, ``wait_closed()`` returns.
 - ``Client.close(code, reason)`` closes every session of the client; the server sees the
@@ -101,12 +101,6 @@ async def test_close_after_acknowledged_data_delivers_all_then_the_close(
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(
-    strict=True,
-    reason="binding bug: Session.close() right after finish() loses the stream data still "
-    "in flight (the peer tears the connection down on the close capsule); only data "
-    "acknowledged first (await SendStream.wait_closed()) is delivered",
-)
 async def test_close_right_after_finish_delivers_all_then_the_close(certs: Certs) -> None:
     # A window larger than the payload: write() returns at once with the data still
     # queued in quinn, so the close capsule overtakes it.
