@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 
 use bytes::Bytes;
+use futures::FutureExt;
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -22,29 +23,59 @@ use crate::runtime::{spawn, spawn_detached, unless_closed, Outcome};
 
 pub struct RecvState {
     stream: Mutex<wtq::RecvStream>,
-    stash: StdMutex<VecDeque<Bytes>>,
+    stash: StdMutex<Stash>,
     eof: AtomicBool,
     stopped: AtomicBool,
     closed: watch::Sender<bool>,
 }
 
+/// Bytes taken from quinn but not yet returned, with their total length.
+#[derive(Default)]
+struct Stash {
+    chunks: VecDeque<Bytes>,
+    len: usize,
+}
+
+impl Stash {
+    fn push_back(&mut self, b: Bytes) {
+        self.len += b.len();
+        self.chunks.push_back(b);
+    }
+
+    fn push_front(&mut self, b: Bytes) {
+        self.len += b.len();
+        self.chunks.push_front(b);
+    }
+
+    fn take(&mut self, max: usize) -> Option<Bytes> {
+        let front = self.chunks.front_mut()?;
+        let b = if front.len() <= max {
+            self.chunks.pop_front()?
+        } else {
+            front.split_to(max)
+        };
+        self.len -= b.len();
+        Some(b)
+    }
+
+    fn drain(&mut self) -> Vec<Bytes> {
+        self.len = 0;
+        self.chunks.drain(..).collect()
+    }
+}
+
 impl RecvState {
-    fn stash(&self) -> std::sync::MutexGuard<'_, VecDeque<Bytes>> {
+    fn stash(&self) -> std::sync::MutexGuard<'_, Stash> {
         self.stash.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     fn stashed(&self) -> usize {
-        self.stash().iter().map(Bytes::len).sum()
+        self.stash().len
     }
 
     /// Take up to `max` bytes from the front of the stash.
     fn take(&self, max: usize) -> Option<Bytes> {
-        let mut stash = self.stash();
-        let front = stash.front_mut()?;
-        if front.len() <= max {
-            return stash.pop_front();
-        }
-        Some(front.split_to(max))
+        self.stash().take(max)
     }
 
     /// Take exactly `n` bytes from the stash (the caller checked there are enough).
@@ -64,30 +95,53 @@ impl RecvState {
     }
 
     fn take_all(&self) -> Vec<Bytes> {
-        self.stash().drain(..).collect()
+        self.stash().drain()
     }
 
-    /// Read the next chunk from quinn (at most `max` bytes); `None` at the end of the
-    /// stream. Interrupted by `stop()`.
-    async fn next_chunk(&self, max: usize) -> Result<Option<Bytes>, Error> {
+    /// Read from quinn: wait for the first chunk, then take every further chunk that is
+    /// already buffered, up to `max` bytes in all (one Python object per burst instead
+    /// of one per packet). An empty result means the end of the stream. Interrupted by
+    /// `stop()`.
+    async fn next_chunks(&self, max: usize) -> Result<Vec<Bytes>, Error> {
         if self.eof.load(Ordering::SeqCst) {
-            return Ok(None);
+            return Ok(Vec::new());
         }
         let mut rx = self.closed.subscribe();
-        let chunk = unless_closed(&mut rx, async {
-            self.stream.lock().await.read_chunk(max, true).await
+        let read = unless_closed(&mut rx, async {
+            let mut stream = self.stream.lock().await;
+            let first = stream.read_chunk(max, true).await?;
+            let Some(first) = first else {
+                return Ok((Vec::new(), true));
+            };
+            let mut got = first.bytes.len();
+            let mut parts = vec![first.bytes];
+            let mut eof = false;
+            while got < max {
+                // quinn's read_chunk is cancel-safe: dropping it when not ready loses nothing.
+                match stream.read_chunk(max - got, true).now_or_never() {
+                    Some(Ok(Some(c))) => {
+                        got += c.bytes.len();
+                        parts.push(c.bytes);
+                    }
+                    Some(Ok(None)) => {
+                        eof = true;
+                        break;
+                    }
+                    // An error surfaces again on the next read, after these bytes.
+                    Some(Err(_)) | None => break,
+                }
+            }
+            Ok::<_, wtq::ReadError>((parts, eof))
         })
         .await
         .ok_or(Error::StreamClosedLocally(
             "the stream was stopped while reading",
-        ))??;
-        match chunk {
-            Some(c) => Ok(Some(c.bytes)),
-            None => {
-                self.eof.store(true, Ordering::SeqCst);
-                Ok(None)
-            }
+        ))?;
+        let (parts, eof) = read?;
+        if eof {
+            self.eof.store(true, Ordering::SeqCst);
         }
+        Ok(parts)
     }
 
     fn check_open(&self) -> Result<(), Error> {
@@ -173,7 +227,7 @@ impl RecvStream {
         Self {
             state: Arc::new(RecvState {
                 stream: Mutex::new(stream),
-                stash: StdMutex::new(VecDeque::new()),
+                stash: StdMutex::new(Stash::default()),
                 eof: AtomicBool::new(false),
                 stopped: AtomicBool::new(false),
                 closed: watch::channel(false).0,
@@ -211,18 +265,14 @@ impl RecvStream {
         let state = self.state.clone();
         spawn(py, async move {
             open?;
-            let part = match state.take(max) {
-                Some(b) => b,
-                None => match state.next_chunk(max).await? {
-                    Some(b) => b,
-                    None if eof_err => return Err(Error::EndOfIteration),
-                    None => Bytes::new(),
-                },
+            let parts = match state.take(max) {
+                Some(b) => vec![b],
+                None => state.next_chunks(max).await?,
             };
-            Ok(Chunks {
-                parts: vec![part],
-                state,
-            })
+            if parts.is_empty() && eof_err {
+                return Err(Error::EndOfIteration);
+            }
+            Ok(Chunks { parts, state })
         })
     }
 }
@@ -273,9 +323,13 @@ impl RecvStream {
                         return Err(Error::TooLong { limit });
                     }
                 }
-                match state.next_chunk(usize::MAX).await? {
-                    Some(b) => state.stash().push_back(b),
-                    None => break,
+                let parts = state.next_chunks(usize::MAX).await?;
+                if parts.is_empty() {
+                    break;
+                }
+                let mut stash = state.stash();
+                for b in parts {
+                    stash.push_back(b);
                 }
             }
             Ok(Chunks {
@@ -294,20 +348,19 @@ impl RecvStream {
         spawn(py, async move {
             open?;
             while state.stashed() < n {
-                match state.next_chunk(usize::MAX).await? {
-                    Some(b) => state.stash().push_back(b),
-                    None => {
-                        let partial: Vec<u8> = state
-                            .take_all()
-                            .iter()
-                            .flat_map(|b| b.iter().copied())
-                            .collect();
-                        return Err(Error::Incomplete {
-                            expected: n,
-                            partial: partial.into(),
-                        });
+                let parts = state.next_chunks(n - state.stashed()).await?;
+                if !parts.is_empty() {
+                    let mut stash = state.stash();
+                    for b in parts {
+                        stash.push_back(b);
                     }
+                    continue;
                 }
+                let partial = state.take_all().concat();
+                return Err(Error::Incomplete {
+                    expected: n,
+                    partial: partial.into(),
+                });
             }
             Ok(Chunks {
                 parts: state.take_exact(n),
@@ -352,7 +405,14 @@ impl RecvStream {
             }
             let data = match state.take(max) {
                 Some(b) => b,
-                None => state.next_chunk(max).await?.unwrap_or_default(),
+                None => {
+                    let parts = state.next_chunks(max).await?;
+                    match parts.len() {
+                        0 => Bytes::new(),
+                        1 => parts.into_iter().next().unwrap_or_default(),
+                        _ => Bytes::from(parts.concat()),
+                    }
+                }
             };
             Ok(Into {
                 data,
