@@ -104,10 +104,12 @@ def _install_package(env: Environment, args: argparse.Namespace, requirement: st
 def _smoke(env: Environment, project: Project, workdir: Path, args: argparse.Namespace) -> None:
     name = project.import_name
     ext = project.pyproject["tool"]["maturin"]["module-name"].split(".", 1)[1]
+    detail(f"$ {env.python} -c <import {name}, {name}.{ext}; report file, version, machine>")
     result = run(
         [env.python, "-c", SMOKE.format(name=name, ext=ext)],
         cwd=workdir,
         capture=True,
+        echo=False,
         env={"PYTHONSAFEPATH": "1", "PYTHONPATH": ""},
     )
     facts = json.loads(result.stdout.strip().splitlines()[-1])

@@ -73,7 +73,8 @@ def find_cpython(spec: str) -> str | None:
     if os.sep in spec or (os.altsep and os.altsep in spec) or Path(spec).is_file():
         return spec if Path(spec).exists() else None
     if spec == "{}.{}".format(*sys.version_info[:2]) and sys.implementation.name == "cpython":
-        return sys.executable
+        # In a virtual environment, the interpreter it was made from.
+        return getattr(sys, "_base_executable", sys.executable)
     if not spec.replace(".", "").isdigit():
         found = shutil.which(spec)
         return _resolved(found) if found else None

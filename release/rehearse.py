@@ -47,13 +47,15 @@ def _build_env(project: Project) -> dict[str, str]:
     return {"CARGO_TARGET_DIR": target_dir, "UV_PYTHON_DOWNLOADS": "never"}
 
 
-def _maturin(project: Project, *args: str) -> None:
-    run(
+def _maturin(project: Project, *args: str, capture: bool = False) -> str:
+    result = run(
         [*build_settings.maturin_command(), *args],
         cwd=project.root,
         env=_build_env(project),
         timeout=BUILD_TIMEOUT,
+        capture=capture,
     )
+    return result.stdout or ""
 
 
 def _wheel_contents(wheel: Path) -> set[str]:
@@ -62,9 +64,18 @@ def _wheel_contents(wheel: Path) -> set[str]:
 
 
 def _unpack_sdist(sdist: Path, into: Path) -> Path:
+    """Unpack the sdist and mark its files as new.
+
+    The rehearsal reuses the Cargo target directory of the checkout build (so dependencies
+    are not compiled twice). Cargo would then consider the crate fresh; touching the
+    unpacked sources makes it recompile the crate from the sdist's files.
+    """
     with tarfile.open(sdist) as archive:
         archive.extractall(into, filter="data")
     (top,) = list(into.iterdir())
+    now = time.time()
+    for path in top.rglob("*"):
+        os.utime(path, (now, now))
     return top
 
 
@@ -107,10 +118,15 @@ def rehearse(project: Project, out: Path, pythons: list[str]) -> list[str]:
     step(f"[4/{total}] build a wheel from the unpacked sdist and inspect it")
     (sdist,) = dist.glob("*.tar.gz")
     source = _unpack_sdist(sdist, out / "sdist-src")
-    _maturin(
+    detail("building from the unpacked sdist (cargo output is shown when it finishes)")
+    output = _maturin(
         project, "build", *build_settings.MATURIN_BUILD_ARGS,
         "--manifest-path", str(source / "Cargo.toml"), "--out", str(sdist_out),
+        capture=True,
     )  # fmt: skip
+    print(output, flush=True)
+    if f"Compiling {project.crate_name} v{version} ({source})" not in output:
+        raise ReleaseError("cargo did not compile the crate from the unpacked sdist sources")
     if report(inspect_directory(project, sdist_out, version=version, manifest=False)) != 0:
         raise ReleaseError("inspection of the sdist-built wheel failed")
     (host_wheel,) = dist.glob("*.whl")
