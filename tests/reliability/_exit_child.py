@@ -161,6 +161,32 @@ def daemon_thread_loop() -> None:
     # The main thread exits while the loop thread still moves data.
 
 
+def daemon_threads_busy() -> None:
+    """Several daemon threads, each with its own loop, in tight echo loops (many calls
+    into the binding that run Python callbacks) while the main thread exits."""
+    ready = threading.Barrier(5)
+
+    def run() -> None:
+        async def main() -> None:
+            _server, _client, session, _serving = await setup()
+            KEEP.extend([_server, _client, session, _serving])
+            send, recv = await session.open_bi()
+            await send.write(CMD_ECHO)
+            KEEP.extend([send, recv])
+            await asyncio.to_thread(ready.wait, 60)
+            while True:
+                await send.write(b"ping")
+                await recv.readexactly(4)
+                session.send_datagram(b"d")
+
+        asyncio.run(main())
+
+    for _ in range(4):
+        threading.Thread(target=run, daemon=True).start()
+    ready.wait(60)
+    time.sleep(0.05)
+
+
 ASYNC = {
     "close_first": close_first,
     "no_close": no_close,
@@ -170,9 +196,16 @@ ASYNC = {
     "sigint_mid_transfer": sigint_mid_transfer,
     "gc_mid_transfer": gc_mid_transfer,
 }
-SYNC = {"loop_never_closed": loop_never_closed, "daemon_thread_loop": daemon_thread_loop}
+SYNC = {
+    "loop_never_closed": loop_never_closed,
+    "daemon_thread_loop": daemon_thread_loop,
+    "daemon_threads_busy": daemon_threads_busy,
+}
 
 if __name__ == "__main__":
+    # Children of a non-interactive shell's background job inherit SIGINT ignored;
+    # the SIGINT scenario needs Python's default handler.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     scenario = sys.argv[1]
     if scenario in ASYNC:
         with contextlib.nullcontext():
