@@ -5,8 +5,9 @@ exchanges data, then ends in one of several ways: closing everything first, clos
 nothing, with tasks still pending, ``sys.exit`` while reads and a flow-blocked write are
 pending, an exception or SIGINT mid-transfer, garbage-collecting live objects, an event
 loop that is never closed, or the main thread exiting while daemon threads' loops still
-move data (one quiet, four in tight echo loops). Every run must end within a bound with the expected exit code (never
-SIGABRT, SIGSEGV or a hang) and no "Fatal Python error" or Rust panic on stderr.
+move data (one quiet, four in tight echo loops). Every run must end within a bound with
+the expected exit code (never SIGABRT, SIGSEGV or a hang) and no "Fatal Python error" or
+Rust panic on stderr.
 
 CI runs 40 interpreters (a small pool in parallel); ``WEB_TRANSPORT_FULL=1`` runs 1,000
 and records the result in ``results/clean_exit_full.json``.
