@@ -1,0 +1,150 @@
+"""Datagrams over loopback: send/receive both ways, send_datagram_wait, the datagrams()
+iterator (and its end when the session closes), max_datagram_size and
+DatagramTooLargeError, bytes-like payloads, cancellation of receive_datagram, and the
+datagram counters in stats()."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+import web_transport as wt
+
+from .conftest import WAIT, Pair
+
+pytestmark = pytest.mark.timeout(60)
+
+
+async def deliver(sender: wt.Session, receiver: wt.Session, payload: bytes) -> bytes:
+    """Send ``payload`` until the receiver gets it (datagrams are unreliable; loopback
+    rarely drops, but a loaded machine might). Bounded by WAIT."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while loop.time() < deadline:
+        sender.send_datagram(payload)
+        try:
+            return await asyncio.wait_for(receiver.receive_datagram(), 0.5)
+        except TimeoutError:
+            continue
+    raise TimeoutError("datagram never arrived")
+
+
+@pytest.mark.parametrize("direction", ["c2s", "s2c"])
+async def test_datagram_round_trip(pair: Pair, direction: str) -> None:
+    sender, receiver = (
+        (pair.session, pair.peer) if direction == "c2s" else (pair.peer, pair.session)
+    )
+    got = await deliver(sender, receiver, b"ping")
+    assert got == b"ping"
+    assert isinstance(got, bytes)
+
+
+async def test_send_datagram_accepts_bytes_like(pair: Pair) -> None:
+    for payload in (bytearray(b"ba"), memoryview(b"xmvx")[1:3]):
+        got = await deliver(pair.session, pair.peer, payload)  # type: ignore[arg-type]
+        assert got == bytes(payload)
+    with pytest.raises(TypeError, match="data"):
+        pair.session.send_datagram("text")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="data"):
+        await pair.session.send_datagram_wait(42)  # type: ignore[arg-type]
+
+
+async def test_send_datagram_wait(pair: Pair) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    got = None
+    while got is None and loop.time() < deadline:
+        assert await asyncio.wait_for(pair.session.send_datagram_wait(b"waited"), WAIT) is None
+        try:
+            got = await asyncio.wait_for(pair.peer.receive_datagram(), 0.5)
+        except TimeoutError:
+            continue
+    assert got == b"waited"
+
+
+async def test_max_size_datagram_and_too_large(pair: Pair) -> None:
+    size = pair.session.max_datagram_size
+    assert isinstance(size, int)
+    assert 1000 <= size <= 65535
+    assert pair.peer.max_datagram_size > 0
+    biggest = bytes(range(256)) * (size // 256) + b"z" * (size % 256)
+    assert len(biggest) == size
+    assert await deliver(pair.session, pair.peer, biggest) == biggest
+
+    too_big = b"x" * (size + 1)
+    with pytest.raises(wt.DatagramTooLargeError) as info:
+        pair.session.send_datagram(too_big)
+    assert isinstance(info.value, wt.DatagramError)
+    assert str(size) in str(info.value)
+    with pytest.raises(wt.DatagramTooLargeError):
+        await pair.session.send_datagram_wait(too_big)
+    with pytest.raises(wt.DatagramTooLargeError):
+        pair.peer.send_datagram(b"y" * 100_000)
+    # The session is unaffected.
+    assert pair.session.close_reason is None
+    assert await deliver(pair.session, pair.peer, b"after") == b"after"
+
+
+async def test_datagrams_iterator(pair: Pair) -> None:
+    received: list[bytes] = []
+    done = asyncio.Event()
+
+    async def collect() -> None:
+        async for datagram in pair.peer.datagrams():
+            assert isinstance(datagram, bytes)
+            received.append(datagram)
+            if len(set(received)) == 3:
+                done.set()
+
+    task = asyncio.ensure_future(collect())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while not done.is_set() and loop.time() < deadline:
+        for payload in (b"d0", b"d1", b"d2"):
+            pair.session.send_datagram(payload)
+        try:
+            await asyncio.wait_for(done.wait(), 0.5)
+        except TimeoutError:
+            continue
+    assert set(received) == {b"d0", b"d1", b"d2"}
+    # The iterator ends (StopAsyncIteration) when the session closes.
+    pair.session.close(0, "")
+    await asyncio.wait_for(task, WAIT)
+    assert isinstance(pair.peer.datagrams(), wt.Datagrams)
+
+
+async def test_receive_datagram_raises_once_closed(pair: Pair) -> None:
+    pending = asyncio.ensure_future(pair.peer.receive_datagram())
+    await asyncio.sleep(0.05)
+    pair.session.close(8, "gone")
+    with pytest.raises(wt.SessionClosedByPeer) as info:
+        await asyncio.wait_for(pending, WAIT)
+    assert info.value.code == 8
+
+
+async def test_cancelled_receive_keeps_datagram(pair: Pair) -> None:
+    pending = asyncio.ensure_future(pair.peer.receive_datagram())
+    await asyncio.sleep(0.05)
+    pending.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await pending
+    assert await deliver(pair.session, pair.peer, b"kept") == b"kept"
+
+
+async def test_queued_datagrams_are_received_in_order(pair: Pair) -> None:
+    # Get one through first so the path is warm, then queue several unread.
+    await deliver(pair.session, pair.peer, b"warm")
+    for i in range(5):
+        pair.session.send_datagram(f"q{i}".encode())
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while pair.peer.stats().datagrams_queued < 5 and loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    stats = pair.peer.stats()
+    assert stats.datagrams_queued == 5
+    assert stats.datagrams_received >= 6
+    assert stats.datagrams_dropped_incoming == 0
+    got = [await asyncio.wait_for(pair.peer.receive_datagram(), WAIT) for _ in range(5)]
+    assert got == [f"q{i}".encode() for i in range(5)]
+    assert pair.peer.stats().datagrams_queued == 0
+    assert pair.session.stats().datagrams_dropped_outgoing == 0
