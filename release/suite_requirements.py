@@ -10,8 +10,8 @@ import re
 
 from release.project import Project
 
-#: dev-group entries that the unit and integration tests do not import.
-NOT_FOR_TESTS = frozenset({"ruff", "ty", "playwright"})
+#: dev-group entries that the unit and integration tests do not import (linters, browsers).
+NOT_FOR_TESTS = frozenset({"ruff", "ty", "playwright", "selenium"})
 
 #: Used when pyproject.toml has no dev group (the packages the tests are known to use).
 FALLBACK = ("pytest", "pytest-asyncio", "pytest-timeout", "hypothesis", "aioquic", "pyyaml")
