@@ -120,14 +120,6 @@ async def test_request_answered_twice(start_server: Callable[..., Any]) -> None:
         assert isinstance(exc, wt.SessionClosedLocally)
 
 
-REJECT_BUG = (
-    "binding bug: reject() drops the QUIC connection before the 4xx response is delivered, "
-    "and a delivered non-2xx status arrives as ProtoError(WrongStatus), not ErrorStatus; "
-    "the client gets a plain ConnectError"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=REJECT_BUG)
 @pytest.mark.parametrize("status", [403, 503])
 async def test_rejected_session(start_server: Callable[..., Any], status: int) -> None:
     async def refuse(request: wt.SessionRequest) -> None:
@@ -142,7 +134,6 @@ async def test_rejected_session(start_server: Callable[..., Any], status: int) -
     assert str(status) in str(info.value)
 
 
-@pytest.mark.xfail(strict=True, reason=REJECT_BUG)
 async def test_reject_default_status_is_404(start_server: Callable[..., Any]) -> None:
     async def refuse(request: wt.SessionRequest) -> None:
         await request.reject()

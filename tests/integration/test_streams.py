@@ -432,13 +432,11 @@ async def test_read_cancellation_stress_keeps_order(pair: Pair, how: str) -> Non
         else:
             op = precv.readinto(buf)
         task = asyncio.ensure_future(op)
-        # At least one step, so the task has started awaiting (cancelling a task before
-        # it starts is covered by test_read_cancelled_before_start).
-        for _ in range(1 + rng.randrange(3)):
+        # Zero steps cancels the task before it starts; one or more, while it waits for
+        # data or after its read completed but before it resumed.
+        for _ in range(rng.randrange(4)):
             await asyncio.sleep(0)
-        # Cancel only while the read is still pending on its future: once the future holds
-        # the data, cancelling the task is test_read_cancelled_after_data_arrived.
-        if not task.done() and not awaited_future_done(task) and rng.random() < 0.5:
+        if not task.done() and rng.random() < 0.5:
             task.cancel()
         try:
             result = await task
@@ -462,13 +460,6 @@ async def test_read_cancellation_stress_keeps_order(pair: Pair, how: str) -> Non
     assert cancelled > 0
 
 
-CANCEL_BEFORE_START_BUG = (
-    "binding bug: Operation.throw() does not cancel its asyncio future, so a task cancelled "
-    "before its first step drops the read's result instead of putting it back"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=CANCEL_BEFORE_START_BUG)
 @pytest.mark.parametrize("data_ready", [True, False], ids=["buffered", "pending"])
 async def test_read_cancelled_before_start(pair: Pair, data_ready: bool) -> None:
     send, _, _, precv = await bi_pair(pair.session, pair.peer)
@@ -487,13 +478,6 @@ async def test_read_cancelled_before_start(pair: Pair, data_ready: bool) -> None
     assert await asyncio.wait_for(precv.read(), WAIT) == b"abcdef"
 
 
-CANCEL_AFTER_RESOLVE_BUG = (
-    "binding bug: a read's data is handed to its asyncio future before the awaiting task "
-    "resumes; cancelling the task in between drops it instead of putting it back"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=CANCEL_AFTER_RESOLVE_BUG)
 @pytest.mark.parametrize("how", ["read", "readinto"])
 async def test_read_cancelled_after_data_arrived(pair: Pair, how: str) -> None:
     """The read's future is resolved with data; the task is cancelled before it resumes.
