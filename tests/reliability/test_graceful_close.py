@@ -11,11 +11,13 @@ reason reach the peer.
   ``accept()`` returns ``None``, new connections are refused, ``wait_closed()`` returns.
 - ``Client.close(code, reason)`` closes every session of the client; the server sees the
   code and reason.
+- A stream half dropped without being read or stopped ends with a WebTransport code.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 from typing import Any
 
@@ -188,3 +190,42 @@ async def test_client_close_code_and_reason_reach_the_server(certs: Certs) -> No
     for e in await client_close_scenario(certs):
         assert isinstance(e, wt.SessionClosedByPeer), repr(e)
         assert (e.source, e.code, e.reason) == ("application", 11, "client leaving")
+
+
+async def write_until_error(send: wt.SendStream) -> BaseException:
+    """Write until the peer's STOP_SENDING arrives (bounded); return the error."""
+    for _ in range(1000):
+        try:
+            await send.write(b"y" * 1024)
+        except wt.WebTransportError as e:
+            return e
+        await asyncio.sleep(0.01)
+    raise AssertionError("the writer was never stopped")
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.xfail(
+    strict=True,
+    reason="binding bug: a RecvStream garbage-collected unread makes quinn send "
+    "STOP_SENDING(0) unmapped, outside the WebTransport code space, so the writer gets "
+    "ProtocolError instead of StreamClosedByPeer(kind='stop', code=0)",
+)
+async def test_dropped_recv_stream_stops_the_writer_with_a_webtransport_code(
+    certs: Certs,
+) -> None:
+    server = wt.Server(certificate_chain=[certs.cert], private_key=certs.key, bind="127.0.0.1:0")
+    client = client_for(certs)
+    try:
+        url = f"https://127.0.0.1:{server.local_addr[1]}/drop"
+        client_session, server_session = await connected_pair(server, client, url)
+        send, _ = await client_session.open_bi()
+        await send.write(b"x")
+        peer_send, peer_recv = await asyncio.wait_for(server_session.accept_bi(), BOUND)
+        del peer_send, peer_recv  # the peer drops the stream without reading or stopping
+        gc.collect()
+        error = await write_until_error(send)
+        assert isinstance(error, wt.StreamClosedByPeer), repr(error)
+        assert (error.kind, error.code) == ("stop", 0)
+    finally:
+        client.close()
+        server.close()
