@@ -26,6 +26,7 @@ use crate::session::Session;
 pub struct Client {
     inner: wtq::Client,
     endpoint: quinn::Endpoint,
+    closing: Arc<AtomicBool>,
 }
 
 /// Accepts exactly the certificates a browser accepts for `serverCertificateHashes`:
@@ -336,6 +337,7 @@ impl Client {
         Ok(Self {
             inner: wtq::Client::new(endpoint.clone(), config),
             endpoint,
+            closing: Arc::new(AtomicBool::new(false)),
         })
     }
 
@@ -375,10 +377,13 @@ impl Client {
             request = request.with_headers(request_headers(headers)?);
         }
         let client = self.inner.clone();
+        let closing = self.closing.clone();
         spawn(py, async move {
             let session = client.connect(request).await?;
-            Ok(Build(session, |py, s| {
-                Ok(Bound::new(py, Session::new(s))?.into_any().unbind())
+            Ok(Build((session, closing), |py, (s, closing)| {
+                Ok(Bound::new(py, Session::new(s, closing))?
+                    .into_any()
+                    .unbind())
             }))
         })
     }
@@ -388,6 +393,7 @@ impl Client {
     fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str) -> PyResult<()> {
         let code = crate::errors::check_code("code", code)?;
         let _guard = runtime()?.enter();
+        self.closing.store(true, Ordering::SeqCst);
         self.endpoint.close(code.into(), reason.as_bytes());
         Ok(())
     }
@@ -414,6 +420,7 @@ impl Client {
     ) -> PyResult<Bound<'py, PyAny>> {
         {
             let _guard = runtime()?.enter();
+            self.closing.store(true, Ordering::SeqCst);
             self.endpoint.close(0u32.into(), b"");
         }
         self.wait_closed(py)

@@ -16,7 +16,7 @@ use pyo3::types::PyBytes;
 use tokio::sync::Notify;
 use web_transport_quinn as wtq;
 
-use crate::errors::Error;
+use crate::errors::{Error, Origin};
 use crate::runtime::{spawn, Outcome};
 
 struct State {
@@ -133,12 +133,19 @@ impl Outcome for Received {
     }
 }
 
-pub fn receive<'py>(py: Python<'py>, queue: &Arc<DatagramQueue>) -> PyResult<Bound<'py, PyAny>> {
+pub fn receive<'py>(
+    py: Python<'py>,
+    queue: &Arc<DatagramQueue>,
+    origin: &Origin,
+) -> PyResult<Bound<'py, PyAny>> {
     let queue = queue.clone();
-    spawn(py, async move {
-        let data = queue.clone().pop().await?;
-        Ok(Received { data, queue })
-    })
+    spawn(
+        py,
+        origin.clone().fixed(async move {
+            let data = queue.clone().pop().await?;
+            Ok(Received { data, queue })
+        }),
+    )
 }
 
 /// `async for datagram in session.datagrams()`: yields each received datagram as bytes
@@ -146,6 +153,7 @@ pub fn receive<'py>(py: Python<'py>, queue: &Arc<DatagramQueue>) -> PyResult<Bou
 #[pyclass(frozen, module = "web_transport")]
 pub struct Datagrams {
     pub queue: Arc<DatagramQueue>,
+    pub origin: Origin,
 }
 
 #[pymethods]

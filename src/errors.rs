@@ -6,6 +6,8 @@
 //! for network or protocol conditions.
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 
 use bytes::Bytes;
 use pyo3::exceptions::{
@@ -323,9 +325,10 @@ fn connection_error(py: Python<'_>, c: quinn::ConnectionError) -> PyErr {
 
 fn client_error(py: Python<'_>, e: wtq::ClientError) -> PyErr {
     match e {
-        wtq::ClientError::HttpError(wtq::ConnectError::ErrorStatus(status)) => {
-            Error::Rejected(status.as_u16()).into_pyerr(py)
-        }
+        wtq::ClientError::HttpError(wtq::ConnectError::ErrorStatus(status))
+        | wtq::ClientError::HttpError(wtq::ConnectError::ProtoError(
+            wtq::proto::ConnectError::WrongStatus(Some(status)),
+        )) => Error::Rejected(status.as_u16()).into_pyerr(py),
         wtq::ClientError::Connection(quinn::ConnectionError::TimedOut) => raise(
             py,
             "ConnectError",
@@ -364,6 +367,103 @@ fn server_error(py: Python<'_>, e: wtq::ServerError) -> PyErr {
             format!("handshake failed: {other}"),
             &[],
         ),
+    }
+}
+
+/// Where a session's close came from, to correct one ambiguity of web-transport-quinn:
+/// it records "closed locally" both when this side closed and when the CONNECT stream
+/// ended without a close capsule (the peer closed the session with code 0, or the
+/// connection was lost, e.g. by idle timeout). Only our own flags know which.
+///
+/// quinn itself overwrites a connection's close reason with "locally closed" when the
+/// crate closes an already-closed connection, so a watcher task records the reason the
+/// connection really ended with as soon as it ends.
+#[derive(Clone)]
+pub struct Origin {
+    conn: quinn::Connection,
+    session_closing: Arc<AtomicBool>,
+    endpoint_closing: Arc<AtomicBool>,
+    ended: Arc<std::sync::OnceLock<quinn::ConnectionError>>,
+}
+
+impl Origin {
+    pub fn new(conn: quinn::Connection, endpoint_closing: Arc<AtomicBool>) -> Self {
+        let origin = Self {
+            conn,
+            session_closing: Arc::new(AtomicBool::new(false)),
+            endpoint_closing,
+            ended: Arc::new(std::sync::OnceLock::new()),
+        };
+        let conn = origin.conn.clone();
+        let ended = origin.ended.clone();
+        let _ = crate::runtime::spawn_detached(async move {
+            let reason = conn.closed().await;
+            let _ = ended.set(reason);
+        });
+        origin
+    }
+
+    /// Mark the session as closed by this side; true if it already was.
+    pub fn close_locally(&self) -> bool {
+        self.session_closing.swap(true, Ordering::SeqCst)
+    }
+
+    pub fn closed_locally(&self) -> bool {
+        self.session_closing.load(Ordering::SeqCst) || self.endpoint_closing.load(Ordering::SeqCst)
+    }
+
+    /// Replace a "closed locally" this side did not cause by the real reason.
+    pub fn session(&self, e: wtq::SessionError) -> wtq::SessionError {
+        if !matches!(
+            e,
+            wtq::SessionError::ConnectionError(quinn::ConnectionError::LocallyClosed)
+        ) || self.closed_locally()
+        {
+            return e;
+        }
+        let real = self
+            .ended
+            .get()
+            .cloned()
+            .filter(|r| !matches!(r, quinn::ConnectionError::LocallyClosed))
+            .or_else(|| self.conn.close_reason());
+        match real {
+            Some(quinn::ConnectionError::LocallyClosed) | None => {
+                if self.conn.stats().frame_rx.connection_close == 0 {
+                    // Nothing came from the peer and we did not close: the idle timer.
+                    wtq::SessionError::ConnectionError(quinn::ConnectionError::TimedOut)
+                } else {
+                    // The peer ended the CONNECT stream without a capsule, then closed:
+                    // a session close with code 0 (draft-ietf-webtrans-http3 §5).
+                    wtq::SessionError::WebTransportError(wtq::WebTransportError::Closed(
+                        0,
+                        String::new(),
+                    ))
+                }
+            }
+            Some(other) => wtq::SessionError::from(other),
+        }
+    }
+
+    pub fn fix(&self, e: Error) -> Error {
+        match e {
+            Error::Session(s) => Error::Session(self.session(s)),
+            Error::Read(wtq::ReadError::SessionError(s)) => {
+                Error::Read(wtq::ReadError::SessionError(self.session(s)))
+            }
+            Error::Write(wtq::WriteError::SessionError(s)) => {
+                Error::Write(wtq::WriteError::SessionError(self.session(s)))
+            }
+            other => other,
+        }
+    }
+
+    /// Run `fut`, correcting its error.
+    pub async fn fixed<T>(
+        self,
+        fut: impl std::future::Future<Output = Result<T, Error>>,
+    ) -> Result<T, Error> {
+        fut.await.map_err(|e| self.fix(e))
     }
 }
 

@@ -1,9 +1,10 @@
 //! `RecvStream`: the receiving half of a WebTransport stream (RFC 9000 §3.2).
 //!
-//! Reads return the chunks quinn already holds (one copy, into the result `bytes`).
-//! Data read from quinn but not yet handed to Python lives in `stash`: a read cancelled
-//! after its data arrived, a `readexactly` interrupted half-way or a `read(-1)` over its
-//! limit leave their bytes there, and the next read returns them first. Nothing is lost.
+//! Reads return the chunks quinn already holds (one copy, into the result `bytes`),
+//! taking every chunk already buffered in one go. Bytes read from quinn wait in `stash`
+//! until the completed read is delivered on the event loop's thread, which takes them
+//! there; a read cancelled first takes nothing, so a cancelled read, an interrupted
+//! `readexactly` or a `read(-1)` over its limit loses nothing and reorders nothing.
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -18,7 +19,7 @@ use pyo3::types::{PyBytes, PyTuple};
 use tokio::sync::{watch, Mutex};
 use web_transport_quinn as wtq;
 
-use crate::errors::{check_code, Error};
+use crate::errors::{check_code, Error, Origin};
 use crate::runtime::{spawn, spawn_detached, unless_closed, Outcome};
 
 pub struct RecvState {
@@ -27,6 +28,7 @@ pub struct RecvState {
     eof: AtomicBool,
     stopped: AtomicBool,
     closed: watch::Sender<bool>,
+    origin: Origin,
 }
 
 /// Bytes taken from quinn but not yet returned, with their total length.
@@ -42,11 +44,6 @@ impl Stash {
         self.chunks.push_back(b);
     }
 
-    fn push_front(&mut self, b: Bytes) {
-        self.len += b.len();
-        self.chunks.push_front(b);
-    }
-
     fn take(&mut self, max: usize) -> Option<Bytes> {
         let front = self.chunks.front_mut()?;
         let b = if front.len() <= max {
@@ -56,6 +53,22 @@ impl Stash {
         };
         self.len -= b.len();
         Some(b)
+    }
+
+    /// Take up to `max` bytes, across chunks.
+    fn take_parts(&mut self, max: usize) -> Vec<Bytes> {
+        let mut parts = Vec::new();
+        let mut left = max;
+        while left > 0 {
+            match self.take(left) {
+                Some(b) => {
+                    left -= b.len();
+                    parts.push(b);
+                }
+                None => break,
+            }
+        }
+        parts
     }
 
     fn drain(&mut self) -> Vec<Bytes> {
@@ -71,31 +84,6 @@ impl RecvState {
 
     fn stashed(&self) -> usize {
         self.stash().len
-    }
-
-    /// Take up to `max` bytes from the front of the stash.
-    fn take(&self, max: usize) -> Option<Bytes> {
-        self.stash().take(max)
-    }
-
-    /// Take exactly `n` bytes from the stash (the caller checked there are enough).
-    fn take_exact(&self, n: usize) -> Vec<Bytes> {
-        let mut out = Vec::new();
-        let mut left = n;
-        while left > 0 {
-            match self.take(left) {
-                Some(b) => {
-                    left -= b.len();
-                    out.push(b);
-                }
-                None => break,
-            }
-        }
-        out
-    }
-
-    fn take_all(&self) -> Vec<Bytes> {
-        self.stash().drain()
     }
 
     /// Read from quinn: wait for the first chunk, then take every further chunk that is
@@ -144,6 +132,30 @@ impl RecvState {
         Ok(parts)
     }
 
+    /// Wait until the stash holds at least `need` bytes or the stream ended, reading
+    /// bursts of at most `burst` bytes. With `limit`, fail once more than `limit` bytes
+    /// are buffered (they stay readable).
+    async fn fill(&self, need: usize, burst: usize, limit: Option<usize>) -> Result<(), Error> {
+        loop {
+            let have = self.stashed();
+            if let Some(limit) = limit {
+                if have > limit {
+                    return Err(Error::TooLong { limit });
+                }
+            }
+            if have >= need || self.eof.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let parts = self
+                .next_chunks(burst.max(need.saturating_sub(have)))
+                .await?;
+            let mut stash = self.stash();
+            for b in parts {
+                stash.push_back(b);
+            }
+        }
+    }
+
     fn check_open(&self) -> Result<(), Error> {
         if self.stopped.load(Ordering::SeqCst) {
             return Err(Error::StreamClosedLocally("the stream was stopped"));
@@ -152,40 +164,95 @@ impl RecvState {
     }
 }
 
-/// Chunks on their way to Python as one `bytes`; put back if the read was cancelled.
-struct Chunks {
-    parts: Vec<Bytes>,
+/// What a completed read hands to Python.
+enum Want {
+    /// Up to `max` bytes; at the end of the stream `b""` or, for `async for`,
+    /// `StopAsyncIteration`.
+    Up { max: usize, end_stops: bool },
+    /// Exactly `n` bytes, or `StreamIncompleteReadError` at the end of the stream.
+    Exact(usize),
+    /// Everything up to the end of the stream.
+    All,
+}
+
+/// A completed read. The bytes stay in the stash until `into_py` runs on the event
+/// loop's thread and takes them; a read cancelled before that takes nothing, so the next
+/// read returns the same bytes in the same order.
+struct Take {
     state: Arc<RecvState>,
+    want: Want,
 }
 
-impl Outcome for Chunks {
+fn joined(py: Python<'_>, parts: &[Bytes]) -> PyResult<Py<PyAny>> {
+    if let [one] = parts {
+        return Ok(PyBytes::new(py, one).into_any().unbind());
+    }
+    let total = parts.iter().map(Bytes::len).sum();
+    let bytes = PyBytes::new_with(py, total, |buf| {
+        let mut at = 0;
+        for p in parts {
+            buf[at..at + p.len()].copy_from_slice(p);
+            at += p.len();
+        }
+        Ok(())
+    })?;
+    Ok(bytes.into_any().unbind())
+}
+
+fn concurrent_read() -> PyErr {
+    pyo3::exceptions::PyRuntimeError::new_err(
+        "another read on this RecvStream took the data: read from one task at a time",
+    )
+}
+
+impl Outcome for Take {
     fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        if let [one] = self.parts.as_slice() {
-            return Ok(PyBytes::new(py, one).into_any().unbind());
-        }
-        let total = self.parts.iter().map(Bytes::len).sum();
-        let bytes = PyBytes::new_with(py, total, |buf| {
-            let mut at = 0;
-            for p in &self.parts {
-                buf[at..at + p.len()].copy_from_slice(p);
-                at += p.len();
-            }
-            Ok(())
-        })?;
-        Ok(bytes.into_any().unbind())
-    }
-
-    fn abandon(self) {
+        let eof = self.state.eof.load(Ordering::SeqCst);
         let mut stash = self.state.stash();
-        for p in self.parts.into_iter().rev() {
-            stash.push_front(p);
+        match self.want {
+            Want::Up { max, end_stops } => {
+                let parts = stash.take_parts(max);
+                drop(stash);
+                if !parts.is_empty() {
+                    return joined(py, &parts);
+                }
+                if !eof {
+                    return Err(concurrent_read());
+                }
+                if end_stops {
+                    return Err(Error::EndOfIteration.into_pyerr(py));
+                }
+                Ok(PyBytes::new(py, b"").into_any().unbind())
+            }
+            Want::Exact(n) => {
+                if stash.len >= n {
+                    let parts = stash.take_parts(n);
+                    drop(stash);
+                    return joined(py, &parts);
+                }
+                if !eof {
+                    return Err(concurrent_read());
+                }
+                let partial = stash.drain().concat();
+                drop(stash);
+                Err(Error::Incomplete {
+                    expected: n,
+                    partial: partial.into(),
+                }
+                .into_pyerr(py))
+            }
+            Want::All => {
+                let parts = stash.drain();
+                drop(stash);
+                joined(py, &parts)
+            }
         }
     }
 }
 
-/// A chunk to copy into a caller's buffer (`readinto`).
+/// A completed `readinto`: the bytes are copied out of the stash into the caller's
+/// buffer on the event loop's thread (nothing is taken if the read was cancelled).
 struct Into {
-    data: Bytes,
     target: Py<PyAny>,
     state: Arc<RecvState>,
 }
@@ -194,26 +261,29 @@ impl Outcome for Into {
     fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let target = self.target.bind(py);
         let buffer = PyBuffer::<u8>::get(target)?;
-        if buffer.readonly() || !buffer.is_c_contiguous() || buffer.len_bytes() < self.data.len() {
-            self.state.stash().push_front(self.data);
+        if buffer.readonly() || !buffer.is_c_contiguous() {
             return Err(PyValueError::new_err(
                 "buffer changed while readinto was pending",
             ));
         }
-        // SAFETY: the buffer is writable, C-contiguous and at least `data.len()` bytes,
-        // and the GIL is held while we copy.
-        unsafe {
-            std::ptr::copy_nonoverlapping(
-                self.data.as_ptr(),
-                buffer.buf_ptr() as *mut u8,
-                self.data.len(),
-            );
+        let parts = self.state.stash().take_parts(buffer.len_bytes());
+        let mut at = 0usize;
+        for p in &parts {
+            // SAFETY: the buffer is writable and C-contiguous, `take_parts` returned at
+            // most `len_bytes()` bytes in all, and the GIL is held while we copy.
+            unsafe {
+                std::ptr::copy_nonoverlapping(
+                    p.as_ptr(),
+                    (buffer.buf_ptr() as *mut u8).add(at),
+                    p.len(),
+                );
+            }
+            at += p.len();
         }
-        Ok(self.data.len().into_pyobject(py)?.into_any().unbind())
-    }
-
-    fn abandon(self) {
-        self.state.stash().push_front(self.data);
+        if at == 0 && buffer.len_bytes() > 0 && !self.state.eof.load(Ordering::SeqCst) {
+            return Err(concurrent_read());
+        }
+        Ok(at.into_pyobject(py)?.into_any().unbind())
     }
 }
 
@@ -223,7 +293,7 @@ pub struct RecvStream {
 }
 
 impl RecvStream {
-    pub fn new(stream: wtq::RecvStream) -> Self {
+    pub fn new(stream: wtq::RecvStream, origin: Origin) -> Self {
         Self {
             state: Arc::new(RecvState {
                 stream: Mutex::new(stream),
@@ -231,6 +301,7 @@ impl RecvStream {
                 eof: AtomicBool::new(false),
                 stopped: AtomicBool::new(false),
                 closed: watch::channel(false).0,
+                origin,
             }),
         }
     }
@@ -255,25 +326,25 @@ impl RecvStream {
         Ok(())
     }
 
-    fn read_chunk<'py>(
+    fn read_up_to<'py>(
         &self,
         py: Python<'py>,
         max: usize,
-        eof_err: bool,
+        end_stops: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let open = self.state.check_open();
         let state = self.state.clone();
-        spawn(py, async move {
-            open?;
-            let parts = match state.take(max) {
-                Some(b) => vec![b],
-                None => state.next_chunks(max).await?,
-            };
-            if parts.is_empty() && eof_err {
-                return Err(Error::EndOfIteration);
-            }
-            Ok(Chunks { parts, state })
-        })
+        spawn(
+            py,
+            self.state.origin.clone().fixed(async move {
+                open?;
+                state.fill(1, max, None).await?;
+                Ok(Take {
+                    state,
+                    want: Want::Up { max, end_stops },
+                })
+            }),
+        )
     }
 }
 
@@ -299,44 +370,36 @@ impl RecvStream {
                 )));
             }
         }
-        if n >= 0 {
-            if n == 0 {
-                let state = self.state.clone();
-                return spawn(py, async move {
-                    Ok(Chunks {
-                        parts: vec![],
-                        state,
-                    })
-                });
-            }
-            return self.read_chunk(py, n as usize, false);
-        }
-        let limit = limit.map(|l| l as usize);
         let open = self.state.check_open();
         let state = self.state.clone();
-        spawn(py, async move {
-            open?;
-            loop {
-                let have = state.stashed();
-                if let Some(limit) = limit {
-                    if have > limit {
-                        return Err(Error::TooLong { limit });
-                    }
-                }
-                let parts = state.next_chunks(usize::MAX).await?;
-                if parts.is_empty() {
-                    break;
-                }
-                let mut stash = state.stash();
-                for b in parts {
-                    stash.push_back(b);
-                }
+        if n >= 0 {
+            let max = n as usize;
+            if max == 0 {
+                return spawn(
+                    py,
+                    self.state.origin.clone().fixed(async move {
+                        open?;
+                        Ok(Take {
+                            state,
+                            want: Want::Exact(0),
+                        })
+                    }),
+                );
             }
-            Ok(Chunks {
-                parts: state.take_all(),
-                state,
-            })
-        })
+            return self.read_up_to(py, max, false);
+        }
+        let limit = limit.map(|l| l as usize);
+        spawn(
+            py,
+            self.state.origin.clone().fixed(async move {
+                open?;
+                state.fill(usize::MAX, usize::MAX, limit).await?;
+                Ok(Take {
+                    state,
+                    want: Want::All,
+                })
+            }),
+        )
     }
 
     /// Read exactly `n` bytes.
@@ -345,28 +408,17 @@ impl RecvStream {
             .map_err(|_| PyValueError::new_err(format!("n must be >= 0, got {n}")))?;
         let open = self.state.check_open();
         let state = self.state.clone();
-        spawn(py, async move {
-            open?;
-            while state.stashed() < n {
-                let parts = state.next_chunks(n - state.stashed()).await?;
-                if !parts.is_empty() {
-                    let mut stash = state.stash();
-                    for b in parts {
-                        stash.push_back(b);
-                    }
-                    continue;
-                }
-                let partial = state.take_all().concat();
-                return Err(Error::Incomplete {
-                    expected: n,
-                    partial: partial.into(),
-                });
-            }
-            Ok(Chunks {
-                parts: state.take_exact(n),
-                state,
-            })
-        })
+        spawn(
+            py,
+            self.state.origin.clone().fixed(async move {
+                open?;
+                state.fill(n, n, None).await?;
+                Ok(Take {
+                    state,
+                    want: Want::Exact(n),
+                })
+            }),
+        )
     }
 
     /// Read into a writable, C-contiguous bytes-like `buffer`; return the byte count
@@ -394,32 +446,16 @@ impl RecvStream {
         let target = buffer.clone().unbind();
         let open = self.state.check_open();
         let state = self.state.clone();
-        spawn(py, async move {
-            open?;
-            if max == 0 {
-                return Ok(Into {
-                    data: Bytes::new(),
-                    target,
-                    state,
-                });
-            }
-            let data = match state.take(max) {
-                Some(b) => b,
-                None => {
-                    let parts = state.next_chunks(max).await?;
-                    match parts.len() {
-                        0 => Bytes::new(),
-                        1 => parts.into_iter().next().unwrap_or_default(),
-                        _ => Bytes::from(parts.concat()),
-                    }
+        spawn(
+            py,
+            self.state.origin.clone().fixed(async move {
+                open?;
+                if max > 0 {
+                    state.fill(1, max, None).await?;
                 }
-            };
-            Ok(Into {
-                data,
-                target,
-                state,
-            })
-        })
+                Ok(Into { target, state })
+            }),
+        )
     }
 
     /// Ask the peer to stop sending (STOP_SENDING with `error_code`).
@@ -433,10 +469,13 @@ impl RecvStream {
     /// local stop, or the peer's RESET_STREAM code.
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let state = self.state.clone();
-        spawn(py, async move {
-            let mut s = state.stream.lock().await;
-            s.received_reset().await.map_err(Error::from)
-        })
+        spawn(
+            py,
+            self.state.origin.clone().fixed(async move {
+                let mut s = state.stream.lock().await;
+                s.received_reset().await.map_err(Error::from)
+            }),
+        )
     }
 
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
@@ -444,7 +483,7 @@ impl RecvStream {
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.read_chunk(py, usize::MAX, true)
+        self.read_up_to(py, 1 << 20, true)
     }
 
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {

@@ -2,7 +2,12 @@
 //! the server's answer.
 
 use std::net::SocketAddr;
-use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// How long a rejected connection stays open for the client to read the status.
+const REJECT_LINGER: Duration = Duration::from_secs(3);
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
@@ -24,10 +29,11 @@ pub struct SessionRequest {
     protocols: Vec<String>,
     remote: SocketAddr,
     registry: Registry,
+    server_closing: Arc<AtomicBool>,
 }
 
 impl SessionRequest {
-    pub fn new(request: wtq::Request, registry: Registry) -> Self {
+    pub fn new(request: wtq::Request, registry: Registry, server_closing: Arc<AtomicBool>) -> Self {
         let headers = request
             .headers
             .iter()
@@ -44,6 +50,7 @@ impl SessionRequest {
             remote: request.conn().remote_address(),
             headers,
             registry,
+            server_closing,
             inner: Mutex::new(Some(request)),
         }
     }
@@ -108,6 +115,7 @@ impl SessionRequest {
         }
         let request = self.take();
         let registry = self.registry.clone();
+        let closing = self.server_closing.clone();
         spawn(py, async move {
             let request = request?;
             let mut response = ConnectResponse::OK;
@@ -116,8 +124,10 @@ impl SessionRequest {
             }
             let session = request.respond(response).await?;
             registry.add(session.clone());
-            Ok(Build(session, |py, s| {
-                Ok(Bound::new(py, Session::new(s))?.into_any().unbind())
+            Ok(Build((session, closing), |py, (s, closing)| {
+                Ok(Bound::new(py, Session::new(s, closing))?
+                    .into_any()
+                    .unbind())
             }))
         })
     }
@@ -137,7 +147,15 @@ impl SessionRequest {
             })?;
         let request = self.take();
         spawn(py, async move {
-            request?.reject(status).await?;
+            let request = request?;
+            let conn = request.conn().clone();
+            request.reject(status).await?;
+            // Keep the connection until the client has read the response and closed it
+            // (bounded), so the status is not lost to an immediate close.
+            tokio::spawn(async move {
+                let _ = tokio::time::timeout(REJECT_LINGER, conn.closed()).await;
+                conn.close(0x100u32.into(), b"");
+            });
             Ok(())
         })
     }

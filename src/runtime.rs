@@ -26,7 +26,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use pyo3::exceptions::PyRuntimeError;
+use pyo3::exceptions::{PyRuntimeError, PyStopIteration};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyCFunction;
@@ -154,6 +154,41 @@ impl<T: Send + 'static> Outcome for Build<T> {
     }
 }
 
+/// Object-safe form of [`Outcome`].
+trait DynOutcome: Send {
+    fn convert(self: Box<Self>, py: Python<'_>) -> PyResult<Py<PyAny>>;
+    fn unused(self: Box<Self>);
+}
+
+impl<T: Outcome> DynOutcome for T {
+    fn convert(self: Box<Self>, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        (*self).into_py(py)
+    }
+    fn unused(self: Box<Self>) {
+        (*self).abandon();
+    }
+}
+
+/// The result an asyncio future carries: the Rust outcome, converted only when the
+/// awaiting [`Operation`] actually resumes. A task cancelled after the future completed
+/// but before it resumed never converts it, so a read takes no data.
+#[pyclass(frozen, module = "web_transport")]
+struct Deferred(Mutex<Option<Box<dyn DynOutcome>>>);
+
+impl Deferred {
+    fn take(&self) -> Option<Box<dyn DynOutcome>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl Drop for Deferred {
+    fn drop(&mut self) {
+        if let Some(outcome) = self.take() {
+            outcome.unused();
+        }
+    }
+}
+
 /// Type-erased completion queued for the event loop.
 trait Completion: Send {
     fn complete(self: Box<Self>, py: Python<'_>, fut: &Bound<'_, PyAny>);
@@ -178,13 +213,13 @@ fn resolve<T: Outcome>(py: Python<'_>, fut: &Bound<'_, PyAny>, result: Result<T,
         }
         return;
     }
-    let outcome = match result {
-        Ok(value) => value.into_py(py),
-        Err(err) => Err(err.into_pyerr(py)),
-    };
-    let set = match outcome {
-        Ok(value) => fut.call_method1(pyo3::intern!(py, "set_result"), (value,)),
-        Err(err) => fut.call_method1(pyo3::intern!(py, "set_exception"), (err.into_value(py),)),
+    let set = match result {
+        Ok(value) => Bound::new(py, Deferred(Mutex::new(Some(Box::new(value)))))
+            .and_then(|d| fut.call_method1(pyo3::intern!(py, "set_result"), (d,))),
+        Err(err) => fut.call_method1(
+            pyo3::intern!(py, "set_exception"),
+            (err.into_pyerr(py).into_value(py),),
+        ),
     };
     if let Err(err) = set {
         // Only possible if the future was resolved behind our back; report, never raise.
@@ -321,10 +356,30 @@ impl Operation {
     }
 }
 
+impl Operation {
+    /// Turn the future's final value into the real result, raising `StopIteration(result)`.
+    fn finish(py: Python<'_>, stop: PyErr) -> PyErr {
+        let value = match stop.value(py).getattr(pyo3::intern!(py, "value")) {
+            Ok(v) => v,
+            Err(e) => return e,
+        };
+        let Ok(deferred) = value.cast::<Deferred>() else {
+            return stop;
+        };
+        match deferred.get().take() {
+            Some(outcome) => match outcome.convert(py) {
+                Ok(result) => PyStopIteration::new_err((result,)),
+                Err(err) => err,
+            },
+            None => PyRuntimeError::new_err("cannot reuse already awaited coroutine"),
+        }
+    }
+}
+
 #[pymethods]
 impl Operation {
-    fn __await__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.iter(py)
+    fn __await__(slf: Py<Self>) -> Py<Self> {
+        slf
     }
 
     fn send<'py>(
@@ -332,8 +387,13 @@ impl Operation {
         py: Python<'py>,
         value: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        self.iter(py)?
+        match self
+            .iter(py)?
             .call_method1(pyo3::intern!(py, "send"), (value,))
+        {
+            Err(e) if e.is_instance_of::<PyStopIteration>(py) => Err(Self::finish(py, e)),
+            other => other,
+        }
     }
 
     #[pyo3(signature = (typ, val = None, tb = None))]
@@ -344,25 +404,48 @@ impl Operation {
         val: Option<&Bound<'py, PyAny>>,
         tb: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        // An exception thrown in (a task cancelled, even after the result arrived) means
+        // nobody will take the result: cancel, or give an arrived result back unused.
+        self.close(py)?;
         let it = self.iter(py)?;
-        match (val, tb) {
+        let thrown = match (val, tb) {
             (None, _) => it.call_method1(pyo3::intern!(py, "throw"), (typ,)),
             (Some(v), None) => it.call_method1(pyo3::intern!(py, "throw"), (typ, v)),
             (Some(v), Some(t)) => it.call_method1(pyo3::intern!(py, "throw"), (typ, v, t)),
+        };
+        match thrown {
+            Err(e) if e.is_instance_of::<PyStopIteration>(py) => Err(Self::finish(py, e)),
+            other => other,
         }
     }
 
-    /// Cancel the operation if it has not completed.
+    /// Cancel the operation if it has not completed; give an unconsumed result back.
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
         let fut = self.future.bind(py);
         if !fut.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
             fut.call_method0(pyo3::intern!(py, "cancel"))?;
+            return Ok(());
+        }
+        if fut
+            .call_method0(pyo3::intern!(py, "cancelled"))?
+            .is_truthy()?
+        {
+            return Ok(());
+        }
+        if fut.call_method0(pyo3::intern!(py, "exception"))?.is_none() {
+            let result = fut.call_method0(pyo3::intern!(py, "result"))?;
+            if let Ok(deferred) = result.cast::<Deferred>() {
+                if let Some(outcome) = deferred.get().take() {
+                    outcome.unused();
+                }
+            }
         }
         Ok(())
     }
 
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        self.iter(py)?.call_method0(pyo3::intern!(py, "__next__"))
+        let none = py.None().into_bound(py);
+        self.send(py, &none)
     }
 
     fn __iter__(slf: Py<Self>) -> Py<Self> {

@@ -14,7 +14,7 @@ use tokio::sync::{watch, Mutex};
 use web_transport_quinn as wtq;
 
 use crate::buffer::to_bytes;
-use crate::errors::{check_code, Error};
+use crate::errors::{check_code, Error, Origin};
 use crate::runtime::{spawn, spawn_detached, unless_closed};
 
 pub struct SendState {
@@ -23,6 +23,7 @@ pub struct SendState {
     finished: AtomicBool,
     reset: AtomicBool,
     priority: AtomicI32,
+    origin: Origin,
 }
 
 #[pyclass(frozen, module = "web_transport")]
@@ -66,13 +67,14 @@ impl SendStreams {
 }
 
 impl SendStream {
-    pub fn new(stream: wtq::SendStream, streams: &SendStreams) -> Self {
+    pub fn new(stream: wtq::SendStream, streams: &SendStreams, origin: Origin) -> Self {
         let state = Arc::new(SendState {
             stream: Mutex::new(stream),
             closed: watch::channel(false).0,
             finished: AtomicBool::new(false),
             reset: AtomicBool::new(false),
             priority: AtomicI32::new(0),
+            origin,
         });
         streams.add(&state);
         Self { state }
@@ -110,23 +112,28 @@ impl SendStream {
     fn do_finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let open = self.check_open();
         let state = self.state.clone();
-        spawn(py, async move {
-            open?;
-            let mut rx = state.closed.subscribe();
-            let finished = unless_closed(&mut rx, async {
-                let mut s = state.stream.lock().await;
-                state.finished.store(true, Ordering::SeqCst);
-                s.finish()
-            })
-            .await;
-            match finished {
-                None => Err(Error::StreamClosedLocally(
-                    "the stream was reset while finishing",
-                )),
-                Some(Err(_)) => Err(Error::StreamClosedLocally("the stream was already closed")),
-                Some(Ok(())) => Ok(()),
-            }
-        })
+        spawn(
+            py,
+            self.state.origin.clone().fixed(async move {
+                open?;
+                let mut rx = state.closed.subscribe();
+                let finished = unless_closed(&mut rx, async {
+                    let mut s = state.stream.lock().await;
+                    state.finished.store(true, Ordering::SeqCst);
+                    s.finish()
+                })
+                .await;
+                match finished {
+                    None => Err(Error::StreamClosedLocally(
+                        "the stream was reset while finishing",
+                    )),
+                    Some(Err(_)) => {
+                        Err(Error::StreamClosedLocally("the stream was already closed"))
+                    }
+                    Some(Ok(())) => Ok(()),
+                }
+            }),
+        )
     }
 }
 
@@ -137,23 +144,26 @@ impl SendStream {
         let data = to_bytes(data, "data")?;
         let open = self.check_open();
         let state = self.state.clone();
-        spawn(py, async move {
-            open?;
-            if data.is_empty() {
-                return Ok(());
-            }
-            let mut rx = state.closed.subscribe();
-            let written = unless_closed(&mut rx, async {
-                state.stream.lock().await.write_chunk(data).await
-            })
-            .await;
-            match written {
-                None => Err(Error::StreamClosedLocally(
-                    "the stream was reset while writing",
-                )),
-                Some(r) => r.map_err(Error::from),
-            }
-        })
+        spawn(
+            py,
+            self.state.origin.clone().fixed(async move {
+                open?;
+                if data.is_empty() {
+                    return Ok(());
+                }
+                let mut rx = state.closed.subscribe();
+                let written = unless_closed(&mut rx, async {
+                    state.stream.lock().await.write_chunk(data).await
+                })
+                .await;
+                match written {
+                    None => Err(Error::StreamClosedLocally(
+                        "the stream was reset while writing",
+                    )),
+                    Some(r) => r.map_err(Error::from),
+                }
+            }),
+        )
     }
 
     /// Write as much of `data` as flow control allows now (at least 1 byte); return the
@@ -166,23 +176,26 @@ impl SendStream {
         let data = to_bytes(data, "data")?;
         let open = self.check_open();
         let state = self.state.clone();
-        spawn(py, async move {
-            open?;
-            if data.is_empty() {
-                return Ok(0usize);
-            }
-            let mut rx = state.closed.subscribe();
-            let written = unless_closed(&mut rx, async {
-                state.stream.lock().await.write(&data).await
-            })
-            .await;
-            match written {
-                None => Err(Error::StreamClosedLocally(
-                    "the stream was reset while writing",
-                )),
-                Some(r) => r.map_err(Error::from),
-            }
-        })
+        spawn(
+            py,
+            self.state.origin.clone().fixed(async move {
+                open?;
+                if data.is_empty() {
+                    return Ok(0usize);
+                }
+                let mut rx = state.closed.subscribe();
+                let written = unless_closed(&mut rx, async {
+                    state.stream.lock().await.write(&data).await
+                })
+                .await;
+                match written {
+                    None => Err(Error::StreamClosedLocally(
+                        "the stream was reset while writing",
+                    )),
+                    Some(r) => r.map_err(Error::from),
+                }
+            }),
+        )
     }
 
     /// Finish the stream (QUIC FIN) after any pending write.
@@ -200,10 +213,13 @@ impl SendStream {
     /// Wait until the peer has everything (`None`) or sent STOP_SENDING (its code).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let state = self.state.clone();
-        spawn(py, async move {
-            let s = state.stream.lock().await;
-            s.stopped().await.map_err(Error::from)
-        })
+        spawn(
+            py,
+            self.state.origin.clone().fixed(async move {
+                let s = state.stream.lock().await;
+                s.stopped().await.map_err(Error::from)
+            }),
+        )
     }
 
     /// Scheduling priority among this session's streams; higher is sent first.

@@ -51,7 +51,7 @@ pub struct Server {
     endpoint: quinn::Endpoint,
     requests: Arc<Mutex<mpsc::Receiver<wtq::Request>>>,
     transport: Arc<quinn::TransportConfig>,
-    closed: AtomicBool,
+    closed: Arc<AtomicBool>,
     shutdown: watch::Sender<bool>,
     sessions: Registry,
 }
@@ -119,11 +119,12 @@ impl Server {
         let requests = self.requests.clone();
         let mut shutdown = self.shutdown.subscribe();
         let sessions = self.sessions.clone();
+        let closed = self.closed.clone();
         async move {
             unless_closed(&mut shutdown, async { requests.lock().await.recv().await })
                 .await
                 .flatten()
-                .map(|r| SessionRequest::new(r, sessions))
+                .map(|r| SessionRequest::new(r, sessions, closed))
         }
     }
 
@@ -219,7 +220,7 @@ impl Server {
             endpoint,
             requests: Arc::new(Mutex::new(rx)),
             transport,
-            closed: AtomicBool::new(false),
+            closed: Arc::new(AtomicBool::new(false)),
             shutdown: watch::channel(false).0,
             sessions: Registry::default(),
         })

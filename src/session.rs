@@ -12,7 +12,7 @@ use web_transport_quinn as wtq;
 
 use crate::buffer::to_bytes;
 use crate::datagram::{self, DatagramQueue, Datagrams};
-use crate::errors::{check_code, session_error, Error};
+use crate::errors::{check_code, session_error, Error, Origin};
 use crate::net::addr_tuple;
 use crate::recv_stream::RecvStream;
 use crate::runtime::{runtime, spawn, Build};
@@ -31,7 +31,7 @@ pub struct Session {
     datagrams: Arc<DatagramQueue>,
     dropped_outgoing: AtomicU64,
     streams: SendStreams,
-    closing: AtomicBool,
+    origin: Origin,
 }
 
 /// The longest `Session.close` waits for finished streams to be acknowledged before it
@@ -39,7 +39,9 @@ pub struct Session {
 const DELIVERY_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Session {
-    pub fn new(inner: wtq::Session) -> Self {
+    /// Wrap a session; `endpoint_closing` is the owning Client's or Server's close flag.
+    pub fn new(inner: wtq::Session, endpoint_closing: Arc<AtomicBool>) -> Self {
+        let origin = Origin::new(wtq::quinn::Connection::clone(&inner), endpoint_closing);
         let datagrams = DatagramQueue::new(DATAGRAM_QUEUE_BYTES);
         if let Ok(rt) = runtime() {
             rt.spawn(datagram::pump(inner.clone(), datagrams.clone()));
@@ -49,14 +51,14 @@ impl Session {
             datagrams,
             dropped_outgoing: AtomicU64::new(0),
             streams: SendStreams::default(),
-            closing: AtomicBool::new(false),
+            origin,
         }
     }
 
     /// Close gracefully: let finished streams deliver their data (bounded wait), then send
     /// the close capsule and close the connection.
     fn begin_close(&self, code: u32, reason: &str) -> PyResult<()> {
-        if self.closing.swap(true, Ordering::SeqCst) {
+        if self.origin.close_locally() {
             return Ok(());
         }
         let pending = self.streams.live();
@@ -77,7 +79,7 @@ impl Session {
     }
 
     fn check_open(&self) -> Result<(), Error> {
-        if self.closing.load(Ordering::SeqCst) {
+        if self.origin.closed_locally() {
             return Err(Error::SessionClosedLocally("the session was closed"));
         }
         Ok(())
@@ -97,11 +99,11 @@ impl Session {
     }
 }
 
-type Pair = ((wtq::SendStream, wtq::RecvStream), SendStreams);
+type Pair = ((wtq::SendStream, wtq::RecvStream), (SendStreams, Origin));
 
-fn stream_pair(py: Python<'_>, (pair, streams): Pair) -> PyResult<Py<PyAny>> {
-    let send = Bound::new(py, SendStream::new(pair.0, &streams))?;
-    let recv = Bound::new(py, RecvStream::new(pair.1))?;
+fn stream_pair(py: Python<'_>, (pair, (streams, origin)): Pair) -> PyResult<Py<PyAny>> {
+    let send = Bound::new(py, SendStream::new(pair.0, &streams, origin.clone()))?;
+    let recv = Bound::new(py, RecvStream::new(pair.1, origin))?;
     Ok(PyTuple::new(py, [send.into_any(), recv.into_any()])?
         .into_any()
         .unbind())
@@ -113,48 +115,66 @@ impl Session {
     fn open_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let open = self.check_open();
         let s = self.inner.clone();
-        let streams = self.streams.clone();
-        spawn(py, async move {
-            open?;
-            Ok(Build((s.open_bi().await?, streams), stream_pair))
-        })
+        let ctx = (self.streams.clone(), self.origin.clone());
+        spawn(
+            py,
+            self.origin.clone().fixed(async move {
+                open?;
+                Ok(Build((s.open_bi().await?, ctx), stream_pair))
+            }),
+        )
     }
 
     /// Open a unidirectional stream.
     fn open_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let open = self.check_open();
         let s = self.inner.clone();
-        let streams = self.streams.clone();
-        spawn(py, async move {
-            open?;
-            Ok(Build(
-                (s.open_uni().await?, streams),
-                |py, (st, streams)| {
-                    Ok(Bound::new(py, SendStream::new(st, &streams))?
-                        .into_any()
-                        .unbind())
-                },
-            ))
-        })
+        let ctx = (self.streams.clone(), self.origin.clone());
+        spawn(
+            py,
+            self.origin.clone().fixed(async move {
+                open?;
+                Ok(Build(
+                    (s.open_uni().await?, ctx),
+                    |py, (st, (streams, origin))| {
+                        Ok(Bound::new(py, SendStream::new(st, &streams, origin))?
+                            .into_any()
+                            .unbind())
+                    },
+                ))
+            }),
+        )
     }
 
     /// Wait for the peer's next bidirectional stream.
     fn accept_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let s = self.inner.clone();
-        let streams = self.streams.clone();
-        spawn(py, async move {
-            Ok(Build((s.accept_bi().await?, streams), stream_pair))
-        })
+        let ctx = (self.streams.clone(), self.origin.clone());
+        spawn(
+            py,
+            self.origin
+                .clone()
+                .fixed(async move { Ok(Build((s.accept_bi().await?, ctx), stream_pair)) }),
+        )
     }
 
     /// Wait for the peer's next unidirectional stream.
     fn accept_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let s = self.inner.clone();
-        spawn(py, async move {
-            Ok(Build(s.accept_uni().await?, |py, st| {
-                Ok(Bound::new(py, RecvStream::new(st))?.into_any().unbind())
-            }))
-        })
+        let origin = self.origin.clone();
+        spawn(
+            py,
+            self.origin.clone().fixed(async move {
+                Ok(Build(
+                    (s.accept_uni().await?, origin),
+                    |py, (st, origin)| {
+                        Ok(Bound::new(py, RecvStream::new(st, origin))?
+                            .into_any()
+                            .unbind())
+                    },
+                ))
+            }),
+        )
     }
 
     /// Send a datagram now (unreliable; may be dropped, counted in stats()).
@@ -167,7 +187,7 @@ impl Session {
         }
         self.inner
             .send_datagram(data)
-            .map_err(|e| Error::Session(e).into_pyerr(py))
+            .map_err(|e| self.origin.fix(Error::Session(e)).into_pyerr(py))
     }
 
     /// Send a datagram, waiting for room in the send buffer instead of dropping.
@@ -176,23 +196,29 @@ impl Session {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let open = self.check_open();
         let data = self.datagram_bytes(py, data)?;
         let s = self.inner.clone();
-        spawn(py, async move {
-            s.send_datagram_wait(data).await?;
-            Ok(())
-        })
+        spawn(
+            py,
+            self.origin.clone().fixed(async move {
+                open?;
+                s.send_datagram_wait(data).await?;
+                Ok(())
+            }),
+        )
     }
 
     /// Wait for the next datagram.
     fn receive_datagram<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        datagram::receive(py, &self.datagrams)
+        datagram::receive(py, &self.datagrams, &self.origin)
     }
 
     /// `async for datagram in session.datagrams()`.
     fn datagrams(&self) -> Datagrams {
         Datagrams {
             queue: self.datagrams.clone(),
+            origin: self.origin.clone(),
         }
     }
 
@@ -222,8 +248,12 @@ impl Session {
     #[getter]
     fn close_reason(&self, py: Python<'_>) -> Option<Py<PyAny>> {
         match self.inner.close_reason() {
-            Some(e) => Some(session_error(py, e).into_value(py).into_any()),
-            None if self.closing.load(Ordering::SeqCst) => Some(
+            Some(e) => Some(
+                session_error(py, self.origin.session(e))
+                    .into_value(py)
+                    .into_any(),
+            ),
+            None if self.origin.closed_locally() => Some(
                 Error::SessionClosedLocally("the session is closing")
                     .into_pyerr(py)
                     .into_value(py)
