@@ -1,13 +1,15 @@
-"""A WebTransport server in its own process, for tests that kill or restart the peer.
+"""A WebTransport server in its own process, for tests that kill, restart or attack it.
 
 Usage: ``python _peer.py [--port N] [--idle SECONDS] [--stream-window BYTES]
-[--max-bidi N]``. Prints one JSON line ``{"port": N, "hash": HEX, "pid": PID}`` once
-listening, then serves every session with :func:`_support.scripted_session` (the first
-byte of each bidirectional stream selects echo, sink, firehose or quiet) and answers
-JSON commands on stdin:
+[--max-bidi N] [--handshake-timeout SECONDS] [--max-pending N]``.
+
+Prints one JSON line ``{"port": N, "hash": HEX, "pid": PID}`` once listening, then
+serves every session with :func:`_support.scripted_session` (the first byte of each
+bidirectional stream selects echo, sink, firehose or quiet) and answers JSON commands on
+stdin:
 
 - ``{"cmd": "close", "code": C, "reason": R}``: close every session with ``C``/``R``;
-- ``{"cmd": "stats"}``: print ``{"sessions": N, "rss_kb": K}``.
+- ``{"cmd": "stats"}``: print ``{"sessions": N, "open": N, "paths": [...], "rss_kb": K}``.
 
 It exits when stdin reaches EOF.
 """
@@ -36,6 +38,8 @@ async def main() -> None:
     parser.add_argument("--idle", type=float, default=30.0)
     parser.add_argument("--stream-window", type=int, default=1_250_000)
     parser.add_argument("--max-bidi", type=int, default=100)
+    parser.add_argument("--handshake-timeout", type=float, default=10.0)
+    parser.add_argument("--max-pending", type=int, default=256)
     args = parser.parse_args()
 
     certs = Certs.generate()
@@ -49,6 +53,8 @@ async def main() -> None:
         bind=f"127.0.0.1:{args.port}",
         max_idle_timeout=args.idle,
         transport=transport,
+        handshake_timeout=args.handshake_timeout,
+        max_pending_handshakes=args.max_pending,
     )
     sessions: list[wt.Session] = []
     keep: list[object] = []
@@ -76,7 +82,14 @@ async def main() -> None:
                 s.close(cmd.get("code", 0), cmd.get("reason", ""))
             emit({"closed": len(sessions)})
         elif cmd["cmd"] == "stats":
-            emit({"sessions": len(sessions), "rss_kb": rss_kb()})
+            emit(
+                {
+                    "sessions": len(sessions),
+                    "open": sum(1 for s in sessions if s.close_reason is None),
+                    "paths": [s.url for s in sessions],
+                    "rss_kb": rss_kb(),
+                }
+            )
     server.close()
     serving.cancel()
 
