@@ -181,11 +181,6 @@ async def test_client_close_closes_every_session(certs: Certs) -> None:
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(
-    strict=True,
-    reason="binding bug: a peer's CONNECTION_CLOSE (Client.close) is reported to the "
-    "server as SessionClosedLocally instead of SessionClosedByPeer(source='application')",
-)
 async def test_client_close_code_and_reason_reach_the_server(certs: Certs) -> None:
     for e in await client_close_scenario(certs):
         assert isinstance(e, wt.SessionClosedByPeer), repr(e)

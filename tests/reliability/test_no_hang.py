@@ -265,24 +265,10 @@ def check_exception(scenario: str, e: object) -> bool:
     raise AssertionError(scenario)
 
 
-MASKED = pytest.mark.xfail(
-    strict=True,
-    reason="binding bug: a session that ends without a close capsule (idle timeout, peer "
-    "killed or restarted) reports SessionClosedLocally instead of SessionTimeout / "
-    "SessionClosedByPeer",
-)
-
-
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize(
     "scenario",
-    [
-        "local_close",
-        "peer_close",
-        pytest.param("peer_sigkill", marks=MASKED),
-        pytest.param("idle_timeout", marks=MASKED),
-        pytest.param("server_restart", marks=MASKED),
-    ],
+    SCENARIOS,
 )
 async def test_pending_operations_raise_the_documented_exception(
     certs: Certs, scenario: str
