@@ -1,0 +1,309 @@
+"""Fixtures and the results plugin of the interop suite.
+
+- Every async test here runs in ONE session-scoped event loop, so that one Chromium
+  (Playwright) and one Firefox (Selenium) serve the whole session; each test gets a fresh
+  page (Chromium: a new browser context; Firefox: a new tab).
+- A missing browser skips its tests with the reason, unless WEB_TRANSPORT_REQUIRE_BROWSER=1,
+  where it fails them.
+- Each test declares ``@pytest.mark.interop("<scenario>")``; the peer comes from the
+  ``browser_peer`` parameter or the module's ``interop_peer`` mark. Collection fails for a
+  (scenario, peer) pair that ``scenarios.py`` does not declare, and known gaps from
+  ``scenarios.KNOWN_GAPS`` become strict xfails.
+- With WEB_TRANSPORT_INTEROP_RESULTS=<path>, the outcome of every interop test and the
+  peer versions are written there as JSON (``render_report.py`` turns it into
+  docs/interop.md). With WEB_TRANSPORT_INTEROP_MATRIX=<path>, the collected
+  (scenario, peer, test) list is written there (used by test_report.py).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.metadata
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import pytest_asyncio
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import browsers
+import scenarios
+import web_transport as wt
+from browsers import BrowserPage, ChromiumPage, FirefoxPage, PageServer
+
+HERE = Path(__file__).resolve().parent
+RESULTS_ENV = "WEB_TRANSPORT_INTEROP_RESULTS"
+MATRIX_ENV = "WEB_TRANSPORT_INTEROP_MATRIX"
+
+# Peer versions seen during this run (filled by the fixtures that start each peer).
+VERSIONS: dict[str, str] = {}
+_RESULTS: dict[str, dict[str, Any]] = {}
+
+
+def _in_interop(item: pytest.Item) -> bool:
+    return HERE in Path(str(item.path)).resolve().parents
+
+
+def item_peer(item: pytest.Item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "browser_peer" in callspec.params:
+        return str(callspec.params["browser_peer"])
+    marker = item.get_closest_marker("interop_peer")
+    return str(marker.args[0]) if marker else None
+
+
+def item_scenario(item: pytest.Item) -> str | None:
+    marker = item.get_closest_marker("interop")
+    return str(marker.args[0]) if marker else None
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "interop(scenario): the interop scenario a test proves")
+    config.addinivalue_line("markers", "interop_peer(peer): the interop peer of a test module")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    session_loop = pytest.mark.asyncio(loop_scope="session")
+    matrix_rows: list[dict[str, str]] = []
+    problems: list[str] = []
+    for item in items:
+        if not _in_interop(item):
+            continue
+        if isinstance(item, pytest.Function) and _is_coroutine(item):
+            item.add_marker(session_loop, append=False)
+        scenario, peer = item_scenario(item), item_peer(item)
+        if scenario is None:
+            continue
+        declared = scenarios.SCENARIO_IDS.get(scenario)
+        if declared is None or peer not in declared.peers:
+            problems.append(f"{item.nodeid}: ({scenario}, {peer}) is not in scenarios.py")
+            continue
+        gap = scenarios.KNOWN_GAPS.get((scenario, peer))
+        if gap is not None:
+            item.add_marker(pytest.mark.xfail(strict=True, reason=f"{gap.cause}: {gap.detail}"))
+        matrix_rows.append({"scenario": scenario, "peer": peer, "test": item.nodeid})
+    if problems:
+        raise pytest.UsageError("interop matrix mismatch:\n" + "\n".join(problems))
+    matrix_path = os.environ.get(MATRIX_ENV)
+    if matrix_path:
+        Path(matrix_path).write_text(json.dumps(sorted(matrix_rows, key=_row_key), indent=1))
+
+
+def _is_coroutine(item: pytest.Function) -> bool:
+    import inspect
+
+    return inspect.iscoroutinefunction(item.function)
+
+
+def _row_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    return (row["scenario"], row["peer"], row["test"])
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    report = yield
+    scenario, peer = item_scenario(item), item_peer(item)
+    if scenario is None or peer is None or not _in_interop(item):
+        return report
+    outcome: str | None = None
+    reason = ""
+    if hasattr(report, "wasxfail"):
+        outcome = "xpassed" if report.passed else "xfailed"
+        reason = str(report.wasxfail)
+    elif report.skipped:
+        outcome = "skipped"
+        reason = str(report.longrepr[2]) if isinstance(report.longrepr, tuple) else ""
+    elif report.failed:
+        outcome = "failed"
+        reason = f"{report.when}: {str(getattr(call.excinfo, 'value', ''))[:300]}"
+    elif report.when == "call":
+        outcome = "passed"
+    if outcome is not None:
+        previous = _RESULTS.get(item.nodeid)
+        # A teardown failure after a pass/xfail still counts as a failure.
+        if previous is None or outcome == "failed":
+            _RESULTS[item.nodeid] = {
+                "scenario": scenario,
+                "peer": peer,
+                "test": item.nodeid,
+                "outcome": outcome,
+                "reason": reason,
+            }
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    path = os.environ.get(RESULTS_ENV)
+    if not path or not _RESULTS:
+        return
+    versions = dict(VERSIONS)
+    versions["web_transport"] = wt.__version__
+    versions["aioquic"] = importlib.metadata.version("aioquic")
+    data = {
+        "versions": dict(sorted(versions.items())),
+        "results": sorted(_RESULTS.values(), key=_row_key),
+    }
+    Path(path).write_text(json.dumps(data, indent=1) + "\n")
+
+
+# -- Fixtures ---------------------------------------------------------------------------
+
+
+class Cert:
+    """A ``generate_self_signed(["localhost", "127.0.0.1"])`` certificate and its hash."""
+
+    def __init__(self) -> None:
+        self.der, self.key = wt.generate_self_signed(["localhost", "127.0.0.1"])
+        self.hash = wt.certificate_hash(self.der)
+
+    @property
+    def hash_list(self) -> list[int]:
+        return list(self.hash)
+
+
+@pytest.fixture(scope="session")
+def cert() -> Cert:
+    return Cert()
+
+
+class LongCert:
+    """A 30-day self-signed ECDSA P-256 certificate made with the openssl CLI (longer
+    than the 14 days that ``serverCertificateHashes`` allows)."""
+
+    def __init__(self, directory: Path) -> None:
+        cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+        subprocess.run(
+            [
+                "openssl", "req", "-x509", "-newkey", "ec",
+                "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
+                "-subj", "/CN=localhost",
+                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
+                "-keyout", str(key_path), "-out", str(cert_path),
+            ],
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )  # fmt: skip
+        self.der = cert_path.read_bytes()
+        self.key = key_path.read_bytes()
+        self.hash = wt.certificate_hash(self.der)
+
+    @property
+    def hash_list(self) -> list[int]:
+        return list(self.hash)
+
+
+@pytest.fixture(scope="session")
+def long_cert(tmp_path_factory: pytest.TempPathFactory) -> LongCert:
+    if shutil.which("openssl") is None:
+        pytest.skip("the openssl CLI is not installed")
+    return LongCert(tmp_path_factory.mktemp("long-cert"))
+
+
+@pytest.fixture(scope="session")
+def page_server() -> Iterator[PageServer]:
+    server = PageServer()
+    yield server
+    server.close()
+
+
+def _unavailable(message: str) -> None:
+    if browsers.require_browser():
+        pytest.fail(f"{message} (WEB_TRANSPORT_REQUIRE_BROWSER=1)")
+    pytest.skip(f"{message}; run .ci/install-browsers")
+
+
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def chromium_browser() -> AsyncIterator[Any]:
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=browsers.CHROMIUM_PATH, args=browsers.CHROMIUM_ARGS
+        )
+        VERSIONS["chromium"] = browser.version
+        VERSIONS["playwright"] = importlib.metadata.version("playwright")
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+_FIREFOX_FAILURE: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def firefox_driver() -> Iterator[Any]:
+    if _FIREFOX_FAILURE:
+        _unavailable(_FIREFOX_FAILURE[0])
+    firefox = browsers.firefox_path()
+    gecko = browsers.geckodriver_path()
+    if firefox is None:
+        _unavailable("firefox-esr is not installed")
+    if gecko is None:
+        _unavailable("geckodriver is not installed")
+    try:
+        from selenium import webdriver
+        from selenium.webdriver.firefox.options import Options
+        from selenium.webdriver.firefox.service import Service
+    except ImportError:
+        _unavailable("the selenium package is not installed")
+    assert firefox is not None
+    assert gecko is not None
+    options = Options()
+    options.binary_location = firefox
+    options.add_argument("-headless")
+    options.set_preference("network.webtransport.enabled", True)
+    options.set_preference("network.webtransport.datagrams.enabled", True)
+    options.set_preference("network.http.http3.enable", True)
+    try:
+        driver = webdriver.Firefox(options=options, service=Service(executable_path=gecko))
+    except Exception as exc:
+        _FIREFOX_FAILURE.append(f"Firefox/geckodriver failed to start: {exc}")
+        _unavailable(_FIREFOX_FAILURE[0])
+    driver.set_script_timeout(browsers.SCRIPT_TIMEOUT)
+    driver.set_page_load_timeout(browsers.SCRIPT_TIMEOUT)
+    VERSIONS["firefox"] = str(driver.capabilities.get("browserVersion", "unknown"))
+    VERSIONS["geckodriver"] = browsers.geckodriver_version(gecko)
+    VERSIONS["selenium"] = importlib.metadata.version("selenium")
+    try:
+        yield driver
+    finally:
+        with contextlib.suppress(Exception):
+            driver.quit()
+
+
+@pytest.fixture(params=[scenarios.CHROMIUM, scenarios.FIREFOX])
+def browser_peer(request: pytest.FixtureRequest) -> tuple[str, Any]:
+    """The browser under test and its session-wide handle (resolved outside the loop)."""
+    if request.param == scenarios.CHROMIUM:
+        if not Path(browsers.CHROMIUM_PATH).exists():
+            _unavailable(f"{browsers.CHROMIUM_PATH} is missing")
+        return request.param, request.getfixturevalue("chromium_browser")
+    return request.param, request.getfixturevalue("firefox_driver")
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def browser(
+    browser_peer: tuple[str, Any], page_server: PageServer
+) -> AsyncIterator[BrowserPage]:
+    """A fresh page of each browser, at ``page_server.origin``."""
+    peer, handle = browser_peer
+    page: BrowserPage
+    if peer == scenarios.CHROMIUM:
+        page = await ChromiumPage.open(handle, page_server.origin)
+    else:
+        page = await FirefoxPage.open(handle, page_server.origin)
+    try:
+        yield page
+    finally:
+        with contextlib.suppress(Exception):
+            await page.close()

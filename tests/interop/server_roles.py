@@ -1,0 +1,321 @@
+"""Our ``web_transport.Server`` side of each scenario, shared by the browser and the
+aioquic-client tests (the peer differs, our behaviour and assertions do not).
+
+Every wait is bounded (``WAIT``); every role returns what it observed so the test can
+assert it against what the peer reported.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+from collections.abc import AsyncIterator, Awaitable
+from typing import Any, Protocol
+
+import pytest
+import web_transport as wt
+
+WAIT = 60.0
+
+CLOSE_CODE = 4242
+CLOSE_REASON = "server says bye"
+PEER_CLOSE_CODE = 3003
+PEER_CLOSE_REASON = "peer says bye"
+RESET_BY_US = 42
+RESET_BY_PEER = 77
+STOP_BY_US = 21
+STOP_BY_PEER = 99
+SEQUENTIAL = 51  # 50 sessions, then one more proves the server outlived them
+
+_BASE = bytes((i * 31 + 7) & 255 for i in range(256))
+
+
+def pattern(size: int) -> bytes:
+    """The same bytes as ``pattern(size)`` in page.js."""
+    return (_BASE * (size // 256 + 1))[:size]
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class CertLike(Protocol):
+    der: bytes
+    key: bytes
+    hash: bytes
+
+
+async def bounded[T](awaitable: Awaitable[T], within: float = WAIT) -> T:
+    return await asyncio.wait_for(awaitable, within)
+
+
+@contextlib.asynccontextmanager
+async def running_server(cert: CertLike, **kwargs: Any) -> AsyncIterator[wt.Server]:
+    async with wt.Server(
+        certificate_chain=[cert.der], private_key=cert.key, bind="127.0.0.1:0", **kwargs
+    ) as server:
+        yield server
+
+
+def url_of(server: wt.Server, path: str = "/interop") -> str:
+    return f"https://127.0.0.1:{server.local_addr[1]}{path}"
+
+
+async def together[T](
+    ours: Awaitable[T], peer: Awaitable[Any], within: float = 150.0
+) -> tuple[T, Any]:
+    """Run our side and the peer's side concurrently and return both results; if either
+    fails, the other is cancelled and the error raised."""
+    async with asyncio.timeout(within), asyncio.TaskGroup() as group:
+        ours_task = group.create_task(_as_coro(ours))
+        peer_task = group.create_task(_as_coro(peer))
+    return ours_task.result(), peer_task.result()
+
+
+async def _as_coro[T](awaitable: Awaitable[T]) -> T:
+    return await awaitable
+
+
+async def accept_session(
+    server: wt.Server, *, protocol: str | None = None
+) -> tuple[wt.SessionRequest, wt.Session]:
+    request = await bounded(server.accept())
+    assert request is not None, "server closed before a session request arrived"
+    session = await bounded(request.accept(protocol=protocol))
+    return request, session
+
+
+async def expect_peer_done(session: wt.Session) -> None:
+    """The peer ends the session with code 0 / "done" once it has all it expects."""
+    await bounded(session.wait_closed())
+    reason = session.close_reason
+    assert isinstance(reason, wt.SessionClosedByPeer), repr(reason)
+    assert (reason.source, reason.code, reason.reason) == ("session", 0, "done")
+
+
+async def client_ready(session: wt.Session) -> None:
+    """Wait for the client's "ready" stream: it has processed our 200 response, so a
+    stream we open now cannot race the session's establishment on its side."""
+    _send, recv = await bounded(session.accept_bi())
+    assert await bounded(recv.read()) == b"ready"
+
+
+async def _echo(send: wt.SendStream, recv: wt.RecvStream) -> bytes:
+    data = await bounded(recv.read())
+    await bounded(send.write(data))
+    await bounded(send.finish())
+    # Every byte acknowledged, unless the peer, having read it all, already closed.
+    with contextlib.suppress(wt.SessionClosedByPeer):
+        assert await bounded(send.wait_closed()) is None
+    return data
+
+
+async def echo_bidi(server: wt.Server, *, streams: int = 1) -> list[bytes]:
+    """Accept one session; echo ``streams`` bidi streams concurrently; the peer closes."""
+    _, session = await accept_session(server)
+    echoed: list[bytes] = []
+    async with asyncio.TaskGroup() as group:
+        for _ in range(streams):
+            send, recv = await bounded(session.accept_bi())
+            group.create_task(_echo_into(send, recv, echoed))
+    await expect_peer_done(session)
+    return echoed
+
+
+async def _echo_into(send: wt.SendStream, recv: wt.RecvStream, out: list[bytes]) -> None:
+    out.append(await _echo(send, recv))
+
+
+async def receive_uni(server: wt.Server) -> bytes:
+    """Accept one session and read one uni stream to its end; then close the session."""
+    _, session = await accept_session(server)
+    recv = await bounded(session.accept_uni())
+    data = await bounded(recv.read())
+    assert await bounded(recv.wait_closed()) is None
+    session.close(0, "received")
+    await bounded(session.wait_closed())
+    return data
+
+
+async def send_uni(server: wt.Server, data: bytes) -> None:
+    """Accept one session and send ``data`` on a uni stream; the peer closes."""
+    _, session = await accept_session(server)
+    await client_ready(session)
+    send = await bounded(session.open_uni())
+    await bounded(send.write(data))
+    await bounded(send.finish())
+    assert await bounded(send.wait_closed()) is None
+    await expect_peer_done(session)
+
+
+async def server_bidi(server: wt.Server, text: bytes) -> bytes:
+    """Open a bidi stream to the client, send ``text``, read its answer, close."""
+    _, session = await accept_session(server)
+    await client_ready(session)
+    send, recv = await bounded(session.open_bi())
+    await bounded(send.write(text))
+    await bounded(send.finish())
+    reply = await bounded(recv.read())
+    session.close(0, "answered")
+    await bounded(session.wait_closed())
+    return reply
+
+
+async def datagram_echo(server: wt.Server) -> list[bytes]:
+    """Echo every datagram until the peer closes the session."""
+    _, session = await accept_session(server)
+    seen: list[bytes] = []
+    with contextlib.suppress(wt.SessionClosedByPeer):
+        for _ in range(10_000):
+            datagram = await bounded(session.receive_datagram())
+            seen.append(datagram)
+            session.send_datagram(datagram)
+    await expect_peer_done(session)
+    return seen
+
+
+def _one_byte_too_many(session: wt.Session) -> None:
+    """``max_datagram_size + 1`` bytes raise DatagramTooLargeError. The maximum can grow
+    between reading it and sending (path MTU discovery): a send that goes through is
+    only acceptable if the maximum grew meanwhile, then try again (bounded)."""
+    for _ in range(20):
+        size = session.max_datagram_size
+        try:
+            session.send_datagram(b"\0" * (size + 1))
+        except wt.DatagramTooLargeError:
+            return
+        assert session.max_datagram_size > size, "oversized datagram accepted"
+    pytest.fail("max_datagram_size kept growing")
+
+
+async def datagram_max_size(server: wt.Server) -> dict[str, Any]:
+    """Answer each datagram with one of exactly ``max_datagram_size`` bytes; check that
+    one byte more raises DatagramTooLargeError; until the peer closes."""
+    _, session = await accept_session(server)
+    ours = session.max_datagram_size
+    assert ours > 0
+    _one_byte_too_many(session)
+    sizes: list[int] = []
+    digests: set[str] = set()
+    sent: set[int] = set()
+    with contextlib.suppress(wt.SessionClosedByPeer):
+        for _ in range(10_000):
+            datagram = await bounded(session.receive_datagram())
+            sizes.append(len(datagram))
+            digests.add(sha256_hex(datagram))
+            size = session.max_datagram_size
+            session.send_datagram(pattern(size))
+            sent.add(size)
+    await expect_peer_done(session)
+    return {"ours": ours, "sizes": sizes, "digests": digests, "sent": sent}
+
+
+async def close_by_us(server: wt.Server) -> None:
+    _, session = await accept_session(server)
+    session.close(CLOSE_CODE, CLOSE_REASON)
+    await bounded(session.wait_closed())
+    assert isinstance(session.close_reason, wt.SessionClosedLocally)
+
+
+async def close_by_peer(server: wt.Server) -> wt.SessionClosedByPeer:
+    """Answer one bidi stream (so the peer knows we hold the session), then expect the
+    peer's close to surface from a pending accept_bi()."""
+    _, session = await accept_session(server)
+    send, recv = await bounded(session.accept_bi())
+    await _echo(send, recv)
+    with pytest.raises(wt.SessionClosedByPeer) as raised:
+        await bounded(session.accept_bi())
+    return raised.value
+
+
+async def reset_by_us(server: wt.Server) -> None:
+    """Read the peer's request on a bidi stream, then reset our sending side."""
+    _, session = await accept_session(server)
+    send, recv = await bounded(session.accept_bi())
+    assert await bounded(recv.read()) == b"go"
+    send.reset(RESET_BY_US)
+    await expect_peer_done(session)
+
+
+async def reset_by_peer(server: wt.Server) -> wt.StreamClosedByPeer:
+    """Read a bidi stream until the peer resets it."""
+    _, session = await accept_session(server)
+    _send, recv = await bounded(session.accept_bi())
+    with pytest.raises(wt.StreamClosedByPeer) as raised:
+        await _drain(recv)
+    session.close(0, "seen")
+    await bounded(session.wait_closed())
+    return raised.value
+
+
+async def _drain(recv: wt.RecvStream) -> None:
+    """Read to the end (bounded in count and time)."""
+    for _ in range(10_000):
+        if not await bounded(recv.read(65536)):
+            return
+
+
+async def _flood(send: wt.SendStream, chunk: bytes) -> None:
+    """Write until an error (bounded in count and time: a peer's STOP_SENDING arrives
+    within milliseconds on loopback, 20 s per write is generous)."""
+    for _ in range(100_000):
+        await bounded(send.write(chunk), 20)
+
+
+async def stop_by_us(server: wt.Server) -> None:
+    """Read the first bytes of the peer's stream, then ask it to stop sending."""
+    _, session = await accept_session(server)
+    _send, recv = await bounded(session.accept_bi())
+    assert await bounded(recv.read(1))
+    recv.stop(STOP_BY_US)
+    await expect_peer_done(session)
+
+
+async def stop_by_peer(server: wt.Server) -> wt.StreamClosedByPeer:
+    """Write on the peer's bidi stream until the peer's STOP_SENDING surfaces."""
+    _, session = await accept_session(server)
+    send, recv = await bounded(session.accept_bi())
+    assert await bounded(recv.read()) == b"send"
+    chunk = b"s" * 16384
+    with pytest.raises(wt.StreamClosedByPeer) as raised:
+        await _flood(send, chunk)
+    session.close(0, "seen")
+    await bounded(session.wait_closed())
+    return raised.value
+
+
+async def inspect_request(server: wt.Server) -> wt.SessionRequest:
+    """Accept one session choosing the LAST offered protocol (so the choice is visibly the
+    server's), close it, return the request."""
+    request = await bounded(server.accept())
+    assert request is not None
+    chosen = request.protocols[-1] if request.protocols else None
+    session = await bounded(request.accept(protocol=chosen))
+    assert session.protocol == chosen
+    session.close(0, "inspected")
+    await bounded(session.wait_closed())
+    return request
+
+
+async def reject(server: wt.Server, status: int = 403) -> wt.SessionRequest:
+    request = await bounded(server.accept())
+    assert request is not None
+    await bounded(request.reject(status))
+    return request
+
+
+async def sequential(server: wt.Server, count: int = SEQUENTIAL) -> list[tuple[int, str]]:
+    """Serve ``count`` sessions one after another (echo one stream; the peer closes with
+    code i and reason "session-i"); return the close codes and reasons seen."""
+    closes: list[tuple[int, str]] = []
+    for _ in range(count):
+        _, session = await accept_session(server)
+        send, recv = await bounded(session.accept_bi())
+        await _echo(send, recv)
+        await bounded(session.wait_closed())
+        reason = session.close_reason
+        assert isinstance(reason, wt.SessionClosedByPeer), repr(reason)
+        assert reason.code is not None
+        closes.append((reason.code, reason.reason))
+    return closes
