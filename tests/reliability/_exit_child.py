@@ -17,7 +17,7 @@ import time
 from typing import Any
 
 import web_transport as wt
-from _support import CMD_ECHO, CMD_FIREHOSE, CMD_QUIET, CMD_SINK, Certs, scripted_session
+from _support import CMD_ECHO, CMD_FIREHOSE, CMD_QUIET, CMD_SINK, Certs, scripted_session  # ty: ignore[import-not-found]
 
 KEEP: list[Any] = []  # objects deliberately left alive at exit
 

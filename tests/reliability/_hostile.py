@@ -17,7 +17,7 @@ import contextlib
 import socket
 import ssl
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from aioquic.asyncio import QuicConnectionProtocol, connect
@@ -130,7 +130,7 @@ def connect_headers(port: int, **overrides: bytes) -> list[tuple[bytes, bytes]]:
 
 
 @contextlib.asynccontextmanager
-async def raw_peer(port: int) -> AsyncIterator[RawPeer]:
+async def raw_peer(port: int) -> AsyncGenerator[RawPeer, None]:
     """A connected :class:`RawPeer` (QUIC handshake done, SETTINGS sent)."""
     async with connect(
         "127.0.0.1",

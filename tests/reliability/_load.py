@@ -27,7 +27,7 @@ import sys
 from typing import Any
 
 import web_transport as wt
-from _support import proc_status_kb
+from _support import proc_status_kb  # ty: ignore[import-not-found]
 
 CONNECTS_IN_FLIGHT = 64
 LOAD_TRANSPORT = wt.TransportConfig(max_concurrent_bidi_streams=128)

@@ -24,7 +24,7 @@ import os
 import sys
 
 import web_transport as wt
-from _support import Certs, rss_kb, scripted_session
+from _support import Certs, rss_kb, scripted_session  # ty: ignore[import-not-found]
 
 
 def emit(obj: dict[str, object]) -> None:

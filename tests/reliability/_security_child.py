@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from _support import Certs, client_for, echo_bytes, echo_server
+from _support import Certs, client_for, echo_bytes, echo_server  # ty: ignore[import-not-found]
 
 
 async def echo() -> None:

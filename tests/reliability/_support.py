@@ -15,10 +15,10 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import web_transport as wt
 
@@ -122,7 +122,7 @@ class EchoServer:
 
 
 @contextlib.asynccontextmanager
-async def echo_server(certs: Certs, **server_kwargs: Any) -> AsyncIterator[EchoServer]:
+async def echo_server(certs: Certs, **server_kwargs: Any) -> AsyncGenerator[EchoServer, None]:
     """Run an :class:`EchoServer` on ``127.0.0.1:0`` for the duration of the block."""
     server_kwargs.setdefault("bind", "127.0.0.1:0")
     server = wt.Server(certificate_chain=[certs.cert], private_key=certs.key, **server_kwargs)
@@ -405,7 +405,7 @@ class UdpRelay(asyncio.DatagramProtocol):
         return self.transport.get_extra_info("sockname")[1]
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = cast(asyncio.DatagramTransport, transport)
 
     def _forward(self, transport: asyncio.DatagramTransport, data: bytes, addr: Any) -> None:
         if self.cut:

@@ -36,7 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import web_transport as wt
-from _support import (
+from _support import (  # ty: ignore[import-not-found]
     BOUND,
     Certs,
     Child,
@@ -192,8 +192,9 @@ async def drive(args: argparse.Namespace, out: Any) -> int:
             crashed = [w for w in workers if w.done()]
             if crashed:
                 for w in crashed:
-                    if w.exception() is not None:
-                        counters.error("worker died", w.exception())  # type: ignore[arg-type]
+                    died = w.exception()
+                    if died is not None:
+                        counters.error("worker died", died)
                 break
     finally:
         stop.set()

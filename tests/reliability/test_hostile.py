@@ -24,7 +24,7 @@ import asyncio
 import contextlib
 import os
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
 import pytest
@@ -83,7 +83,7 @@ class Target:
 
 
 @contextlib.asynccontextmanager
-async def target(*args: str) -> AsyncIterator[Target]:
+async def target(*args: str) -> AsyncGenerator[Target, None]:
     child = Child.start("_peer.py", list(args))
     client: wt.Client | None = None
     try:

@@ -20,7 +20,7 @@ import os
 import shutil
 import subprocess
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator
 from typing import Any
 
 import pytest
@@ -80,7 +80,7 @@ def netem_unavailable() -> str | None:
 
 
 @contextlib.contextmanager
-def namespace_pair(netem: list[str] | None) -> Iterator[tuple[str, str, str]]:
+def namespace_pair(netem: list[str] | None) -> Generator[tuple[str, str, str], None, None]:
     """Namespaces A and B joined by veth (10.77.0.1 <-> 10.77.0.2), optionally with a
     netem qdisc on both ends. Yields ``(ns_a, ns_b, server_ip)``; always cleaned up."""
     tag = uuid.uuid4().hex[:6]
@@ -185,7 +185,8 @@ async def test_lossy_relay() -> None:
     finally:
         counts: dict[str, int] = {}
         for relay in relays:
-            relay.proc.stdin.close()  # type: ignore[union-attr]
+            assert relay.proc.stdin is not None
+            relay.proc.stdin.close()
             with contextlib.suppress(Exception):
                 counts = (await relay.expect("counts"))["counts"]
             rc, err = relay.close()

@@ -96,7 +96,9 @@ async def start_pending(session: wt.Session, keep: list[Any]) -> dict[str, async
         "recv_wait_closed": q_recv.wait_closed(),
         "session_wait_closed": session.wait_closed(),
     }
-    futures = {name: asyncio.ensure_future(op) for name, op in ops.items()}
+    futures: dict[str, asyncio.Future[Any]] = {
+        name: asyncio.ensure_future(op) for name, op in ops.items()
+    }
     await asyncio.wait_for(first_chunk.wait(), BOUND)
     await asyncio.sleep(0.3)  # let the write fill the peer's window
     done = [name for name, f in futures.items() if f.done()]

@@ -21,6 +21,7 @@ import base64
 import logging
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -70,8 +71,10 @@ def test_no_cert_verification_warns_danger_once_per_process() -> None:
         pytest.param(_certs.not_yet_valid, id="not-yet-valid"),
     ],
 )
-async def test_hash_pinning_refuses_what_browsers_refuse(made: object) -> None:
-    cert = made()  # type: ignore[operator]
+async def test_hash_pinning_refuses_what_browsers_refuse(
+    made: Callable[[], _certs.Made],
+) -> None:
+    cert = made()
     server = wt.Server(
         certificate_chain=[cert.cert_der], private_key=cert.key_der, bind="127.0.0.1:0"
     )
