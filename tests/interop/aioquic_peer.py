@@ -42,7 +42,10 @@ from aioquic.quic.events import (
     StreamReset,
 )
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import load_der_private_key
+from cryptography.hazmat.primitives.serialization import (
+    load_der_private_key,
+    load_pem_private_key,
+)
 
 # draft-ietf-webtrans-http3 §9.5: WebTransport application error codes are carried in
 # RESET_STREAM / STOP_SENDING as HTTP/3 error codes from this range, skipping the
@@ -308,6 +311,7 @@ class H3Protocol(QuicConnectionProtocol):
         self.requests = requests
         self.responses: dict[int, asyncio.Future[dict[str, str]]] = {}
         self.terminated: ConnectionTerminated | None = None
+        self.critical_stop_sending: list[int] = []
 
     def _stream_owner(self, stream_id: int) -> PeerStream | None:
         for session in self.sessions.values():
@@ -334,6 +338,17 @@ class H3Protocol(QuicConnectionProtocol):
                 stream._notify()
             if event.stream_id in self.local_bidi:
                 return
+        if isinstance(event, StopSendingReceived) and event.stream_id in (
+            self.h3._local_control_stream_id,
+            self.h3._local_encoder_stream_id,
+            self.h3._local_decoder_stream_id,
+        ):
+            # RFC 9114 §6.2.1 forbids STOP_SENDING on these critical streams and aioquic
+            # would close the connection (H3_CLOSED_CRITICAL_STREAM). Our Server sends it
+            # when it drops a rejected connection (see docs/interop.md); record it and go
+            # on, so that the 403 racing it is still seen.
+            self.critical_stop_sending.append(event.stream_id)
+            return
         if isinstance(event, StopSendingReceived):
             stream = self._stream_owner(event.stream_id)
             if stream is not None:
@@ -469,10 +484,15 @@ class AioServer:
 
 @contextlib.asynccontextmanager
 async def aioquic_server(cert_der: bytes, key_der: bytes) -> AsyncIterator[AioServer]:
-    """Run an aioquic HTTP/3 server with WebTransport enabled on ``127.0.0.1:0``."""
+    """Run an aioquic HTTP/3 server with WebTransport enabled on ``127.0.0.1:0``
+    (certificate and key as DER or PEM)."""
     configuration = quic_configuration(is_client=False)
-    configuration.certificate = x509.load_der_x509_certificate(cert_der)
-    configuration.private_key = load_der_private_key(key_der, password=None)  # type: ignore[assignment]
+    if cert_der.lstrip().startswith(b"-----BEGIN"):
+        configuration.certificate = x509.load_pem_x509_certificate(cert_der)
+        configuration.private_key = load_pem_private_key(key_der, password=None)  # type: ignore[assignment]
+    else:
+        configuration.certificate = x509.load_der_x509_certificate(cert_der)
+        configuration.private_key = load_der_private_key(key_der, password=None)  # type: ignore[assignment]
     requests: asyncio.Queue[ServerRequest] = asyncio.Queue()
     server = await serve(
         "127.0.0.1",

@@ -240,3 +240,33 @@ KNOWN_GAPS: dict[tuple[str, str], Gap] = {
     ("close-without-capsule", AIOQUIC_CLIENT): Gap("binding bug", BINDING_LOCAL_CLOSE),
     ("close-without-capsule", AIOQUIC_SERVER): Gap("binding bug", BINDING_LOCAL_CLOSE),
 }
+
+
+# Seen while developing the suite, reproducible only some of the time (races), so not
+# asserted by a strict test; each names the workaround the suite uses.
+OBSERVED_RACES: tuple[tuple[str, str, str], ...] = (
+    (
+        "binding bug",
+        "aioquic-client",
+        "After SessionRequest.reject(), our Server drops the connection and quinn sends "
+        "STOP_SENDING on the client's HTTP/3 control and QPACK streams, which RFC 9114 "
+        "§6.2.1 forbids; aioquic then closes with H3_CLOSED_CRITICAL_STREAM, and in about "
+        "1 run of 4 that happens before it has read the 403. aioquic_peer.py ignores "
+        "STOP_SENDING on those streams so that session-rejected checks the status.",
+    ),
+    (
+        "peer bug",
+        "firefox",
+        f"{FIREFOX_VERSION} loses a server-initiated stream (bidi or uni) that arrives right "
+        "after the CONNECT response, in about 1 run of 3 (never when the server waits "
+        "0.5 s). The stream scenarios let the browser announce itself on a stream first "
+        "(page.js announce()).",
+    ),
+    (
+        "peer bug",
+        "chromium",
+        "Chromium 148 sometimes (about 1 in 12) rejects writes racing a STOP_SENDING with a "
+        "bare NetworkError instead of WebTransportError.streamErrorCode; page.js waits on "
+        "writer.closed without further writes, which always carries the code.",
+    ),
+)

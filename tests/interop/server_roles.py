@@ -101,13 +101,18 @@ async def client_ready(session: wt.Session) -> None:
     assert await bounded(recv.read()) == b"ready"
 
 
+async def acknowledged(send: wt.SendStream) -> None:
+    """Every byte was acknowledged (``wait_closed() is None``), unless the peer, having
+    read it all, closed the session before the acknowledgement reached us."""
+    with contextlib.suppress(wt.SessionClosedByPeer):
+        assert await bounded(send.wait_closed()) is None
+
+
 async def _echo(send: wt.SendStream, recv: wt.RecvStream) -> bytes:
     data = await bounded(recv.read())
     await bounded(send.write(data))
     await bounded(send.finish())
-    # Every byte acknowledged, unless the peer, having read it all, already closed.
-    with contextlib.suppress(wt.SessionClosedByPeer):
-        assert await bounded(send.wait_closed()) is None
+    await acknowledged(send)
     return data
 
 
@@ -145,7 +150,7 @@ async def send_uni(server: wt.Server, data: bytes) -> None:
     send = await bounded(session.open_uni())
     await bounded(send.write(data))
     await bounded(send.finish())
-    assert await bounded(send.wait_closed()) is None
+    await acknowledged(send)
     await expect_peer_done(session)
 
 
@@ -175,7 +180,7 @@ async def datagram_echo(server: wt.Server) -> list[bytes]:
     return seen
 
 
-def _one_byte_too_many(session: wt.Session) -> None:
+def one_byte_too_many(session: wt.Session) -> None:
     """``max_datagram_size + 1`` bytes raise DatagramTooLargeError. The maximum can grow
     between reading it and sending (path MTU discovery): a send that goes through is
     only acceptable if the maximum grew meanwhile, then try again (bounded)."""
@@ -195,7 +200,7 @@ async def datagram_max_size(server: wt.Server) -> dict[str, Any]:
     _, session = await accept_session(server)
     ours = session.max_datagram_size
     assert ours > 0
-    _one_byte_too_many(session)
+    one_byte_too_many(session)
     sizes: list[int] = []
     digests: set[str] = set()
     sent: set[int] = set()
@@ -256,7 +261,7 @@ async def _drain(recv: wt.RecvStream) -> None:
             return
 
 
-async def _flood(send: wt.SendStream, chunk: bytes) -> None:
+async def flood(send: wt.SendStream, chunk: bytes) -> None:
     """Write until an error (bounded in count and time: a peer's STOP_SENDING arrives
     within milliseconds on loopback, 20 s per write is generous)."""
     for _ in range(100_000):
@@ -279,7 +284,7 @@ async def stop_by_peer(server: wt.Server) -> wt.StreamClosedByPeer:
     assert await bounded(recv.read()) == b"send"
     chunk = b"s" * 16384
     with pytest.raises(wt.StreamClosedByPeer) as raised:
-        await _flood(send, chunk)
+        await flood(send, chunk)
     session.close(0, "seen")
     await bounded(session.wait_closed())
     return raised.value

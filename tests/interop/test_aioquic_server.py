@@ -1,0 +1,546 @@
+"""Our Client <-> aioquic WebTransport server (tests/interop/aioquic_peer.py).
+
+Proves that our Client interoperates with an independent HTTP/3 WebTransport server
+(aioquic, draft-02 SETTINGS): certificate-hash pinning (and its 14-day rule, with a
+30-day openssl certificate), streams both ways, 200 concurrent streams against aioquic's
+limit of 128 (our open_bi waits for MAX_STREAMS), server-initiated streams, datagrams,
+SessionRejected.status_code, close capsules both ways, stream error codes both ways,
+subprotocols, request headers, a CONNECT FIN without capsule, and 51 sequential sessions.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+
+import pytest
+import server_roles as roles
+import web_transport as wt
+from aioquic_peer import AioServer, AioSession, PeerStream, aioquic_server
+from conftest import Cert, LongCert
+from server_roles import bounded, pattern, together
+
+pytestmark = pytest.mark.interop_peer("aioquic-server")
+
+
+@contextlib.asynccontextmanager
+async def client(cert: Cert | LongCert) -> AsyncIterator[wt.Client]:
+    async with wt.Client(server_certificate_hashes=[cert.hash]) as c:
+        yield c
+
+
+def url(server: AioServer, path: str = "/interop") -> str:
+    return f"https://127.0.0.1:{server.port}{path}"
+
+
+async def accepted(server: AioServer, protocol: str | None = None) -> AioSession:
+    request = await server.next_request()
+    return request.accept(protocol=protocol)
+
+
+async def expect_done(session: AioSession) -> None:
+    assert await session.wait_close_info() == (0, "done")
+
+
+async def done(session: wt.Session) -> None:
+    session.close(0, "done")
+    await bounded(session.wait_closed())
+
+
+async def echo(stream: PeerStream) -> None:
+    stream.write(await stream.read_all(60), end=True)
+
+
+@pytest.mark.interop("bidi-echo-small")
+async def test_bidi_echo_small(cert: Cert) -> None:
+    await _bidi_echo(cert, 1024)
+
+
+@pytest.mark.interop("bidi-echo-8mib")
+async def test_bidi_echo_8mib(cert: Cert) -> None:
+    await _bidi_echo(cert, 8 << 20)
+
+
+async def _bidi_echo(cert: Cert, size: int) -> None:
+    data = pattern(size)
+
+    async def peer(server: AioServer) -> None:
+        session = await accepted(server)
+        await echo(await session.accept_stream())
+        await expect_done(session)
+
+    async def ours(server: AioServer) -> bytes:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            send, recv = await bounded(session.open_bi())
+            _, received = await asyncio.gather(_write_all(send, data), bounded(recv.read(), 120))
+            await done(session)
+            return received
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        received, _ = await together(ours(server), peer(server))
+    assert received == data
+
+
+async def _write_all(send: wt.SendStream, data: bytes) -> None:
+    await bounded(send.write(data), 120)
+    await bounded(send.finish())
+
+
+@pytest.mark.interop("uni-to-peer")
+async def test_uni_to_peer(cert: Cert) -> None:
+    data = pattern(64 << 10)
+
+    async def peer(server: AioServer) -> bytes:
+        session = await accepted(server)
+        stream = await session.accept_stream()
+        assert stream.unidirectional
+        received = await stream.read_all()
+        session.close(0, "received")
+        return received
+
+    async def ours(server: AioServer) -> wt.SessionError | None:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            send = await bounded(session.open_uni())
+            await _write_all(send, data)
+            await bounded(session.wait_closed())
+            return session.close_reason
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        reason, received = await together(ours(server), peer(server))
+    assert received == data
+    assert isinstance(reason, wt.SessionClosedByPeer)
+    assert (reason.source, reason.code, reason.reason) == ("session", 0, "received")
+
+
+@pytest.mark.interop("uni-from-peer")
+async def test_uni_from_peer(cert: Cert) -> None:
+    data = pattern(64 << 10)
+
+    async def peer(server: AioServer) -> None:
+        session = await accepted(server)
+        # Opened right after the 200: our Client must not lose a stream that arrives
+        # with (or before) the CONNECT response.
+        session.open_uni().write(data, end=True)
+        await expect_done(session)
+
+    async def ours(server: AioServer) -> bytes:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            recv = await bounded(session.accept_uni())
+            received = await bounded(recv.read())
+            await done(session)
+            return received
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        received, _ = await together(ours(server), peer(server))
+    assert received == data
+
+
+@pytest.mark.interop("many-concurrent-bidi")
+async def test_many_concurrent_bidi(cert: Cert) -> None:
+    count = 200
+    texts = [f"stream-{i}-".encode() + b"x" * (i % 50) for i in range(count)]
+
+    async def peer(server: AioServer) -> None:
+        session = await accepted(server)
+        async with asyncio.TaskGroup() as group:
+            for _ in range(count):
+                group.create_task(echo(await session.accept_stream()))
+        await expect_done(session)
+
+    async def one(session: wt.Session, text: bytes) -> bytes:
+        send, recv = await bounded(session.open_bi())
+        await _write_all(send, text)
+        return await bounded(recv.read())
+
+    async def ours(server: AioServer) -> list[bytes]:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            received = await asyncio.gather(*(one(session, t) for t in texts))
+            await done(session)
+            return received
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        received, _ = await together(ours(server), peer(server))
+    assert received == texts
+
+
+@pytest.mark.interop("server-initiated-bidi")
+async def test_server_initiated_bidi(cert: Cert) -> None:
+    async def peer(server: AioServer) -> bytes:
+        session = await accepted(server)
+        stream = session.open_bi()
+        stream.write(b"question", end=True)
+        reply = await stream.read_all()
+        await expect_done(session)
+        return reply
+
+    async def ours(server: AioServer) -> bytes:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            send, recv = await bounded(session.accept_bi())
+            text = await bounded(recv.read())
+            await _write_all(send, b"reply:" + text)
+            await roles.acknowledged(send)
+            await done(session)
+            return text
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        text, reply = await together(ours(server), peer(server))
+    assert text == b"question"
+    assert reply == b"reply:question"
+
+
+@pytest.mark.interop("datagram-echo")
+async def test_datagram_echo(cert: Cert) -> None:
+    async def peer(server: AioServer) -> None:
+        session = await accepted(server)
+        for _ in range(10_000):
+            getter = asyncio.ensure_future(session.receive_datagram(60))
+            closer = asyncio.ensure_future(session.wait_close_info(60))
+            finished, pending = await asyncio.wait(
+                {getter, closer}, return_when=asyncio.FIRST_COMPLETED
+            )
+            for task in pending:
+                task.cancel()
+            if closer in finished:
+                assert closer.result() == (0, "done")
+                return
+            session.send_datagram(getter.result())
+
+    async def ours(server: AioServer) -> tuple[int, set[bytes]]:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            echoed: set[bytes] = set()
+            sent = 0
+            for round_ in range(300):
+                if len(echoed) >= 5:
+                    break
+                session.send_datagram(f"dg-{round_}".encode())
+                sent += 1
+                with contextlib.suppress(TimeoutError):
+                    echoed.add(await asyncio.wait_for(session.receive_datagram(), 0.05))
+            await done(session)
+            return sent, echoed
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        (sent, echoed), _ = await together(ours(server), peer(server))
+    assert len(echoed) >= 5
+    assert echoed <= {f"dg-{i}".encode() for i in range(sent)}
+
+
+@pytest.mark.interop("datagram-max-size")
+async def test_datagram_max_size(cert: Cert) -> None:
+    # aioquic exposes no maximum: it answers with 1000-byte datagrams.
+    size = 1000
+
+    async def peer(server: AioServer) -> list[bytes]:
+        session = await accepted(server)
+        got = [await session.receive_datagram()]
+        for _ in range(300):
+            session.send_datagram(pattern(size))
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(session.wait_close_info(), 0.05)
+                break
+        return got
+
+    async def ours(server: AioServer) -> tuple[int, bytes]:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            maximum = session.max_datagram_size
+            roles.one_byte_too_many(session)
+            got: bytes | None = None
+            for _ in range(300):
+                session.send_datagram(pattern(maximum))
+                with contextlib.suppress(TimeoutError):
+                    got = await asyncio.wait_for(session.receive_datagram(), 0.05)
+                    break
+            await done(session)
+            assert got is not None
+            return maximum, got
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        (maximum, got), received = await together(ours(server), peer(server))
+    assert received == [pattern(maximum)]
+    assert got == pattern(size)
+
+
+@pytest.mark.interop("cert-hash-pinning")
+async def test_cert_hash_pinning(cert: Cert) -> None:
+    async with aioquic_server(cert.der, cert.key) as server:
+        async with wt.Client(server_certificate_hashes=[bytes(reversed(cert.hash))]) as c:
+            with pytest.raises(wt.ConnectError):
+                await bounded(c.connect(url(server)))
+
+        async def peer() -> None:
+            session = await accepted(server)
+            await expect_done(session)
+
+        async def ours() -> str | None:
+            async with client(cert) as c:
+                session = await bounded(c.connect(url(server)))
+                await done(session)
+                return session.url
+
+        session_url, _ = await together(ours(), peer())
+    assert session_url == url(server)
+
+
+@pytest.mark.interop("cert-hash-over-14-days")
+async def test_cert_hash_over_14_days(long_cert: LongCert) -> None:
+    async with aioquic_server(long_cert.der, long_cert.key) as server, client(long_cert) as c:
+        with pytest.raises(wt.ConnectError, match="14 days"):
+            await bounded(c.connect(url(server)))
+
+
+@pytest.mark.interop("session-rejected")
+async def test_session_rejected(cert: Cert) -> None:
+    async def peer(server: AioServer) -> None:
+        (await server.next_request()).reject(403)
+
+    async def ours(server: AioServer) -> wt.SessionRejected:
+        async with client(cert) as c:
+            with pytest.raises(wt.SessionRejected) as raised:
+                await bounded(c.connect(url(server)))
+            return raised.value
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        rejected, _ = await together(ours(server), peer(server))
+    assert rejected.status_code == 403
+
+
+@pytest.mark.interop("close-by-us")
+async def test_close_by_us(cert: Cert) -> None:
+    async def peer(server: AioServer) -> tuple[int, str]:
+        return await (await accepted(server)).wait_close_info()
+
+    async def ours(server: AioServer) -> None:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            session.close(roles.CLOSE_CODE, roles.CLOSE_REASON)
+            await bounded(session.wait_closed())
+            assert isinstance(session.close_reason, wt.SessionClosedLocally)
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        _, close = await together(ours(server), peer(server))
+    assert close == (roles.CLOSE_CODE, roles.CLOSE_REASON)
+
+
+@pytest.mark.interop("close-by-peer")
+async def test_close_by_peer(cert: Cert) -> None:
+    async def peer(server: AioServer) -> None:
+        session = await accepted(server)
+        session.close(roles.PEER_CLOSE_CODE, roles.PEER_CLOSE_REASON)
+
+    async def ours(server: AioServer) -> wt.SessionClosedByPeer:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            with pytest.raises(wt.SessionClosedByPeer) as raised:
+                await bounded(session.accept_bi())
+            return raised.value
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        closed, _ = await together(ours(server), peer(server))
+    assert (closed.source, closed.code, closed.reason) == (
+        "session",
+        roles.PEER_CLOSE_CODE,
+        roles.PEER_CLOSE_REASON,
+    )
+
+
+@pytest.mark.interop("reset-by-us")
+async def test_reset_by_us(cert: Cert) -> None:
+    async def peer(server: AioServer) -> int:
+        session = await accepted(server)
+        code = await (await session.accept_stream()).wait_reset()
+        await expect_done(session)
+        return code
+
+    async def ours(server: AioServer) -> None:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            send, _recv = await bounded(session.open_bi())
+            await bounded(send.write(b"partial"))
+            send.reset(roles.RESET_BY_US)
+            # Let the RESET_STREAM leave before the close (it is not retransmitted after).
+            await asyncio.sleep(0.1)
+            await done(session)
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        _, code = await together(ours(server), peer(server))
+    assert code == roles.RESET_BY_US
+
+
+@pytest.mark.interop("reset-by-peer")
+async def test_reset_by_peer(cert: Cert) -> None:
+    async def peer(server: AioServer) -> None:
+        session = await accepted(server)
+        stream = await session.accept_stream()
+        assert await stream.read_all() == b"go"
+        stream.reset(roles.RESET_BY_PEER)
+        await expect_done(session)
+
+    async def ours(server: AioServer) -> wt.StreamClosedByPeer:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            send, recv = await bounded(session.open_bi())
+            await _write_all(send, b"go")
+            with pytest.raises(wt.StreamClosedByPeer) as raised:
+                await bounded(recv.read())
+            await done(session)
+            return raised.value
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        error, _ = await together(ours(server), peer(server))
+    assert (error.kind, error.code) == ("reset", roles.RESET_BY_PEER)
+
+
+@pytest.mark.interop("stop-sending-by-us")
+async def test_stop_sending_by_us(cert: Cert) -> None:
+    async def peer(server: AioServer) -> int:
+        session = await accepted(server)
+        stream = await session.accept_stream()
+        stream.write(b"\0" * 1024)
+        code = await stream.wait_stop()
+        await expect_done(session)
+        return code
+
+    async def ours(server: AioServer) -> None:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            send, recv = await bounded(session.open_bi())
+            await bounded(send.write(b"send"))
+            assert await bounded(recv.read(1))
+            recv.stop(roles.STOP_BY_US)
+            await asyncio.sleep(0.1)  # let STOP_SENDING leave before the close
+            await done(session)
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        _, code = await together(ours(server), peer(server))
+    assert code == roles.STOP_BY_US
+
+
+@pytest.mark.interop("stop-sending-by-peer")
+async def test_stop_sending_by_peer(cert: Cert) -> None:
+    async def peer(server: AioServer) -> None:
+        session = await accepted(server)
+        stream = await session.accept_stream()
+        await stream.read_at_least(1)
+        stream.stop(roles.STOP_BY_PEER)
+        await expect_done(session)
+
+    async def ours(server: AioServer) -> wt.StreamClosedByPeer:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            send, _recv = await bounded(session.open_bi())
+            with pytest.raises(wt.StreamClosedByPeer) as raised:
+                await roles.flood(send, b"s" * 16384)
+            await done(session)
+            return raised.value
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        error, _ = await together(ours(server), peer(server))
+    assert (error.kind, error.code) == ("stop", roles.STOP_BY_PEER)
+
+
+@pytest.mark.interop("subprotocol")
+async def test_subprotocol(cert: Cert) -> None:
+    offered = ["chat.v2", "chat.v1"]
+
+    async def peer(server: AioServer) -> list[str]:
+        request = await server.next_request()
+        seen = request.offered_protocols
+        await expect_done(request.accept(protocol=seen[-1]))
+        return seen
+
+    async def ours(server: AioServer) -> str | None:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server), protocols=offered))
+            await done(session)
+            return session.protocol
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        chosen, seen = await together(ours(server), peer(server))
+    assert seen == offered
+    assert chosen == "chat.v1"
+
+
+@pytest.mark.interop("request-headers")
+async def test_request_headers(cert: Cert) -> None:
+    path = "/interop/headers?room=7&x=y"
+    headers = {"origin": "https://client.test", "x-interop": "yes"}
+
+    async def peer(server: AioServer) -> dict[str, str]:
+        request = await server.next_request()
+        await expect_done(request.accept())
+        return request.headers
+
+    async def ours(server: AioServer) -> None:
+        async with client(cert) as c:
+            await done(await bounded(c.connect(url(server, path), headers=headers)))
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        _, seen = await together(ours(server), peer(server))
+        port = server.port
+    assert seen[":method"] == "CONNECT"
+    assert seen[":protocol"] == "webtransport"
+    assert seen[":path"] == path
+    assert seen[":authority"] == f"127.0.0.1:{port}"
+    assert seen["origin"] == "https://client.test"
+    assert seen["x-interop"] == "yes"
+
+
+@pytest.mark.interop("close-without-capsule")
+async def test_close_without_capsule(cert: Cert) -> None:
+    async def peer(server: AioServer) -> None:
+        session = await accepted(server)
+        await asyncio.sleep(0.1)  # let the client settle into accept_bi()
+        session.h3.send_data(session.session_id, b"", end_stream=True)
+        session.transmit()
+        await session.wait_ended()
+
+    async def ours(server: AioServer) -> wt.SessionError:
+        async with client(cert) as c:
+            session = await bounded(c.connect(url(server)))
+            with pytest.raises(wt.SessionError) as raised:
+                await bounded(session.accept_bi())
+            return raised.value
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        error, _ = await together(ours(server), peer(server))
+    assert isinstance(error, wt.SessionClosedByPeer), repr(error)
+    assert (error.source, error.code, error.reason) == ("session", 0, "")
+
+
+@pytest.mark.interop("sequential-sessions")
+async def test_sequential_sessions(cert: Cert) -> None:
+    count = roles.SEQUENTIAL
+
+    async def peer(server: AioServer) -> list[tuple[int, str]]:
+        closes = []
+        for _ in range(count):
+            session = await accepted(server)
+            await echo(await session.accept_stream())
+            closes.append(await session.wait_close_info())
+        return closes
+
+    async def ours(server: AioServer) -> int:
+        ok = 0
+        async with client(cert) as c:
+            for i in range(count):
+                text = f"session-{i}".encode()
+                session = await bounded(c.connect(url(server)))
+                send, recv = await bounded(session.open_bi())
+                await _write_all(send, text)
+                ok += await bounded(recv.read()) == text
+                session.close(i, text.decode())
+                await bounded(session.wait_closed())
+        return ok
+
+    async with aioquic_server(cert.der, cert.key) as server:
+        ok, closes = await together(ours(server), peer(server))
+    assert ok == count
+    assert closes == [(i, f"session-{i}") for i in range(count)]
