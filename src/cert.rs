@@ -10,18 +10,26 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
+use crate::net::Int;
+
 /// The longest validity browsers accept for `serverCertificateHashes` (W3C WebTransport,
 /// "custom certificate requirements").
 pub const MAX_HASH_VALIDITY_DAYS: i64 = 14;
 
 /// Generate a self-signed ECDSA P-256 certificate usable with `serverCertificateHashes`.
 #[pyfunction]
-#[pyo3(signature = (subject_alt_names, *, validity_days = 14))]
+#[pyo3(signature = (subject_alt_names, *, validity_days = Int(14)))]
 pub fn generate_self_signed<'py>(
     py: Python<'py>,
     subject_alt_names: Vec<String>,
-    validity_days: i64,
+    validity_days: Int,
 ) -> PyResult<Bound<'py, PyTuple>> {
+    let validity_days = validity_days.0;
+    if let Some(bad) = subject_alt_names.iter().find(|n| n.trim().is_empty()) {
+        return Err(PyValueError::new_err(format!(
+            "subject_alt_names must not contain empty names, got {bad:?}"
+        )));
+    }
     if subject_alt_names.is_empty() {
         return Err(PyValueError::new_err(
             "subject_alt_names must name at least one host (e.g. ['localhost', '127.0.0.1'])",

@@ -8,6 +8,8 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use web_transport_quinn::quinn;
 
+use crate::net::Int;
+
 /// QUIC stream limits, flow-control windows and datagram buffers (RFC 9000 §4, RFC 9221).
 ///
 /// Shared by `Server(transport=...)` and `Client(transport=...)`. All sizes are bytes.
@@ -39,22 +41,10 @@ impl Default for TransportConfig {
     }
 }
 
-#[pymethods]
 impl TransportConfig {
-    #[new]
-    #[pyo3(signature = (
-        *,
-        max_concurrent_bidi_streams = 100,
-        max_concurrent_uni_streams = 100,
-        stream_receive_window = 1_250_000,
-        receive_window = 15_000_000,
-        send_window = 15_000_000,
-        datagram_receive_buffer_size = Some(1_048_576),
-        datagram_send_buffer_size = 1_048_576,
-        initial_rtt = 0.333,
-    ))]
+    /// Validate and build (the Python constructor's body).
     #[allow(clippy::too_many_arguments)]
-    fn new(
+    pub fn new(
         max_concurrent_bidi_streams: i64,
         max_concurrent_uni_streams: i64,
         stream_receive_window: i64,
@@ -107,6 +97,44 @@ impl TransportConfig {
             )? as usize,
             initial_rtt,
         })
+    }
+}
+
+#[pymethods]
+impl TransportConfig {
+    #[new]
+    #[pyo3(signature = (
+        *,
+        max_concurrent_bidi_streams = Int(100),
+        max_concurrent_uni_streams = Int(100),
+        stream_receive_window = Int(1_250_000),
+        receive_window = Int(15_000_000),
+        send_window = Int(15_000_000),
+        datagram_receive_buffer_size = Some(Int(1_048_576)),
+        datagram_send_buffer_size = Int(1_048_576),
+        initial_rtt = 0.333,
+    ))]
+    #[allow(clippy::too_many_arguments)]
+    fn py_new(
+        max_concurrent_bidi_streams: Int,
+        max_concurrent_uni_streams: Int,
+        stream_receive_window: Int,
+        receive_window: Int,
+        send_window: Int,
+        datagram_receive_buffer_size: Option<Int>,
+        datagram_send_buffer_size: Int,
+        initial_rtt: f64,
+    ) -> PyResult<Self> {
+        Self::new(
+            max_concurrent_bidi_streams.0,
+            max_concurrent_uni_streams.0,
+            stream_receive_window.0,
+            receive_window.0,
+            send_window.0,
+            datagram_receive_buffer_size.map(|v| v.0),
+            datagram_send_buffer_size.0,
+            initial_rtt,
+        )
     }
 
     fn __repr__(&self) -> String {

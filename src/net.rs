@@ -53,3 +53,27 @@ mod tests {
         assert!(parse_addr("bind", "not an address").is_err());
     }
 }
+
+/// An integer argument: `TypeError` for non-integers (and bools), `ValueError` rather
+/// than `OverflowError` for integers beyond 64 bits, so every out-of-range value raises
+/// the same documented exception as a merely large one.
+#[derive(Clone, Copy, Debug)]
+pub struct Int(pub i64);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Int {
+    type Error = PyErr;
+
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        if !obj.is_instance_of::<pyo3::types::PyInt>()
+            || obj.is_instance_of::<pyo3::types::PyBool>()
+        {
+            return Err(pyo3::exceptions::PyTypeError::new_err(format!(
+                "expected an int, got {}",
+                obj.get_type().name()?
+            )));
+        }
+        obj.extract::<i64>()
+            .map(Int)
+            .map_err(|_| PyValueError::new_err(format!("integer {} is out of range", obj.as_any())))
+    }
+}

@@ -20,6 +20,7 @@ use tokio::sync::{watch, Mutex};
 use web_transport_quinn as wtq;
 
 use crate::errors::{check_code, Error, Origin};
+use crate::net::Int;
 use crate::runtime::{spawn, spawn_detached, unless_closed, Outcome};
 
 pub struct RecvState {
@@ -29,6 +30,19 @@ pub struct RecvState {
     stopped: AtomicBool,
     closed: watch::Sender<bool>,
     origin: Origin,
+}
+
+impl Drop for RecvState {
+    /// A stream dropped before its end sends STOP_SENDING with WebTransport code 0
+    /// (mapped into the HTTP/3 space), not quinn's raw implicit code 0.
+    fn drop(&mut self) {
+        if self.eof.load(Ordering::SeqCst) || self.stopped.load(Ordering::SeqCst) {
+            return;
+        }
+        if let Ok(mut stream) = self.stream.try_lock() {
+            let _ = stream.stop(0);
+        }
+    }
 }
 
 /// Bytes taken from quinn but not yet returned, with their total length.
@@ -351,13 +365,14 @@ impl RecvStream {
 #[pymethods]
 impl RecvStream {
     /// Read up to `n` bytes (`-1`: until the end of the stream, at most `limit` bytes).
-    #[pyo3(signature = (n = -1, *, limit = None))]
+    #[pyo3(signature = (n = Int(-1), *, limit = None))]
     fn read<'py>(
         &self,
         py: Python<'py>,
-        n: i64,
-        limit: Option<i64>,
+        n: Int,
+        limit: Option<Int>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let (n, limit) = (n.0, limit.map(|l| l.0));
         if n < -1 {
             return Err(PyValueError::new_err(format!(
                 "n must be -1 or >= 0, got {n}"
@@ -403,7 +418,8 @@ impl RecvStream {
     }
 
     /// Read exactly `n` bytes.
-    fn readexactly<'py>(&self, py: Python<'py>, n: i64) -> PyResult<Bound<'py, PyAny>> {
+    fn readexactly<'py>(&self, py: Python<'py>, n: Int) -> PyResult<Bound<'py, PyAny>> {
+        let n = n.0;
         let n = usize::try_from(n)
             .map_err(|_| PyValueError::new_err(format!("n must be >= 0, got {n}")))?;
         let open = self.state.check_open();

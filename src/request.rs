@@ -16,7 +16,7 @@ use web_transport_quinn as wtq;
 use wtq::proto::ConnectResponse;
 
 use crate::errors::Error;
-use crate::net::addr_tuple;
+use crate::net::{addr_tuple, Int};
 use crate::runtime::{spawn, Build};
 use crate::server::Registry;
 use crate::session::Session;
@@ -133,8 +133,9 @@ impl SessionRequest {
     }
 
     /// Reject the session with an HTTP status code (not 2xx).
-    #[pyo3(signature = (status_code = 404))]
-    fn reject<'py>(&self, py: Python<'py>, status_code: i64) -> PyResult<Bound<'py, PyAny>> {
+    #[pyo3(signature = (status_code = Int(404)))]
+    fn reject<'py>(&self, py: Python<'py>, status_code: Int) -> PyResult<Bound<'py, PyAny>> {
+        let status_code = status_code.0;
         let status = u16::try_from(status_code)
             .ok()
             .filter(|s| (100..=599).contains(s) && !(200..=299).contains(s))

@@ -340,6 +340,7 @@ impl AbortOnCancel {
 pub struct Operation {
     future: Py<PyAny>,
     iter: Option<Py<PyAny>>,
+    abort: Option<tokio::task::AbortHandle>,
 }
 
 impl Operation {
@@ -423,6 +424,11 @@ impl Operation {
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
         let fut = self.future.bind(py);
         if !fut.call_method0(pyo3::intern!(py, "done"))?.is_truthy()? {
+            // Abort now, not when the done-callback runs: the task must not take a stream
+            // or data that code running before the next loop iteration expects.
+            if let Some(abort) = &self.abort {
+                abort.abort();
+            }
             fut.call_method0(pyo3::intern!(py, "cancel"))?;
             return Ok(());
         }
@@ -453,12 +459,17 @@ impl Operation {
     }
 }
 
-fn operation<'py>(py: Python<'py>, future: Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+fn operation<'py>(
+    py: Python<'py>,
+    future: Bound<'py, PyAny>,
+    abort: Option<tokio::task::AbortHandle>,
+) -> PyResult<Bound<'py, PyAny>> {
     Ok(Bound::new(
         py,
         Operation {
             future: future.unbind(),
             iter: None,
+            abort,
         },
     )?
     .into_any())
@@ -485,7 +496,7 @@ where
     };
     if let Poll::Ready(result) = first {
         resolve(py, &py_fut, result);
-        return operation(py, py_fut);
+        return operation(py, py_fut, None);
     }
 
     let queue = queue_for(&event_loop);
@@ -496,7 +507,7 @@ where
     });
     let abort = Bound::new(py, AbortOnCancel(handle.abort_handle()))?;
     py_fut.call_method1(pyo3::intern!(py, "add_done_callback"), (abort,))?;
-    operation(py, py_fut)
+    operation(py, py_fut, Some(handle.abort_handle()))
 }
 
 /// Wait for `fut`, unless `signal` reports a local close first.

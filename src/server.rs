@@ -18,12 +18,54 @@ use wtq::quinn;
 use crate::cert::{load_certificate_chain, load_private_key};
 use crate::config::{crypto_provider, Transport, TransportConfig};
 use crate::errors::Error;
-use crate::net::{addr_tuple, parse_addr};
+use crate::net::{addr_tuple, parse_addr, Int};
 use crate::request::SessionRequest;
-use crate::runtime::{runtime, spawn, unless_closed, Build};
+use crate::runtime::{runtime, spawn, unless_closed};
 
 /// How many handshaken session requests may wait for `accept()`.
 const REQUEST_BACKLOG: usize = 1024;
+
+/// Session requests whose `accept()` was cancelled after they arrived.
+type Orphans = Arc<std::sync::Mutex<std::collections::VecDeque<SessionRequest>>>;
+
+/// A session request on its way to Python; kept for the next `accept()` if cancelled.
+struct Pending {
+    request: Option<SessionRequest>,
+    orphans: Orphans,
+}
+
+impl crate::runtime::Outcome for Pending {
+    fn into_py(mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self.request.take() {
+            Some(r) => Ok(Bound::new(py, r)?.into_any().unbind()),
+            None => Ok(py.None()),
+        }
+    }
+
+    fn abandon(mut self) {
+        if let Some(r) = self.request.take() {
+            self.orphans
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push_back(r);
+        }
+    }
+}
+
+impl crate::runtime::Outcome for Option<Pending> {
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self {
+            Some(p) => p.into_py(py),
+            None => Ok(py.None()),
+        }
+    }
+
+    fn abandon(self) {
+        if let Some(p) = self {
+            p.abandon();
+        }
+    }
+}
 
 /// The sessions a server accepted, so that `close()` can close each gracefully.
 #[derive(Clone, Default)]
@@ -54,6 +96,7 @@ pub struct Server {
     closed: Arc<AtomicBool>,
     shutdown: watch::Sender<bool>,
     sessions: Registry,
+    orphans: Orphans,
 }
 
 fn server_config(
@@ -115,16 +158,28 @@ async fn accept_loop(
 
 impl Server {
     /// The next handshaken request, `None` once the server is closing.
-    fn next_request(&self) -> impl std::future::Future<Output = Option<SessionRequest>> + Send {
+    fn next_request(&self) -> impl std::future::Future<Output = Option<Pending>> + Send {
         let requests = self.requests.clone();
         let mut shutdown = self.shutdown.subscribe();
         let sessions = self.sessions.clone();
         let closed = self.closed.clone();
+        let orphans = self.orphans.clone();
         async move {
-            unless_closed(&mut shutdown, async { requests.lock().await.recv().await })
-                .await
-                .flatten()
-                .map(|r| SessionRequest::new(r, sessions, closed))
+            let orphan = orphans
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop_front();
+            let request = match orphan {
+                Some(r) => Some(r),
+                None => unless_closed(&mut shutdown, async { requests.lock().await.recv().await })
+                    .await
+                    .flatten()
+                    .map(|r| SessionRequest::new(r, sessions, closed)),
+            };
+            request.map(|r| Pending {
+                request: Some(r),
+                orphans,
+            })
         }
     }
 
@@ -164,7 +219,7 @@ impl Server {
         keep_alive_interval = None,
         transport = None,
         handshake_timeout = 10.0,
-        max_pending_handshakes = 256,
+        max_pending_handshakes = Int(256),
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -176,8 +231,9 @@ impl Server {
         keep_alive_interval: Option<f64>,
         transport: Option<Bound<'_, TransportConfig>>,
         handshake_timeout: f64,
-        max_pending_handshakes: i64,
+        max_pending_handshakes: Int,
     ) -> PyResult<Self> {
+        let max_pending_handshakes = max_pending_handshakes.0;
         let settings = Transport::parse(
             congestion_control,
             max_idle_timeout,
@@ -223,18 +279,14 @@ impl Server {
             closed: Arc::new(AtomicBool::new(false)),
             shutdown: watch::channel(false).0,
             sessions: Registry::default(),
+            orphans: Orphans::default(),
         })
     }
 
     /// Wait for the next session request; `None` once the server is closed.
     fn accept<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let next = self.next_request();
-        spawn(py, async move {
-            Ok(Build(next.await, |py, r| match r {
-                Some(r) => Ok(Bound::new(py, r)?.into_any().unbind()),
-                None => Ok(py.None()),
-            }))
-        })
+        spawn(py, async move { Ok(next.await) })
     }
 
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
@@ -243,12 +295,7 @@ impl Server {
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let next = self.next_request();
-        spawn(py, async move {
-            match next.await {
-                Some(r) => Ok(Build(r, |py, r| Ok(Bound::new(py, r)?.into_any().unbind()))),
-                None => Err(Error::EndOfIteration),
-            }
-        })
+        spawn(py, async move { next.await.ok_or(Error::EndOfIteration) })
     }
 
     /// Stop accepting, close every session gracefully (close capsule with `code` and

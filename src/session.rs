@@ -32,6 +32,7 @@ pub struct Session {
     dropped_outgoing: AtomicU64,
     streams: SendStreams,
     origin: Origin,
+    orphans: Orphans,
 }
 
 /// The longest `Session.close` waits for finished streams to be acknowledged before it
@@ -52,6 +53,7 @@ impl Session {
             dropped_outgoing: AtomicU64::new(0),
             streams: SendStreams::default(),
             origin,
+            orphans: Orphans::default(),
         }
     }
 
@@ -96,6 +98,64 @@ impl Session {
             .into_pyerr(py));
         }
         Ok(data)
+    }
+}
+
+/// Streams whose accept was cancelled after they arrived: the next accept takes them.
+#[derive(Clone, Default)]
+struct Orphans(Arc<std::sync::Mutex<Orphaned>>);
+
+#[derive(Default)]
+struct Orphaned {
+    bi: std::collections::VecDeque<(wtq::SendStream, wtq::RecvStream)>,
+    uni: std::collections::VecDeque<wtq::RecvStream>,
+}
+
+impl Orphans {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Orphaned> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    fn pop_bi(&self) -> Option<(wtq::SendStream, wtq::RecvStream)> {
+        self.lock().bi.pop_front()
+    }
+    fn pop_uni(&self) -> Option<wtq::RecvStream> {
+        self.lock().uni.pop_front()
+    }
+}
+
+enum Incoming {
+    Bi((wtq::SendStream, wtq::RecvStream)),
+    Uni(wtq::RecvStream),
+}
+
+/// An accepted stream on its way to Python; kept for the next accept if cancelled.
+struct Accepted {
+    stream: Option<Incoming>,
+    ctx: (SendStreams, Origin),
+    orphans: Orphans,
+}
+
+impl crate::runtime::Outcome for Accepted {
+    fn into_py(mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        match self.stream.take() {
+            Some(Incoming::Bi(pair)) => stream_pair(py, (pair, self.ctx.clone())),
+            Some(Incoming::Uni(recv)) => {
+                Ok(Bound::new(py, RecvStream::new(recv, self.ctx.1.clone()))?
+                    .into_any()
+                    .unbind())
+            }
+            None => Err(pyo3::exceptions::PyRuntimeError::new_err(
+                "stream already taken",
+            )),
+        }
+    }
+
+    fn abandon(mut self) {
+        match self.stream.take() {
+            Some(Incoming::Bi(pair)) => self.orphans.lock().bi.push_back(pair),
+            Some(Incoming::Uni(recv)) => self.orphans.lock().uni.push_back(recv),
+            None => {}
+        }
     }
 }
 
@@ -150,29 +210,40 @@ impl Session {
     fn accept_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let s = self.inner.clone();
         let ctx = (self.streams.clone(), self.origin.clone());
+        let orphans = self.orphans.clone();
         spawn(
             py,
-            self.origin
-                .clone()
-                .fixed(async move { Ok(Build((s.accept_bi().await?, ctx), stream_pair)) }),
+            self.origin.clone().fixed(async move {
+                let pair = match orphans.pop_bi() {
+                    Some(pair) => pair,
+                    None => s.accept_bi().await?,
+                };
+                Ok(Accepted {
+                    stream: Some(Incoming::Bi(pair)),
+                    ctx,
+                    orphans,
+                })
+            }),
         )
     }
 
     /// Wait for the peer's next unidirectional stream.
     fn accept_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let s = self.inner.clone();
-        let origin = self.origin.clone();
+        let ctx = (self.streams.clone(), self.origin.clone());
+        let orphans = self.orphans.clone();
         spawn(
             py,
             self.origin.clone().fixed(async move {
-                Ok(Build(
-                    (s.accept_uni().await?, origin),
-                    |py, (st, origin)| {
-                        Ok(Bound::new(py, RecvStream::new(st, origin))?
-                            .into_any()
-                            .unbind())
-                    },
-                ))
+                let recv = match orphans.pop_uni() {
+                    Some(recv) => recv,
+                    None => s.accept_uni().await?,
+                };
+                Ok(Accepted {
+                    stream: Some(Incoming::Uni(recv)),
+                    ctx,
+                    orphans,
+                })
             }),
         )
     }

@@ -29,8 +29,8 @@ pub struct SessionStats {
     pub current_mtu: u16,
     /// Datagrams received from the peer and queued for this session.
     pub datagrams_received: u64,
-    /// Received datagrams dropped because the receive queue was full (oldest first;
-    /// W3C `droppedIncoming`).
+    /// Received datagrams dropped because a receive buffer was full, quinn's or the
+    /// session queue's (oldest first; W3C `droppedIncoming`).
     pub datagrams_dropped_incoming: u64,
     /// Datagrams dropped from the send buffer by `send_datagram` when it was full.
     pub datagrams_dropped_outgoing: u64,
@@ -52,7 +52,12 @@ impl SessionStats {
             congestion_window: s.path.cwnd,
             current_mtu: s.path.current_mtu,
             datagrams_received: queue.received.load(std::sync::atomic::Ordering::Relaxed),
-            datagrams_dropped_incoming: queue.dropped.load(std::sync::atomic::Ordering::Relaxed),
+            // Dropped by our queue, plus any quinn dropped from its own receive buffer
+            // before the queue took them (frames received but never queued).
+            datagrams_dropped_incoming: queue.dropped.load(std::sync::atomic::Ordering::Relaxed)
+                + s.frame_rx
+                    .datagram
+                    .saturating_sub(queue.received.load(std::sync::atomic::Ordering::Relaxed)),
             datagrams_dropped_outgoing: dropped_outgoing,
             datagrams_queued: queue.queued(),
         }
