@@ -132,13 +132,6 @@ async def cancel_after_result_arrived(task: asyncio.Task[Any]) -> None:
         await task
 
 
-ACCEPT_LOST_BUG = (
-    "binding bug: a cancelled accept whose stream/request already arrived drops it "
-    "(Build outcomes have no abandon()), so the peer's stream or session is lost"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=ACCEPT_LOST_BUG)
 @pytest.mark.parametrize("kind", ["uni", "bi"])
 async def test_cancelled_accept_keeps_stream(pair: Pair, kind: str) -> None:
     task = asyncio.ensure_future(pair.peer.accept_uni() if kind == "uni" else pair.peer.accept_bi())
@@ -158,7 +151,6 @@ async def test_cancelled_accept_keeps_stream(pair: Pair, kind: str) -> None:
     assert await asyncio.wait_for(recv.read(), WAIT) == b"first"
 
 
-@pytest.mark.xfail(strict=True, reason=ACCEPT_LOST_BUG)
 async def test_cancelled_server_accept_keeps_request(self_signed_cert: Any) -> None:
     cert = self_signed_cert
     async with wt.Server(
