@@ -100,6 +100,23 @@ impl DatagramQueue {
         }
     }
 
+    /// Up to `max` queued datagrams, waiting for at least one.
+    pub async fn pop_many(self: Arc<Self>, max: usize) -> Result<Vec<Bytes>, Error> {
+        let first = self.clone().pop().await?;
+        let mut out = vec![first];
+        let mut s = self.lock();
+        while out.len() < max {
+            match s.items.pop_front() {
+                Some(d) => {
+                    s.bytes -= d.len();
+                    out.push(d);
+                }
+                None => break,
+            }
+        }
+        Ok(out)
+    }
+
     pub fn queued(&self) -> usize {
         self.lock().items.len()
     }
@@ -144,6 +161,40 @@ pub fn receive<'py>(
         origin.clone().fixed(async move {
             let data = queue.clone().pop().await?;
             Ok(Received { data, queue })
+        }),
+    )
+}
+
+/// A burst of received datagrams on its way to Python as a list.
+pub struct ReceivedMany {
+    pub data: Vec<Bytes>,
+    pub queue: Arc<DatagramQueue>,
+}
+
+impl Outcome for ReceivedMany {
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        let items = self.data.iter().map(|d| PyBytes::new(py, d));
+        Ok(pyo3::types::PyList::new(py, items)?.into_any().unbind())
+    }
+    fn abandon(self) {
+        for d in self.data.into_iter().rev() {
+            self.queue.unshift(d);
+        }
+    }
+}
+
+pub fn receive_many<'py>(
+    py: Python<'py>,
+    queue: &Arc<DatagramQueue>,
+    origin: &Origin,
+    max: usize,
+) -> PyResult<Bound<'py, PyAny>> {
+    let queue = queue.clone();
+    spawn(
+        py,
+        origin.clone().fixed(async move {
+            let data = queue.clone().pop_many(max).await?;
+            Ok(ReceivedMany { data, queue })
         }),
     )
 }

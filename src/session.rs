@@ -285,6 +285,22 @@ impl Session {
         datagram::receive(py, &self.datagrams, &self.origin)
     }
 
+    /// Wait for at least one datagram; return every queued one, up to `max_count`.
+    #[pyo3(signature = (max_count = crate::net::Int(64)))]
+    fn receive_datagrams<'py>(
+        &self,
+        py: Python<'py>,
+        max_count: crate::net::Int,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let max = usize::try_from(max_count.0)
+            .ok()
+            .filter(|n| *n >= 1)
+            .ok_or_else(|| {
+                PyValueError::new_err(format!("max_count must be >= 1, got {}", max_count.0))
+            })?;
+        datagram::receive_many(py, &self.datagrams, &self.origin, max)
+    }
+
     /// `async for datagram in session.datagrams()`.
     fn datagrams(&self) -> Datagrams {
         Datagrams {

@@ -433,6 +433,14 @@ class Session:
         Raises:
             SessionError: The session is closed and no datagram is queued.
         """
+    def receive_datagrams(self, max_count: int = 64) -> Operation[list[bytes]]:
+        """Wait for at least one datagram, then return every queued datagram, oldest
+        first, up to ``max_count``: one await per burst instead of per datagram.
+
+        Raises:
+            TypeError, ValueError: ``max_count`` is not an int >= 1.
+            SessionError: The session is closed and no datagram is queued.
+        """
     def datagrams(self) -> Datagrams:
         """An async iterator over received datagrams, ending when the session closes."""
     def close(self, code: int = 0, reason: str = "") -> None:
