@@ -1,0 +1,14 @@
+"""Benchmark client for aioquic (see bench/impls/common.py for the protocol)."""
+
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+import common
+import wtaio
+
+if __name__ == "__main__":
+    args = common.client_args()
+    common.emit(asyncio.run(asyncio.wait_for(wtaio.run_client(args), args.timeout)))

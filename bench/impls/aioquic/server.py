@@ -1,0 +1,13 @@
+"""Benchmark server for aioquic (see bench/impls/common.py for the protocol)."""
+
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+import common
+import wtaio
+
+if __name__ == "__main__":
+    asyncio.run(wtaio.run_server(common.server_args()))

@@ -1,0 +1,117 @@
+"""Shared CLI and workload definitions for the benchmark clients and servers.
+
+Every implementation under ``bench/impls/<name>/`` has a ``server.py`` and a ``client.py``
+that import this module (standard library only: it runs in each implementation's own
+virtual environment).
+
+Server: ``server.py --port P --workload W --cert cert.pem --key key.pem`` prints
+``READY <port>`` once it listens, then serves until killed. Its behaviour per stream:
+
+* W1, W5 (sink): read the stream to its end, counting bytes; reply with the count as
+  8 bytes big-endian, then finish.
+* W2, W4, W6 (echo): read the stream to its end, write it back, finish.
+* W3 (datagrams): count every received datagram; a bidi stream (the client's query) is
+  answered, after 200 ms for stragglers, with ``{"received": N, ...}`` as JSON.
+
+Client: ``client.py --port P --workload W --cert ... [--size --duration --count --payload
+--streams --sessions --concurrency --timeout]`` prints exactly one JSON line on stdout:
+``{"ok": true, "value": <metric>, "unit": "...", ...}`` (W6 first prints ``HOLDING <n>``
+and waits for a line on stdin, so the harness can read the server's memory).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from typing import Any
+
+SINK = ("W1", "W5")
+ECHO = ("W2", "W4", "W6")
+DATAGRAMS = ("W3",)
+
+READ_SIZE = 1 << 20
+"""Read size used by the Python implementations (one ``read`` call per MiB at most)."""
+
+WRITE_SIZE = 1 << 20
+"""Write size for bulk transfers (the same 1 MiB buffer is written repeatedly)."""
+
+
+def mode(workload: str) -> str:
+    """The server behaviour for ``workload``: ``sink``, ``echo`` or ``datagrams``."""
+    if workload in SINK:
+        return "sink"
+    if workload in DATAGRAMS:
+        return "datagrams"
+    return "echo"
+
+
+def server_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="benchmark server")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--workload", required=True)
+    p.add_argument("--cert", required=True, help="certificate (PEM; cert.der beside it)")
+    p.add_argument("--key", required=True, help="private key (PEM; key.der beside it)")
+    return p.parse_args(argv)
+
+
+def client_args(argv: list[str] | None = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description="benchmark client")
+    p.add_argument("--port", type=int, required=True)
+    p.add_argument("--workload", required=True)
+    p.add_argument("--cert", required=True, help="server certificate (PEM; .der beside it)")
+    p.add_argument("--size", type=int, default=256 << 20, help="bytes (W1) or per stream (W5)")
+    p.add_argument("--duration", type=float, default=3.0, help="seconds (W2, W3, W4)")
+    p.add_argument("--count", type=int, default=10_000_000, help="iteration bound")
+    p.add_argument("--payload", type=int, default=64, help="bytes per message (W2, W3)")
+    p.add_argument("--streams", type=int, default=100, help="concurrent streams (W5)")
+    p.add_argument("--sessions", type=int, default=1000, help="idle sessions (W6)")
+    p.add_argument("--concurrency", type=int, default=50, help="parallel connects (W6)")
+    p.add_argument("--hold", type=float, default=60.0, help="max seconds to hold (W6)")
+    p.add_argument("--timeout", type=float, default=120.0, help="overall client timeout")
+    return p.parse_args(argv)
+
+
+def ready(port: int) -> None:
+    print(f"READY {port}", flush=True)
+
+
+def emit(result: dict[str, Any]) -> None:
+    result.setdefault("ok", True)
+    print(json.dumps(result), flush=True)
+
+
+async def holding(n: int, hold: float) -> None:
+    """W6: tell the harness all sessions are up, then wait (bounded) for its go on stdin."""
+    import asyncio
+    import contextlib
+
+    print(f"HOLDING {n}", flush=True)
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(asyncio.to_thread(sys.stdin.readline), hold)
+
+
+class Deadline:
+    """A bounded loop: ``while d.more(n)`` runs until ``duration`` elapsed or ``count``."""
+
+    def __init__(self, duration: float, count: int) -> None:
+        self.start = time.perf_counter()
+        self.end = self.start + duration
+        self.count = count
+
+    def more(self, n: int) -> bool:
+        return n < self.count and time.perf_counter() < self.end
+
+    def elapsed(self) -> float:
+        return time.perf_counter() - self.start
+
+
+def rate(name: str, unit: str, n: int, seconds: float, **extra: Any) -> dict[str, Any]:
+    return {
+        "value": n / seconds if seconds > 0 else 0.0,
+        "unit": unit,
+        name: n,
+        "seconds": seconds,
+        **extra,
+    }

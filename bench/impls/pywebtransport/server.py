@@ -1,0 +1,13 @@
+"""Benchmark server for pywebtransport (see bench/impls/common.py for the protocol)."""
+
+import asyncio
+import sys
+from pathlib import Path
+
+sys.path.append(str(Path(__file__).resolve().parents[1]))
+
+import common
+import wtpy
+
+if __name__ == "__main__":
+    asyncio.run(wtpy.run_server(common.server_args()))
