@@ -148,3 +148,51 @@ async def test_queued_datagrams_are_received_in_order(pair: Pair) -> None:
     assert got == [f"q{i}".encode() for i in range(5)]
     assert pair.peer.stats().datagrams_queued == 0
     assert pair.session.stats().datagrams_dropped_outgoing == 0
+
+
+async def queue_datagrams(pair: Pair, payloads: list[bytes]) -> None:
+    """Send ``payloads`` to the server side and wait until all are queued there."""
+    await deliver(pair.session, pair.peer, b"warm")
+    for payload in payloads:
+        pair.session.send_datagram(payload)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + WAIT
+    while pair.peer.stats().datagrams_queued < len(payloads) and loop.time() < deadline:  # noqa: ASYNC110
+        await asyncio.sleep(0.01)
+    assert pair.peer.stats().datagrams_queued == len(payloads)
+
+
+async def test_receive_datagrams_batches(pair: Pair) -> None:
+    payloads = [f"b{i}".encode() for i in range(5)]
+    await queue_datagrams(pair, payloads)
+    first = await asyncio.wait_for(pair.peer.receive_datagrams(3), WAIT)
+    assert first == payloads[:3]
+    rest = await asyncio.wait_for(pair.peer.receive_datagrams(), WAIT)
+    assert rest == payloads[3:]
+    # With nothing queued it waits for the next datagram.
+    pending = asyncio.ensure_future(pair.peer.receive_datagrams(10))
+    await asyncio.sleep(0.05)
+    assert not pending.done()
+    pair.session.send_datagram(b"later")
+    got = await asyncio.wait_for(pending, WAIT)
+    assert got[0] == b"later"
+    assert all(isinstance(d, bytes) for d in got)
+
+
+async def test_receive_datagrams_validation_and_close(pair: Pair) -> None:
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="max_count"):
+            pair.peer.receive_datagrams(bad)
+    with pytest.raises(TypeError):
+        pair.peer.receive_datagrams("3")  # type: ignore[arg-type]
+    pair.session.close(4, "no more")
+    with pytest.raises(wt.SessionClosedByPeer):
+        await asyncio.wait_for(pair.peer.receive_datagrams(), WAIT)
+
+
+async def test_cancelled_receive_datagrams_keeps_them(pair: Pair) -> None:
+    payloads = [b"k0", b"k1"]
+    await queue_datagrams(pair, payloads)
+    op = pair.peer.receive_datagrams()
+    op.close()  # cancelled after its datagrams were taken: they go back
+    assert await asyncio.wait_for(pair.peer.receive_datagrams(), WAIT) == payloads
