@@ -19,10 +19,11 @@ import contextlib
 import functools
 import struct
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 
 from aioquic.asyncio import QuicConnectionProtocol, connect, serve
+from aioquic.asyncio.protocol import QuicStreamHandler
 from aioquic.asyncio.server import QuicServer
 from aioquic.buffer import Buffer, BufferReadError, encode_uint_var
 from aioquic.h3.connection import H3_ALPN, H3Connection
@@ -34,6 +35,7 @@ from aioquic.h3.events import (
     WebTransportStreamDataReceived,
 )
 from aioquic.quic.configuration import QuicConfiguration
+from aioquic.quic.connection import QuicConnection
 from aioquic.quic.events import (
     ConnectionTerminated,
     QuicEvent,
@@ -300,11 +302,12 @@ class H3Protocol(QuicConnectionProtocol):
 
     def __init__(
         self,
-        *args: object,
+        quic: QuicConnection,
+        stream_handler: QuicStreamHandler | None = None,
+        *,
         requests: asyncio.Queue[ServerRequest] | None = None,
-        **kwargs: object,
     ) -> None:
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(quic, stream_handler)
         self.h3 = H3Connection(self._quic, enable_webtransport=True)
         self.sessions: dict[int, AioSession] = {}
         self.local_bidi: dict[int, AioSession] = {}
@@ -410,7 +413,7 @@ class ConnectRejected(Exception):
 
 
 @contextlib.asynccontextmanager
-async def aioquic_client_connection(port: int) -> AsyncIterator[H3Protocol]:
+async def aioquic_client_connection(port: int) -> AsyncGenerator[H3Protocol, None]:
     """An aioquic HTTP/3 connection to ``127.0.0.1:port`` (certificate not verified:
     aioquic has no certificate-hash pinning; the pinning interop is tested with browsers
     and with our Client)."""
@@ -473,7 +476,9 @@ class AioServer:
 
     @property
     def port(self) -> int:
-        return self._server._transport.get_extra_info("sockname")[1]  # type: ignore[union-attr]
+        transport = self._server._transport
+        assert transport is not None
+        return transport.get_extra_info("sockname")[1]
 
     async def next_request(self, within: float = 30.0) -> ServerRequest:
         return await asyncio.wait_for(self.requests.get(), within)
@@ -483,7 +488,7 @@ class AioServer:
 
 
 @contextlib.asynccontextmanager
-async def aioquic_server(cert_der: bytes, key_der: bytes) -> AsyncIterator[AioServer]:
+async def aioquic_server(cert_der: bytes, key_der: bytes) -> AsyncGenerator[AioServer, None]:
     """Run an aioquic HTTP/3 server with WebTransport enabled on ``127.0.0.1:0``
     (certificate and key as DER or PEM)."""
     configuration = quic_configuration(is_client=False)

@@ -52,7 +52,8 @@ def firefox_path() -> str | None:
 
 def geckodriver_version(path: str) -> str:
     out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=30)
-    return out.stdout.splitlines()[0].strip() if out.stdout else "unknown"
+    first = out.stdout.splitlines()[0].strip() if out.stdout else "unknown"
+    return first.removeprefix("geckodriver ")
 
 
 class BrowserScriptError(AssertionError):

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncGenerator, Awaitable
 from typing import Any, Protocol
 
 import pytest
@@ -51,7 +51,7 @@ async def bounded[T](awaitable: Awaitable[T], within: float = WAIT) -> T:
 
 
 @contextlib.asynccontextmanager
-async def running_server(cert: CertLike, **kwargs: Any) -> AsyncIterator[wt.Server]:
+async def running_server(cert: CertLike, **kwargs: Any) -> AsyncGenerator[wt.Server, None]:
     async with wt.Server(
         certificate_chain=[cert.der], private_key=cert.key, bind="127.0.0.1:0", **kwargs
     ) as server:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
@@ -30,7 +30,7 @@ MANY_STREAMS = wt.TransportConfig(max_concurrent_bidi_streams=256)
 @contextlib.asynccontextmanager
 async def session_to(
     server: wt.Server, path: str = "/interop", **kwargs: Any
-) -> AsyncIterator[AioSession]:
+) -> AsyncGenerator[AioSession, None]:
     port = server.local_addr[1]
     async with aioquic_client_connection(port) as protocol:
         yield await open_session(protocol, port, path, **kwargs)

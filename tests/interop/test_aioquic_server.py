@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 import pytest
 import server_roles as roles
@@ -25,7 +25,7 @@ pytestmark = pytest.mark.interop_peer("aioquic-server")
 
 
 @contextlib.asynccontextmanager
-async def client(cert: Cert | LongCert) -> AsyncIterator[wt.Client]:
+async def client(cert: Cert | LongCert) -> AsyncGenerator[wt.Client, None]:
     async with wt.Client(server_certificate_hashes=[cert.hash]) as c:
         yield c
 

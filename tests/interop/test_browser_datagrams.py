@@ -8,17 +8,16 @@ arrives intact in each direction, while one byte more raises DatagramTooLargeErr
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 import server_roles as roles
+import web_transport as wt
 from browsers import BrowserPage
 from conftest import Cert
-from server_roles import pattern, running_server, sha256_hex, together, url_of
+from server_roles import CertLike, pattern, running_server, sha256_hex, together, url_of
 
 
-def args(server: Any, cert: Cert, **extra: object) -> dict[str, object]:
-    return {"url": url_of(server), "hash": cert.hash_list, **extra}
+def args(server: wt.Server, cert: CertLike, **extra: object) -> dict[str, object]:
+    return {"url": url_of(server), "hash": list(cert.hash), **extra}
 
 
 @pytest.mark.interop("datagram-echo")

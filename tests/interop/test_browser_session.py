@@ -11,18 +11,20 @@ serves the next page), and 51 sequential sessions on one server.
 from __future__ import annotations
 
 import contextlib
-from typing import Any
 
 import pytest
+import scenarios
 import server_roles as roles
 import web_transport as wt
 from browsers import BrowserPage
 from conftest import Cert, LongCert
-from server_roles import bounded, running_server, together, url_of
+from server_roles import CertLike, bounded, running_server, together, url_of
 
 
-def args(server: Any, cert: Cert, path: str = "/interop", **extra: object) -> dict[str, object]:
-    return {"url": url_of(server, path), "hash": cert.hash_list, **extra}
+def args(
+    server: wt.Server, cert: CertLike, path: str = "/interop", **extra: object
+) -> dict[str, object]:
+    return {"url": url_of(server, path), "hash": list(cert.hash), **extra}
 
 
 @pytest.mark.interop("cert-hash-pinning")
@@ -147,6 +149,7 @@ async def test_page_closed_abruptly(browser: BrowserPage, cert: Cert) -> None:
 
 
 @pytest.mark.interop("page-closed-close-reason")
+@pytest.mark.parametrize("browser_peer", [scenarios.CHROMIUM], indirect=True)
 async def test_page_closed_close_reason(browser: BrowserPage, cert: Cert) -> None:
     async with running_server(cert, max_idle_timeout=5.0) as server:
         session = await _close_page_mid_stream(browser, cert, server)

@@ -13,13 +13,13 @@ import server_roles as roles
 import web_transport as wt
 from browsers import BrowserPage
 from conftest import Cert
-from server_roles import pattern, running_server, sha256_hex, together, url_of
+from server_roles import CertLike, pattern, running_server, sha256_hex, together, url_of
 
 MANY_STREAMS = wt.TransportConfig(max_concurrent_bidi_streams=256)
 
 
-def args(server: object, cert: Cert, **extra: object) -> dict[str, object]:
-    return {"url": url_of(server), "hash": cert.hash_list, **extra}  # type: ignore[arg-type]
+def args(server: wt.Server, cert: CertLike, **extra: object) -> dict[str, object]:
+    return {"url": url_of(server), "hash": list(cert.hash), **extra}
 
 
 @pytest.mark.interop("bidi-echo-small")
