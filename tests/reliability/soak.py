@@ -51,10 +51,21 @@ async def serve() -> None:
     certs = Certs.generate()
     async with echo_server(certs) as es:
         print(json.dumps({"port": es.port, "hash": certs.hash.hex()}), flush=True)
+        forgotten = 0
+
+        async def prune() -> None:
+            # Forget closed sessions often, so that the server holds only live ones.
+            nonlocal forgotten
+            while True:
+                await asyncio.sleep(1.0)
+                still_open = [s for s in es.sessions if s.close_reason is None]
+                forgotten += len(es.sessions) - len(still_open)
+                es.sessions[:] = still_open
+
+        pruning = asyncio.create_task(prune())
         loop = asyncio.get_running_loop()
         reader = asyncio.StreamReader()
         await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-        forgotten = 0
         while await reader.readline():
             pid = os.getpid()
             print(
@@ -68,10 +79,7 @@ async def serve() -> None:
                 ),
                 flush=True,
             )
-            # Forget closed sessions so the list does not grow for hours.
-            still_open = [s for s in es.sessions if s.close_reason is None]
-            forgotten += len(es.sessions) - len(still_open)
-            es.sessions[:] = still_open
+        pruning.cancel()
 
 
 class Counters:
