@@ -182,7 +182,7 @@ def test_certificate_hash_of_every_form(self_signed_cert: Any, tmp_path: Path) -
     der_path, _ = write_files(der, self_signed_cert.private_key, tmp_path, "der")
     pem_text = ssl.DER_cert_to_PEM_cert(der)
     (tmp_path / "c.pem").write_text(pem_text)
-    for form in (
+    forms: list[Any] = [
         der,
         bytearray(der),
         memoryview(der),
@@ -191,8 +191,9 @@ def test_certificate_hash_of_every_form(self_signed_cert: Any, tmp_path: Path) -
         str(der_path),
         der_path,
         tmp_path / "c.pem",
-        [der],
-    ):
+        [der],  # a list: the chain's first certificate
+    ]
+    for form in forms:
         assert wt.certificate_hash(form) == expected, type(form)
 
 
@@ -311,6 +312,6 @@ def test_loading_errors(self_signed_cert: Any, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="certificate"):
         wt.certificate_hash(b"not a certificate")
     with pytest.raises(TypeError, match="certificate"):
-        wt.certificate_hash(None)  # type: ignore[arg-type]
+        wt.certificate_hash(None)  # type: ignore
     with pytest.raises(OSError, match="certificate"):
         wt.certificate_hash(tmp_path / "missing.der")

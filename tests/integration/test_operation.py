@@ -35,7 +35,7 @@ async def test_async_methods_return_operations(pair: Pair) -> None:
         pair.srv.server.wait_closed(),
     ]
     assert all(isinstance(o, wt._web_transport.Operation) for o in ops)
-    done = await asyncio.wait_for(asyncio.gather(ops[0], ops[1], ops[3]), WAIT)
+    done: list[Any] = await asyncio.wait_for(asyncio.gather(ops[0], ops[1], ops[3]), WAIT)
     assert done[0] is None
     assert done[1] is None
     _, precv = done[2]

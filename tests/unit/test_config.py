@@ -75,12 +75,12 @@ def test_transport_config_values_and_repr_round_trip() -> None:
 def test_transport_config_is_immutable() -> None:
     cfg = wt.TransportConfig()
     with pytest.raises(AttributeError):
-        cfg.send_window = 1  # type: ignore[misc]
+        cfg.send_window = 1  # type: ignore
 
 
 def test_transport_config_is_keyword_only() -> None:
     with pytest.raises(TypeError):
-        wt.TransportConfig(100)  # type: ignore[misc]
+        wt.TransportConfig(100)  # type: ignore
 
 
 @pytest.mark.parametrize(
@@ -107,13 +107,14 @@ def test_transport_config_is_keyword_only() -> None:
     ],
 )
 def test_transport_config_rejects_out_of_range(name: str, value: object) -> None:
-    raises_naming(ValueError, name, lambda: wt.TransportConfig(**{name: value}))
+    kwargs: dict[str, Any] = {name: value}
+    raises_naming(ValueError, name, lambda: wt.TransportConfig(**kwargs))
 
 
 @pytest.mark.parametrize("name", list(DEFAULTS))
 def test_transport_config_rejects_wrong_types(name: str) -> None:
     with pytest.raises((TypeError, OverflowError)) as info:
-        wt.TransportConfig(**{name: "10"})
+        wt.TransportConfig(**{name: "10"})  # type: ignore
     assert mentions(info.value, name)
 
 
@@ -129,7 +130,7 @@ def test_transport_config_is_used_by_server_and_client(self_signed_cert: Any) ->
     assert isinstance(server, wt.Server)
     assert isinstance(client, wt.Client)
     with pytest.raises(TypeError) as info:
-        wt.Client(transport={"send_window": 1})  # type: ignore[arg-type]
+        wt.Client(transport={"send_window": 1})  # type: ignore
     assert mentions(info.value, "transport")
 
 
@@ -178,11 +179,11 @@ def test_server_argument_validation(
 
 def test_server_requires_certificate_and_key(self_signed_cert: Any) -> None:
     with pytest.raises(TypeError):
-        wt.Server(private_key=self_signed_cert.private_key)  # type: ignore[call-arg]
+        wt.Server(private_key=self_signed_cert.private_key)  # type: ignore
     with pytest.raises(TypeError):
-        wt.Server(certificate_chain=self_signed_cert.certificate)  # type: ignore[call-arg]
+        wt.Server(certificate_chain=self_signed_cert.certificate)  # type: ignore
     with pytest.raises(TypeError):
-        wt.Server(self_signed_cert.certificate, self_signed_cert.private_key)  # type: ignore[misc]
+        wt.Server(self_signed_cert.certificate, self_signed_cert.private_key)  # type: ignore
 
 
 @pytest.mark.parametrize("cc", ["default", "throughput", "low_latency"])
@@ -218,7 +219,7 @@ async def test_server_reload_validates_arguments(self_signed_cert: Any) -> None:
     raises_naming(
         TypeError,
         "certificate_chain",
-        lambda: server.reload_certificates(123, self_signed_cert.private_key),
+        lambda: server.reload_certificates(123, self_signed_cert.private_key),  # type: ignore
     )
     raises_naming(
         ValueError,
@@ -266,7 +267,7 @@ def test_client_verification_modes_are_exclusive(self_signed_cert: Any) -> None:
         {"no_cert_verification": True, "ca_certificates": self_signed_cert.certificate},
     ):
         with pytest.raises(ValueError, match="choose one") as info:
-            wt.Client(**kwargs)  # type: ignore[arg-type]
+            wt.Client(**kwargs)  # type: ignore
         for name in kwargs:
             assert name in str(info.value)
 
@@ -279,7 +280,7 @@ def test_client_constructs(self_signed_cert: Any) -> None:
     for cc in ("default", "throughput", "low_latency"):
         assert isinstance(wt.Client(congestion_control=cc, max_idle_timeout=None), wt.Client)
     with pytest.raises(TypeError):
-        wt.Client([self_signed_cert.hash])  # type: ignore[misc]
+        wt.Client([self_signed_cert.hash])  # type: ignore
 
 
 def test_client_bind_in_use_is_oserror() -> None:

@@ -81,11 +81,11 @@ def parse_stub() -> Stub:
             cls = StubClass(node)
             for item in node.body:
                 if isinstance(item, ast.FunctionDef | ast.AsyncFunctionDef):
-                    decorators = decorator_names(item)  # type: ignore[arg-type]
+                    decorators = decorator_names(item)  # type: ignore
                     if decorators & {"property", "setter", "deleter"}:
                         cls.properties.add(item.name)
                     else:
-                        cls.methods[item.name] = item  # type: ignore[assignment]
+                        cls.methods[item.name] = item  # type: ignore
                 elif isinstance(item, ast.AnnAssign) and isinstance(item.target, ast.Name):
                     cls.properties.add(item.target.id)
             classes[node.name] = cls
