@@ -466,3 +466,34 @@ async def test_many_sessions_on_one_client(start_server: Callable[..., Any]) -> 
         assert isinstance(reason, wt.SessionClosedByPeer)
         assert reason.code == 3
         assert all(s.close_reason is None for s in sessions[1:])
+
+
+async def test_server_context_manager_exit_closes_sessions(self_signed_cert: Any) -> None:
+    cert = self_signed_cert
+    async with wt.Client(server_certificate_hashes=[cert.hash]) as client:
+        async with wt.Server(
+            certificate_chain=cert.certificate, private_key=cert.private_key, bind="127.0.0.1:0"
+        ) as server:
+            connecting = asyncio.ensure_future(
+                client.connect(f"https://127.0.0.1:{server.local_addr[1]}/")
+            )
+            request = await asyncio.wait_for(server.accept(), WAIT)
+            assert request is not None
+            await asyncio.wait_for(request.accept(), WAIT)
+            session = await asyncio.wait_for(connecting, WAIT)
+        # Leaving the block closed the server (code 0) and waited for it.
+        await asyncio.wait_for(session.wait_closed(), WAIT)
+        reason = session.close_reason
+        assert isinstance(reason, wt.SessionClosedByPeer)
+        assert reason.code == 0
+        assert await asyncio.wait_for(server.accept(), WAIT) is None
+
+
+async def test_client_context_manager_exit_closes_sessions(pair: Pair) -> None:
+    async with pair.client:
+        pass
+    assert isinstance(pair.session.close_reason, wt.SessionClosedLocally)
+    await asyncio.wait_for(pair.peer.wait_closed(), WAIT)
+    reason = pair.peer.close_reason
+    assert isinstance(reason, wt.SessionClosedByPeer)
+    assert reason.code == 0
