@@ -1,11 +1,12 @@
 """Datagrams over loopback: send/receive both ways, send_datagram_wait, the datagrams()
 iterator (and its end when the session closes), max_datagram_size and
-DatagramTooLargeError, bytes-like payloads, cancellation of receive_datagram, and the
+DatagramTooLargeError, DatagramNotSupportedError (both reasons), bytes-like payloads, cancellation of receive_datagram, and the
 datagram counters in stats()."""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 
 import pytest
 import web_transport as wt
@@ -196,3 +197,36 @@ async def test_cancelled_receive_datagrams_keeps_them(pair: Pair) -> None:
     op = pair.peer.receive_datagrams()
     op.close()  # cancelled after its datagrams were taken: they go back
     assert await asyncio.wait_for(pair.peer.receive_datagrams(), WAIT) == payloads
+
+
+@pytest.mark.parametrize("disabled_on", ["server", "client"])
+async def test_datagrams_not_supported(
+    connect_pair: Callable[..., Awaitable[Pair]], disabled_on: str
+) -> None:
+    """A side with TransportConfig(datagram_receive_buffer_size=None) does not offer
+    datagrams: it cannot send them ("disabled_locally") and its peer may not send it any
+    ("unsupported_by_peer")."""
+    no_datagrams = {"transport": wt.TransportConfig(datagram_receive_buffer_size=None)}
+    if disabled_on == "server":
+        p = await connect_pair(server_kwargs=no_datagrams)
+        disabled, other = p.peer, p.session
+    else:
+        p = await connect_pair(client_kwargs=no_datagrams)
+        disabled, other = p.session, p.peer
+    with pytest.raises(wt.DatagramNotSupportedError) as info:
+        other.send_datagram(b"x")
+    assert info.value.reason == "unsupported_by_peer"
+    assert isinstance(info.value, wt.DatagramError)
+    assert other.max_datagram_size == 0
+    with pytest.raises(wt.DatagramNotSupportedError) as info:
+        await asyncio.wait_for(other.send_datagram_wait(b"x"), WAIT)
+    assert info.value.reason == "unsupported_by_peer"
+    with pytest.raises(wt.DatagramNotSupportedError) as info:
+        disabled.send_datagram(b"x")
+    assert info.value.reason == "disabled_locally"
+    # Streams are unaffected.
+    send = await other.open_uni()
+    await send.write(b"stream")
+    await send.finish()
+    recv = await asyncio.wait_for(disabled.accept_uni(), WAIT)
+    assert await asyncio.wait_for(recv.read(), WAIT) == b"stream"
