@@ -1,7 +1,7 @@
-"""Datagrams over loopback: send/receive both ways, send_datagram_wait, the datagrams()
-iterator (and its end when the session closes), max_datagram_size and
-DatagramTooLargeError, DatagramNotSupportedError (both reasons), bytes-like payloads, cancellation of receive_datagram, and the
-datagram counters in stats()."""
+"""Datagrams over loopback: send/receive both ways, send_datagram_wait, receive_datagrams,
+the datagrams() iterator (and its end when the session closes), max_datagram_size and
+DatagramTooLargeError, DatagramNotSupportedError (both reasons), bytes-like payloads,
+cancellation of receives, and the datagram counters in stats()."""
 
 from __future__ import annotations
 
