@@ -9,6 +9,7 @@ while an event loop is running (``RuntimeError`` otherwise). Sizes are in bytes 
 durations in seconds.
 """
 
+import collections.abc
 import os
 from collections.abc import Coroutine, Generator, Mapping, Sequence
 from types import TracebackType
@@ -74,7 +75,8 @@ __version__: Final[str]
 type CertificateSource = bytes | bytearray | memoryview | str | os.PathLike[str]
 """DER or PEM bytes, PEM text, or a path to a DER or PEM file."""
 
-type Buffer = bytes | bytearray | memoryview
+type Buffer = collections.abc.Buffer
+"""Any object with the buffer protocol: bytes, bytearray, memoryview, array, numpy."""
 type CongestionControl = Literal["default", "throughput", "low_latency"]
 
 class Operation[T](Coroutine[Any, Any, T]):
@@ -114,13 +116,13 @@ def generate_self_signed(
             ``validity_days`` is outside 1..14.
     """
 
-def certificate_hash(certificate: CertificateSource) -> bytes:
+def certificate_hash(certificate: CertificateSource | Sequence[CertificateSource]) -> bytes:
     """SHA-256 of a certificate's DER encoding: the 32 bytes ``serverCertificateHashes``
     (W3C WebTransport) and ``Client(server_certificate_hashes=...)`` expect.
 
     Args:
-        certificate: The certificate as DER or PEM (bytes or text) or a path; for a PEM
-            chain the first (leaf) certificate is hashed.
+        certificate: The certificate as DER or PEM (bytes or text) or a path, or a list
+            of those; for a chain the first (leaf) certificate is hashed.
 
     Raises:
         TypeError: ``certificate`` is not bytes-like, str or a path.
