@@ -164,10 +164,6 @@ class Cert:
         self.der, self.key = wt.generate_self_signed(["localhost", "127.0.0.1"])
         self.hash = wt.certificate_hash(self.der)
 
-    @property
-    def hash_list(self) -> list[int]:
-        return list(self.hash)
-
 
 @pytest.fixture(scope="session")
 def cert() -> Cert:
@@ -195,10 +191,6 @@ class LongCert:
         self.der = cert_path.read_bytes()
         self.key = key_path.read_bytes()
         self.hash = wt.certificate_hash(self.der)
-
-    @property
-    def hash_list(self) -> list[int]:
-        return list(self.hash)
 
 
 @pytest.fixture(scope="session")

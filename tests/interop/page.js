@@ -3,6 +3,7 @@
 "use strict";
 
 const enc = new TextEncoder();
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const dec = new TextDecoder();
 
 function pattern(size) {
@@ -77,13 +78,15 @@ async function writeAll(writable, bytes, chunk = 65536) {
   await writer.close();
 }
 
+// The session's close as the browser reports it. Bounded (15 s), so that a scenario
+// whose close never comes (a peer gap) ends instead of blocking the WebDriver.
 async function closedInfo(wt) {
-  try {
-    const info = await wt.closed;
-    return { closeCode: info.closeCode, reason: info.reason };
-  } catch (e) {
-    return { error: describe(e) };
-  }
+  const timeout = sleep(15000).then(() => ({ timeout: "closed did not settle in 15 s" }));
+  const closed = wt.closed.then(
+    (info) => ({ closeCode: info.closeCode, reason: info.reason }),
+    (e) => ({ error: describe(e) }),
+  );
+  return await Promise.race([closed, timeout]);
 }
 
 // The browser ends the session once it has everything it waited for, so that no data
@@ -109,7 +112,6 @@ function streamError(code, message) {
 window.trace = [];
 const step = (mark) => window.trace.push(mark);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 const scenarios = {
   // Open a session and report what the browser sees; wait for the server's close.
@@ -275,7 +277,8 @@ const scenarios = {
     const stream = await wt.createBidirectionalStream();
     const writer = stream.writable.getWriter();
     await writer.write(enc.encode("partial"));
-    await sleep(50);
+    const reader = stream.readable.getReader();
+    await reader.read(); // the server's "got": it holds the stream
     await writer.abort(streamError(args.code, "reset by browser"));
     return { closed: await closedInfo(wt) };
   },

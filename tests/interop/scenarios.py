@@ -223,7 +223,7 @@ KNOWN_GAPS: dict[tuple[str, str], Gap] = {
         "peer gap",
         f"{FIREFOX_VERSION}: ReadableStream.cancel(WebTransportError) on a received "
         "stream sends no STOP_SENDING that reaches us; our writes block on flow control "
-        "and no StreamClosedByPeer surfaces (bounded: 20 s)",
+        "and no StreamClosedByPeer surfaces (bounded: 10 s per write)",
     ),
     ("subprotocol", FIREFOX): Gap(
         "peer gap",

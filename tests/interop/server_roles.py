@@ -50,12 +50,26 @@ async def bounded[T](awaitable: Awaitable[T], within: float = WAIT) -> T:
     return await asyncio.wait_for(awaitable, within)
 
 
+_SESSIONS: dict[int, list[wt.Session]] = {}
+
+
 @contextlib.asynccontextmanager
 async def running_server(cert: CertLike, **kwargs: Any) -> AsyncGenerator[wt.Server, None]:
+    """Our Server on 127.0.0.1:0. On exit, sessions still open (a failed or expected-to-
+    fail scenario) are closed with a capsule first, so that a browser still waiting in
+    its scenario sees ``closed`` at once instead of running into its script timeout."""
     async with wt.Server(
         certificate_chain=[cert.der], private_key=cert.key, bind="127.0.0.1:0", **kwargs
     ) as server:
-        yield server
+        _SESSIONS[id(server)] = []
+        try:
+            yield server
+        finally:
+            for session in _SESSIONS.pop(id(server)):
+                if session.close_reason is None:
+                    session.close(1, "scenario over")
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(session.wait_closed(), 5)
 
 
 def url_of(server: wt.Server, path: str = "/interop") -> str:
@@ -83,6 +97,7 @@ async def accept_session(
     request = await bounded(server.accept())
     assert request is not None, "server closed before a session request arrived"
     session = await bounded(request.accept(protocol=protocol))
+    _SESSIONS.setdefault(id(server), []).append(session)
     return request, session
 
 
@@ -180,16 +195,19 @@ async def datagram_echo(server: wt.Server) -> list[bytes]:
     return seen
 
 
-def one_byte_too_many(session: wt.Session) -> None:
+def one_byte_too_many(session: wt.Session) -> set[int]:
     """``max_datagram_size + 1`` bytes raise DatagramTooLargeError. The maximum can grow
     between reading it and sending (path MTU discovery): a send that goes through is
-    only acceptable if the maximum grew meanwhile, then try again (bounded)."""
+    only acceptable if the maximum grew meanwhile, then try again (bounded). Returns the
+    sizes of such probes, which did go out (as ``pattern(size)``)."""
+    went_out: set[int] = set()
     for _ in range(20):
         size = session.max_datagram_size
         try:
-            session.send_datagram(b"\0" * (size + 1))
+            session.send_datagram(pattern(size + 1))
         except wt.DatagramTooLargeError:
-            return
+            return went_out
+        went_out.add(size + 1)
         assert session.max_datagram_size > size, "oversized datagram accepted"
     pytest.fail("max_datagram_size kept growing")
 
@@ -200,10 +218,9 @@ async def datagram_max_size(server: wt.Server) -> dict[str, Any]:
     _, session = await accept_session(server)
     ours = session.max_datagram_size
     assert ours > 0
-    one_byte_too_many(session)
+    sent = one_byte_too_many(session)
     sizes: list[int] = []
     digests: set[str] = set()
-    sent: set[int] = set()
     with contextlib.suppress(wt.SessionClosedByPeer):
         for _ in range(10_000):
             datagram = await bounded(session.receive_datagram())
@@ -244,9 +261,13 @@ async def reset_by_us(server: wt.Server) -> None:
 
 
 async def reset_by_peer(server: wt.Server) -> wt.StreamClosedByPeer:
-    """Read a bidi stream until the peer resets it."""
+    """Read the peer's first bytes, answer "got" (so the peer resets a stream we are known
+    to hold: a RESET_STREAM that overtakes the stream's header is unattributable), then
+    read until the peer's reset."""
     _, session = await accept_session(server)
-    _send, recv = await bounded(session.accept_bi())
+    send, recv = await bounded(session.accept_bi())
+    assert await bounded(recv.readexactly(7)) == b"partial"
+    await bounded(send.write(b"got"))
     with pytest.raises(wt.StreamClosedByPeer) as raised:
         await _drain(recv)
     session.close(0, "seen")
@@ -263,9 +284,9 @@ async def _drain(recv: wt.RecvStream) -> None:
 
 async def flood(send: wt.SendStream, chunk: bytes) -> None:
     """Write until an error (bounded in count and time: a peer's STOP_SENDING arrives
-    within milliseconds on loopback, 20 s per write is generous)."""
+    within milliseconds on loopback, 10 s per write is generous)."""
     for _ in range(100_000):
-        await bounded(send.write(chunk), 20)
+        await bounded(send.write(chunk), 10)
 
 
 async def stop_by_us(server: wt.Server) -> None:

@@ -259,7 +259,7 @@ async def test_reset_by_peer(cert: Cert) -> None:
         async with session_to(server) as session:
             stream = session.open_bi()
             stream.write(b"partial")
-            await asyncio.sleep(0.05)
+            assert await stream.read_at_least(3) == b"got"
             stream.reset(roles.RESET_BY_PEER)
             return await session.wait_close_info()
 

@@ -239,19 +239,21 @@ async def test_datagram_max_size(cert: Cert) -> None:
 
     async def peer(server: AioServer) -> list[bytes]:
         session = await accepted(server)
-        got = [await session.receive_datagram()]
-        for _ in range(300):
-            session.send_datagram(pattern(size))
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(session.wait_close_info(), 0.05)
+        got: list[bytes] = []
+        for _ in range(3000):
+            if session.close_info is not None:
                 break
+            with contextlib.suppress(TimeoutError):
+                got.append(await session.receive_datagram(0.05))
+                session.send_datagram(pattern(size))
+        assert session.close_info == (0, "done")
         return got
 
     async def ours(server: AioServer) -> tuple[int, bytes]:
         async with client(cert) as c:
             session = await bounded(c.connect(url(server)))
-            maximum = session.max_datagram_size
             roles.one_byte_too_many(session)
+            maximum = session.max_datagram_size
             got: bytes | None = None
             for _ in range(300):
                 session.send_datagram(pattern(maximum))
@@ -264,7 +266,8 @@ async def test_datagram_max_size(cert: Cert) -> None:
 
     async with aioquic_server(cert.der, cert.key) as server:
         (maximum, got), received = await together(ours(server), peer(server))
-    assert received == [pattern(maximum)]
+    assert pattern(maximum) in received
+    assert all(d == pattern(len(d)) for d in received)
     assert got == pattern(size)
 
 
@@ -355,15 +358,21 @@ async def test_close_by_peer(cert: Cert) -> None:
 async def test_reset_by_us(cert: Cert) -> None:
     async def peer(server: AioServer) -> int:
         session = await accepted(server)
-        code = await (await session.accept_stream()).wait_reset()
+        stream = await session.accept_stream()
+        assert await stream.read_at_least(7) == b"partial"
+        stream.write(b"got")
+        code = await stream.wait_reset()
         await expect_done(session)
         return code
 
     async def ours(server: AioServer) -> None:
         async with client(cert) as c:
             session = await bounded(c.connect(url(server)))
-            send, _recv = await bounded(session.open_bi())
+            send, recv = await bounded(session.open_bi())
             await bounded(send.write(b"partial"))
+            # Reset only once the peer holds the stream: a RESET_STREAM overtaking the
+            # stream's header cannot be attributed to the session.
+            assert await bounded(recv.readexactly(3)) == b"got"
             send.reset(roles.RESET_BY_US)
             # Let the RESET_STREAM leave before the close (it is not retransmitted after).
             await asyncio.sleep(0.1)

@@ -30,7 +30,7 @@ def args(
 @pytest.mark.interop("cert-hash-pinning")
 async def test_cert_hash_pinning(browser: BrowserPage, cert: Cert) -> None:
     async with running_server(cert) as server:
-        wrong = {**args(server, cert), "hash": list(reversed(cert.hash_list))}
+        wrong = {**args(server, cert), "hash": list(reversed(cert.hash))}
         refused = await browser.run("connectFails", wrong)
         assert refused["failed"] is True
         assert refused["error"]["name"] == "WebTransportError"
