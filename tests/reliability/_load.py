@@ -2,8 +2,9 @@
 
 ``python _load.py server``
     An echo server on 127.0.0.1:0. Prints ``{"port", "hash", "pid"}``. Commands:
-    ``{"cmd": "stats"}`` -> ``{"sessions_open", "sessions_total", "streams_open",
-    "errors", "rss_kb", "hwm_kb"}``. Exits on stdin EOF.
+    ``{"cmd": "stats", "trim": bool}`` -> ``{"sessions_open", "sessions_total",
+    "streams_open", "errors", "rss_kb", "hwm_kb"}``; with ``trim``, garbage-collect and
+    ``malloc_trim(0)`` first. Exits on stdin EOF.
 
 ``python _load.py client URL HASH``
     Commands:
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
+import gc
 import json
 import os
 import sys
@@ -104,6 +107,11 @@ async def server() -> None:
     emit({"port": srv.local_addr[1], "hash": wt.certificate_hash(cert).hex(), "pid": os.getpid()})
     async for cmd in commands():
         if cmd["cmd"] == "stats":
+            if cmd.get("trim"):
+                # Measure live memory, not what the allocators keep cached for reuse.
+                gc.collect()
+                with contextlib.suppress(OSError, AttributeError):
+                    ctypes.CDLL("libc.so.6").malloc_trim(0)
             pid = os.getpid()
             emit(
                 {

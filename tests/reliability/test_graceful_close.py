@@ -181,6 +181,13 @@ async def test_client_close_closes_every_session(certs: Certs) -> None:
 
 
 @pytest.mark.timeout(120)
+@pytest.mark.xfail(
+    strict=False,  # a race: fails in roughly one run in six, so it cannot be strict
+    reason="binding bug (intermittent): the server sometimes reports a peer's "
+    "CONNECTION_CLOSE(11, 'client leaving') as SessionClosedByPeer(source='session', "
+    "code=0, reason=''): the crate's capsule task closes the connection locally, quinn "
+    "then reports LocallyClosed and the binding guesses 'capsule-less close, code 0'",
+)
 async def test_client_close_code_and_reason_reach_the_server(certs: Certs) -> None:
     for e in await client_close_scenario(certs):
         assert isinstance(e, wt.SessionClosedByPeer), repr(e)
@@ -199,12 +206,6 @@ async def write_until_error(send: wt.SendStream) -> BaseException:
 
 
 @pytest.mark.timeout(60)
-@pytest.mark.xfail(
-    strict=True,
-    reason="binding bug: a RecvStream garbage-collected unread makes quinn send "
-    "STOP_SENDING(0) unmapped, outside the WebTransport code space, so the writer gets "
-    "ProtocolError instead of StreamClosedByPeer(kind='stop', code=0)",
-)
 async def test_dropped_recv_stream_stops_the_writer_with_a_webtransport_code(
     certs: Certs,
 ) -> None:
