@@ -163,14 +163,6 @@ SCENARIOS: tuple[Scenario, ...] = (
         BROWSERS,
     ),
     Scenario(
-        "page-closed-close-reason",
-        "page closed: close reason",
-        "after the page closed mid-stream, our Session.close_reason says the peer ended it "
-        "(SessionClosedByPeer, or SessionTimeout), never SessionClosedLocally (Chromium "
-        "only: Firefox never ends the session, see page-closed-abruptly)",
-        (CHROMIUM,),
-    ),
-    Scenario(
         "close-without-capsule",
         "CONNECT stream FIN without capsule",
         "the peer ends the CONNECT stream with a FIN and no CLOSE_WEBTRANSPORT_SESSION "
@@ -179,10 +171,21 @@ SCENARIOS: tuple[Scenario, ...] = (
         (AIOQUIC_CLIENT, AIOQUIC_SERVER),
     ),
     Scenario(
+        "close-capsule-with-connection-close",
+        "capsule then CONNECTION_CLOSE in one flight",
+        "the peer sends CLOSE_WEBTRANSPORT_SESSION (code 7, reason 'seven') with FIN and "
+        "closes the connection (H3_NO_ERROR) right behind it, as Firefox sometimes does; "
+        "the capsule arrived first, so we raise SessionClosedByPeer with code 7 and "
+        "reason 'seven'",
+        (AIOQUIC_CLIENT,),
+    ),
+    Scenario(
         "sequential-sessions",
         "50 sequential sessions",
         "one client runs 51 sessions one after another (echo, close with code i); the "
-        "server sees every close code and still serves after the 50th",
+        "server sees every close code (Firefox: except the occasional capsule lost behind "
+        "its CONNECTION_CLOSE, see close-capsule-with-connection-close) and still serves "
+        "after the 50th",
     ),
 )
 
@@ -230,7 +233,13 @@ KNOWN_GAPS: dict[tuple[str, str], Gap] = {
         f"{FIREFOX_VERSION} does not implement the W3C `protocols` option: it sends no "
         "WT-Available-Protocols and WebTransport.protocol is undefined",
     ),
-    ("page-closed-close-reason", CHROMIUM): Gap("binding bug", BINDING_LOCAL_CLOSE),
+    ("close-capsule-with-connection-close", AIOQUIC_CLIENT): Gap(
+        "binding bug",
+        "a CLOSE_WEBTRANSPORT_SESSION capsule followed in the same flight by the peer's "
+        "CONNECTION_CLOSE is lost: web-transport-quinn 0.13.5's capsule reader fails on the "
+        "connection error before returning the buffered capsule, and we report "
+        "SessionClosedByPeer(source 'session', code 0, reason '')",
+    ),
     ("page-closed-abruptly", FIREFOX): Gap(
         "peer bug",
         f"{FIREFOX_VERSION} FINs the page's open streams when the tab closes but keeps "
@@ -261,6 +270,22 @@ OBSERVED_RACES: tuple[tuple[str, str, str], ...] = (
         "after the CONNECT response, in about 1 run of 3 (never when the server waits "
         "0.5 s). The stream scenarios let the browser announce itself on a stream first "
         "(page.js announce()).",
+    ),
+    (
+        "binding bug",
+        "chromium",
+        "When a page with an open session is closed, our Session.close_reason is "
+        "SessionClosedLocally in some runs and SessionClosedByPeer in others; the "
+        "deterministic cause is pinned by close-without-capsule.",
+    ),
+    (
+        "binding bug",
+        "firefox",
+        f"{FIREFOX_VERSION} sometimes (about 1 session in 100) sends CONNECTION_CLOSE "
+        "right behind its CLOSE_WEBTRANSPORT_SESSION capsule; our side then loses the "
+        "code and reason (SessionClosedByPeer code 0 or 256, reason ''): see "
+        "close-capsule-with-connection-close. close-by-peer retries up to 3 sessions and "
+        "sequential-sessions tolerates exactly that loss for Firefox.",
     ),
     (
         "peer bug",

@@ -5,7 +5,8 @@ Proves that our Server interoperates with an independent HTTP/3 WebTransport sta
 ways with exact bytes, 200 concurrent streams, datagrams and their maximum size, a
 rejected CONNECT, close capsules both ways, RESET_STREAM / STOP_SENDING codes in the
 WebTransport error space (draft-ietf-webtrans-http3 §9.5) both ways, subprotocols,
-request headers, a CONNECT FIN without capsule, and 51 sequential connections.
+request headers, a CONNECT FIN without capsule, a capsule overtaken by
+CONNECTION_CLOSE, and 51 sequential connections.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from typing import Any
 import pytest
 import server_roles as roles
 import web_transport as wt
-from aioquic_peer import AioSession, ConnectRejected, aioquic_client_connection, open_session
+from aioquic_peer import (
+    AioSession,
+    ConnectRejected,
+    aioquic_client_connection,
+    encode_close_capsule,
+    open_session,
+)
 from conftest import Cert
 from server_roles import bounded, pattern, running_server, together
 
@@ -353,6 +360,26 @@ async def test_close_without_capsule(cert: Cert) -> None:
     assert (error.source, error.code, error.reason) == ("session", 0, "")
 
 
+@pytest.mark.interop("close-capsule-with-connection-close")
+async def test_close_capsule_with_connection_close(cert: Cert) -> None:
+    async def ours(server: wt.Server) -> wt.SessionError | None:
+        _, session = await roles.accept_session(server)
+        await bounded(session.wait_closed())
+        return session.close_reason
+
+    async def peer(server: wt.Server) -> None:
+        async with session_to(server) as session:
+            await asyncio.sleep(0.1)  # our side is established and waiting
+            session.h3.send_data(session.session_id, encode_close_capsule(7, "seven"), True)
+            session.quic.close(error_code=0x100)  # H3_NO_ERROR, in the same flight
+            session.transmit()
+
+    async with running_server(cert) as server:
+        reason, _ = await together(ours(server), peer(server))
+    assert isinstance(reason, wt.SessionClosedByPeer), repr(reason)
+    assert (reason.source, reason.code, reason.reason) == ("session", 7, "seven")
+
+
 @pytest.mark.interop("sequential-sessions")
 async def test_sequential_sessions(cert: Cert) -> None:
     count = roles.SEQUENTIAL
@@ -371,4 +398,4 @@ async def test_sequential_sessions(cert: Cert) -> None:
     async with running_server(cert) as server:
         closes, ok = await together(roles.sequential(server, count), peer(server))
     assert ok == count
-    assert closes == [(i, f"session-{i}") for i in range(count)]
+    assert closes == roles.exact_closes(count)

@@ -552,4 +552,4 @@ async def test_sequential_sessions(cert: Cert) -> None:
     async with aioquic_server(cert.der, cert.key) as server:
         ok, closes = await together(ours(server), peer(server))
     assert ok == count
-    assert closes == [(i, f"session-{i}") for i in range(count)]
+    assert closes == [(i, f"session-{i}") for i in range(count)]  # as aioquic read them
