@@ -490,15 +490,22 @@ pub fn check_code(name: &str, code: Option<&Bound<'_, PyAny>>) -> PyResult<u32> 
 mod tests {
     use super::*;
 
-    /// Start an interpreter that can import the package's Python sources.
+    /// Start an interpreter that can import `web_transport._exceptions` from the source
+    /// tree without the (possibly unbuilt) native module: a bare package object stands in
+    /// for `web_transport`.
     fn with_py<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> R {
         Python::initialize();
         Python::attach(|py| {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/python");
-            py.import("sys")
-                .and_then(|sys| sys.getattr("path"))
-                .and_then(|p| p.call_method1("insert", (0, path)))
-                .expect("sys.path");
+            let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/python/web_transport");
+            let sys = py.import("sys").expect("sys");
+            let modules = sys.getattr("modules").expect("sys.modules");
+            if !modules.contains("web_transport").expect("contains") {
+                let package = PyModule::new(py, "web_transport").expect("module");
+                package.setattr("__path__", vec![dir]).expect("__path__");
+                modules
+                    .set_item("web_transport", package)
+                    .expect("register");
+            }
             f(py)
         })
     }
