@@ -22,7 +22,6 @@ import importlib.metadata
 import json
 import os
 import shutil
-import subprocess
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -37,13 +36,12 @@ import browsers
 import scenarios
 import web_transport as wt
 from browsers import BrowserPage, ChromiumPage, FirefoxPage, PageServer
+from interop_state import COLLECTED, COLLECTED_FILES, VERSIONS, Cert, LongCert
 
 HERE = Path(__file__).resolve().parent
 RESULTS_ENV = "WEB_TRANSPORT_INTEROP_RESULTS"
 MATRIX_ENV = "WEB_TRANSPORT_INTEROP_MATRIX"
 
-# Peer versions seen during this run (filled by the fixtures that start each peer).
-VERSIONS: dict[str, str] = {}
 _RESULTS: dict[str, dict[str, Any]] = {}
 
 
@@ -92,6 +90,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         matrix_rows.append({"scenario": scenario, "peer": peer, "test": item.nodeid})
     if problems:
         raise pytest.UsageError("interop matrix mismatch:\n" + "\n".join(problems))
+    COLLECTED.clear()
+    COLLECTED.extend(matrix_rows)
+    COLLECTED_FILES.clear()
+    COLLECTED_FILES.update(Path(str(i.path)).name for i in items if _in_interop(i))
     matrix_path = os.environ.get(MATRIX_ENV)
     if matrix_path:
         Path(matrix_path).write_text(json.dumps(sorted(matrix_rows, key=_row_key), indent=1))
@@ -157,40 +159,9 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 # -- Fixtures ---------------------------------------------------------------------------
 
 
-class Cert:
-    """A ``generate_self_signed(["localhost", "127.0.0.1"])`` certificate and its hash."""
-
-    def __init__(self) -> None:
-        self.der, self.key = wt.generate_self_signed(["localhost", "127.0.0.1"])
-        self.hash = wt.certificate_hash(self.der)
-
-
 @pytest.fixture(scope="session")
 def cert() -> Cert:
     return Cert()
-
-
-class LongCert:
-    """A 30-day self-signed ECDSA P-256 certificate made with the openssl CLI (longer
-    than the 14 days that ``serverCertificateHashes`` allows)."""
-
-    def __init__(self, directory: Path) -> None:
-        cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-        subprocess.run(
-            [
-                "openssl", "req", "-x509", "-newkey", "ec",
-                "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
-                "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout", str(key_path), "-out", str(cert_path),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )  # fmt: skip
-        self.der = cert_path.read_bytes()
-        self.key = key_path.read_bytes()
-        self.hash = wt.certificate_hash(self.der)
 
 
 @pytest.fixture(scope="session")

@@ -26,7 +26,7 @@ from aioquic_peer import (
     encode_close_capsule,
     open_session,
 )
-from conftest import Cert
+from interop_state import Cert
 from server_roles import bounded, pattern, running_server, together
 
 pytestmark = pytest.mark.interop_peer("aioquic-client")

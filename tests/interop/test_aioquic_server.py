@@ -18,7 +18,7 @@ import pytest
 import server_roles as roles
 import web_transport as wt
 from aioquic_peer import AioServer, AioSession, PeerStream, aioquic_server
-from conftest import Cert, LongCert
+from interop_state import Cert, LongCert
 from server_roles import bounded, pattern, together
 
 pytestmark = pytest.mark.interop_peer("aioquic-server")

@@ -17,7 +17,7 @@ import scenarios
 import server_roles as roles
 import web_transport as wt
 from browsers import BrowserPage
-from conftest import Cert, LongCert
+from interop_state import Cert, LongCert
 from server_roles import CertLike, bounded, running_server, together, url_of
 
 
@@ -71,7 +71,10 @@ async def test_close_by_us(browser: BrowserPage, cert: Cert) -> None:
 
 @pytest.mark.interop("close-by-peer")
 async def test_close_by_peer(browser: BrowserPage, cert: Cert) -> None:
-    page_args = {"code": roles.PEER_CLOSE_CODE, "reason": roles.PEER_CLOSE_REASON}
+    page_args: dict[str, object] = {
+        "code": roles.PEER_CLOSE_CODE,
+        "reason": roles.PEER_CLOSE_REASON,
+    }
     async with running_server(cert) as server:
         # Up to 3 sessions: with Firefox the capsule is occasionally lost behind the
         # browser's CONNECTION_CLOSE (see sequential-sessions); the code must arrive intact
@@ -79,7 +82,7 @@ async def test_close_by_peer(browser: BrowserPage, cert: Cert) -> None:
         for _ in range(3):
             closed, result = await together(
                 roles.close_by_peer(server),
-                browser.run("closeWith", args(server, cert, **page_args)),
+                browser.run("closeWith", {**args(server, cert), **page_args}),
             )
             assert result["reply"] == "hi"
             if (closed.source, closed.code, closed.reason) not in roles.LOST_CAPSULE:

@@ -12,7 +12,7 @@ import pytest
 import server_roles as roles
 import web_transport as wt
 from browsers import BrowserPage
-from conftest import Cert
+from interop_state import Cert
 from server_roles import CertLike, pattern, running_server, sha256_hex, together, url_of
 
 MANY_STREAMS = wt.TransportConfig(max_concurrent_bidi_streams=256)
