@@ -437,10 +437,11 @@ def summarize(outcomes: list[Outcome]) -> dict[str, dict[str, Any]]:
     table: dict[str, dict[str, Any]] = {}
     for o in outcomes:
         cell = table.setdefault(o.workload, {}).setdefault(
-            o.impl, {"values": [], "errors": [], "loss": []}
+            o.impl, {"values": [], "errors": [], "loss": [], "runs": []}
         )
         if o.ok and o.value is not None:
             cell["values"].append(o.value)
+            cell["runs"].append(o.detail)
             if "loss" in o.detail:
                 cell["loss"].append(o.detail["loss"])
         else:
@@ -601,6 +602,30 @@ def markdown(
             v = med(table, w, other)
             row.append("-" if o is None or v is None or v == 0 else f"{o / v:.2f}")
         lines.append("| " + " | ".join(row) + " |")
+        if w == "W6":
+            rows = {
+                "before": ["W6 server RSS before any session", "MiB"],
+                "per": ["W6 server RSS per idle session", "KiB"],
+            }
+            for i in impls:
+                runs = table[w].get(i, {}).get("runs", [])
+                before = [
+                    r["server_rss_before_mib"]
+                    for r in runs
+                    if r.get("server_rss_before_mib") is not None
+                ]
+                held = [r["server_rss_mib"] for r in runs if r.get("server_rss_mib") is not None]
+                n = runs[0].get("sessions") if runs else None
+                if before and held and n:
+                    b, h = statistics.median(before), statistics.median(held)
+                    rows["before"].append(fmt(b))
+                    rows["per"].append(fmt((h - b) * 1024 / n))
+                else:
+                    rows["before"].append("-")
+                    rows["per"].append("-")
+            for r in rows.values():
+                r += [""] * (len(head) - len(r))
+                lines.append("| " + " | ".join(r) + " |")
         if w == "W3":
             loss = ["W3 datagrams lost (median)", "%"]
             for i in impls:
@@ -701,6 +726,23 @@ def machine_info(ours_py: Path | None) -> dict[str, Any]:
             info["python"] = run([str(ours_py), "-V"], timeout=30).stdout.strip()
     with contextlib.suppress(Exception):
         info["rustc"] = run(["rustc", "-V"], timeout=30).stdout.strip()
+    with contextlib.suppress(Exception):
+        head = run(["git", "rev-parse", "--short", "HEAD"], timeout=30).stdout.strip()
+        dirty = run(
+            [
+                "git",
+                "status",
+                "--porcelain",
+                "--",
+                "src",
+                "python",
+                "Cargo.toml",
+                "Cargo.lock",
+                "pyproject.toml",
+            ],
+            timeout=30,
+        ).stdout.strip()
+        info["commit"] = head + (" (binding sources modified)" if dirty else "")
     info["load_average_start"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     return info
 

@@ -38,7 +38,7 @@ async def _handle_stream(send: Any, recv: Any, mode: str, state: dict[str, Any])
         else:
             await recv.read()
             await asyncio.sleep(0.2)
-            reply: dict[str, Any] = {"received": state["datagrams"]}
+            reply: dict[str, Any] = {"received": state["datagrams"], "api": state.get("api")}
             session = state.get("session")
             if session is not None and hasattr(session, "stats"):
                 st = session.stats()
@@ -51,6 +51,12 @@ async def _handle_stream(send: Any, recv: Any, mode: str, state: dict[str, Any])
 
 async def _count_datagrams(session: Any, state: dict[str, Any]) -> None:
     try:
+        if hasattr(session, "receive_datagrams"):
+            # Ours (newer builds): one await per burst of queued datagrams.
+            state["api"] = "receive_datagrams"
+            while True:
+                state["datagrams"] += len(await session.receive_datagrams(256))
+        state["api"] = "receive_datagram"
         while True:
             await session.receive_datagram()
             state["datagrams"] += 1
@@ -176,6 +182,7 @@ async def run_client(args: Any, flavor: str) -> dict[str, Any]:
             out["loss"] = 1 - received / max(sent, 1)
             if "dropped_incoming" in reply:
                 out["server_dropped_incoming"] = reply["dropped_incoming"]
+            out["server_receive_api"] = reply.get("api")
             if hasattr(session, "stats"):
                 out["client_dropped_outgoing"] = session.stats().datagrams_dropped_outgoing
             session.close()
