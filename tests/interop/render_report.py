@@ -93,7 +93,16 @@ def render(data: dict[str, Any]) -> str:
                 outcomes = sorted({SYMBOL.get(r["outcome"], r["outcome"]) for r in rows})
                 row.append(", ".join(outcomes))
         lines.append("| " + " | ".join(row) + " |")
-    lines += ["", "## Scenarios", ""]
+    lines += [
+        "",
+        "The binding's browser requirement (Chromium connects to a `web_transport.Server`",
+        "with `serverCertificateHashes`, echoes on a bidi stream and a datagram, negotiates",
+        "a subprotocol, and sees the server's close code and reason) is the chromium column",
+        "of cert-hash-pinning, bidi-echo-small, datagram-echo, subprotocol and close-by-us.",
+        "",
+        "## Scenarios",
+        "",
+    ]
     for scenario in scenarios.SCENARIOS:
         tests = sorted(
             {

@@ -236,9 +236,9 @@ KNOWN_GAPS: dict[tuple[str, str], Gap] = {
     ("close-capsule-with-connection-close", AIOQUIC_CLIENT): Gap(
         "binding bug",
         "a CLOSE_WEBTRANSPORT_SESSION capsule followed in the same flight by the peer's "
-        "CONNECTION_CLOSE is lost: web-transport-quinn 0.13.5's capsule reader fails on the "
-        "connection error before returning the buffered capsule, and we report "
-        "SessionClosedByPeer(source 'session', code 0, reason '')",
+        "CONNECTION_CLOSE is lost: we report SessionClosedByPeer(source 'session', code 0, "
+        "reason ''), every time (likely: web-transport-quinn 0.13.5's capsule reader sees "
+        "the connection error before it returns the capsule it already received)",
     ),
     ("page-closed-abruptly", FIREFOX): Gap(
         "peer bug",
