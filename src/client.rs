@@ -18,6 +18,7 @@ use wtq::quinn;
 
 use crate::cert::{load_certificate_chain, sha256, validity, MAX_HASH_VALIDITY_DAYS};
 use crate::config::{crypto_provider, Transport, TransportConfig};
+use crate::errors::EndpointInfo;
 use crate::net::parse_addr;
 use crate::runtime::{runtime, spawn, Build};
 use crate::session::Session;
@@ -27,6 +28,7 @@ pub struct Client {
     inner: wtq::Client,
     endpoint: quinn::Endpoint,
     closing: Arc<AtomicBool>,
+    idle_timeout: Option<std::time::Duration>,
 }
 
 /// Accepts exactly the certificates a browser accepts for `serverCertificateHashes`:
@@ -322,6 +324,7 @@ impl Client {
             .map_err(|e| PyValueError::new_err(format!("TLS configuration: {e}")))?;
         let mut config = quinn::ClientConfig::new(Arc::new(crypto));
         config.transport_config(settings.quinn()?);
+        let idle_timeout = settings.max_idle_timeout;
 
         let rt = runtime()?;
         let _guard = rt.enter();
@@ -338,6 +341,7 @@ impl Client {
             inner: wtq::Client::new(endpoint.clone(), config),
             endpoint,
             closing: Arc::new(AtomicBool::new(false)),
+            idle_timeout,
         })
     }
 
@@ -377,11 +381,14 @@ impl Client {
             request = request.with_headers(request_headers(headers)?);
         }
         let client = self.inner.clone();
-        let closing = self.closing.clone();
+        let endpoint = EndpointInfo {
+            closing: self.closing.clone(),
+            idle_timeout: self.idle_timeout,
+        };
         spawn(py, async move {
             let session = client.connect(request).await?;
-            Ok(Build((session, closing), |py, (s, closing)| {
-                Ok(Bound::new(py, Session::new(s, closing))?
+            Ok(Build((session, endpoint), |py, (s, endpoint)| {
+                Ok(Bound::new(py, Session::new(s, &endpoint))?
                     .into_any()
                     .unbind())
             }))

@@ -384,21 +384,75 @@ pub struct Origin {
     session_closing: Arc<AtomicBool>,
     endpoint_closing: Arc<AtomicBool>,
     ended: Arc<std::sync::OnceLock<quinn::ConnectionError>>,
+    activity: Arc<Activity>,
+}
+
+/// The owning endpoint's close flag and idle timeout, given to each of its sessions.
+#[derive(Clone)]
+pub struct EndpointInfo {
+    pub closing: Arc<AtomicBool>,
+    pub idle_timeout: Option<std::time::Duration>,
+}
+
+/// When packets last arrived, sampled: an idle timeout is the one ending that comes after
+/// a silence; the peer's close always comes with a packet.
+struct Activity {
+    state: std::sync::Mutex<(u64, std::time::Instant)>,
+}
+
+impl Activity {
+    fn sample(&self, rx: u64) {
+        let mut s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if s.0 != rx {
+            *s = (rx, std::time::Instant::now());
+        }
+    }
+
+    /// True if nothing arrived since the last sample and that was a while ago.
+    fn silent(&self, rx: u64) -> bool {
+        let s = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        s.0 == rx && s.1.elapsed() >= std::time::Duration::from_millis(200)
+    }
 }
 
 impl Origin {
-    pub fn new(conn: quinn::Connection, endpoint_closing: Arc<AtomicBool>) -> Self {
+    pub fn new(conn: quinn::Connection, endpoint: &EndpointInfo) -> Self {
         let origin = Self {
+            activity: Arc::new(Activity {
+                state: std::sync::Mutex::new((
+                    conn.stats().udp_rx.datagrams,
+                    std::time::Instant::now(),
+                )),
+            }),
             conn,
             session_closing: Arc::new(AtomicBool::new(false)),
-            endpoint_closing,
+            endpoint_closing: endpoint.closing.clone(),
             ended: Arc::new(std::sync::OnceLock::new()),
         };
         let conn = origin.conn.clone();
         let ended = origin.ended.clone();
+        let activity = origin.activity.clone();
+        // Sample a few times per idle period (at least every 100 ms, at most every 5 s).
+        let period = endpoint
+            .idle_timeout
+            .map_or(std::time::Duration::from_secs(5), |d| d / 4)
+            .clamp(
+                std::time::Duration::from_millis(100),
+                std::time::Duration::from_secs(5),
+            );
         let _ = crate::runtime::spawn_detached(async move {
-            let reason = conn.closed().await;
-            let _ = ended.set(reason);
+            let closed = conn.closed();
+            tokio::pin!(closed);
+            let mut tick = tokio::time::interval(period);
+            loop {
+                tokio::select! {
+                    reason = &mut closed => {
+                        let _ = ended.set(reason);
+                        return;
+                    }
+                    _ = tick.tick() => activity.sample(conn.stats().udp_rx.datagrams),
+                }
+            }
         });
         origin
     }
@@ -429,12 +483,17 @@ impl Origin {
             .or_else(|| self.conn.close_reason());
         match real {
             Some(quinn::ConnectionError::LocallyClosed) | None => {
-                if self.conn.stats().frame_rx.connection_close == 0 {
-                    // Nothing came from the peer and we did not close: the idle timer.
+                let stats = self.conn.stats();
+                if stats.frame_rx.connection_close == 0
+                    && self.activity.silent(stats.udp_rx.datagrams)
+                {
+                    // No CONNECTION_CLOSE, nothing received for a while, not closed by us:
+                    // the idle timer.
                     wtq::SessionError::ConnectionError(quinn::ConnectionError::TimedOut)
                 } else {
-                    // The peer ended the CONNECT stream without a capsule, then closed:
-                    // a session close with code 0 (draft-ietf-webtrans-http3 §5).
+                    // The peer ended the CONNECT stream without a capsule (the crate then
+                    // closed the connection), or closed the connection without one: a
+                    // session close with code 0 (draft-ietf-webtrans-http3 §5).
                     wtq::SessionError::WebTransportError(wtq::WebTransportError::Closed(
                         0,
                         String::new(),

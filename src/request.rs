@@ -2,8 +2,7 @@
 //! the server's answer.
 
 use std::net::SocketAddr;
-use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Mutex};
+use std::sync::Mutex;
 use std::time::Duration;
 
 /// How long a rejected connection stays open for the client to read the status.
@@ -15,7 +14,7 @@ use pyo3::types::PyDict;
 use web_transport_quinn as wtq;
 use wtq::proto::ConnectResponse;
 
-use crate::errors::Error;
+use crate::errors::{EndpointInfo, Error};
 use crate::net::{addr_tuple, Int};
 use crate::runtime::{spawn, Build};
 use crate::server::Registry;
@@ -29,11 +28,11 @@ pub struct SessionRequest {
     protocols: Vec<String>,
     remote: SocketAddr,
     registry: Registry,
-    server_closing: Arc<AtomicBool>,
+    endpoint: EndpointInfo,
 }
 
 impl SessionRequest {
-    pub fn new(request: wtq::Request, registry: Registry, server_closing: Arc<AtomicBool>) -> Self {
+    pub fn new(request: wtq::Request, registry: Registry, endpoint: EndpointInfo) -> Self {
         let headers = request
             .headers
             .iter()
@@ -50,7 +49,7 @@ impl SessionRequest {
             remote: request.conn().remote_address(),
             headers,
             registry,
-            server_closing,
+            endpoint,
             inner: Mutex::new(Some(request)),
         }
     }
@@ -115,7 +114,7 @@ impl SessionRequest {
         }
         let request = self.take();
         let registry = self.registry.clone();
-        let closing = self.server_closing.clone();
+        let endpoint = self.endpoint.clone();
         spawn(py, async move {
             let request = request?;
             let mut response = ConnectResponse::OK;
@@ -124,8 +123,8 @@ impl SessionRequest {
             }
             let session = request.respond(response).await?;
             registry.add(session.clone());
-            Ok(Build((session, closing), |py, (s, closing)| {
-                Ok(Bound::new(py, Session::new(s, closing))?
+            Ok(Build((session, endpoint), |py, (s, endpoint)| {
+                Ok(Bound::new(py, Session::new(s, &endpoint))?
                     .into_any()
                     .unbind())
             }))
@@ -149,13 +148,17 @@ impl SessionRequest {
         let request = self.take();
         spawn(py, async move {
             let request = request?;
-            let conn = request.conn().clone();
-            request.reject(status).await?;
-            // Keep the connection until the client has read the response and closed it
-            // (bounded), so the status is not lost to an immediate close.
+            // Answer with the status but keep the session's HTTP/3 streams (control,
+            // QPACK) open until the client has read it and closed, bounded: dropping them
+            // would send STOP_SENDING on critical streams (RFC 9114 §6.2.1).
+            let session = request
+                .respond(wtq::proto::ConnectResponse::new(status))
+                .await?;
             tokio::spawn(async move {
+                let conn = wtq::quinn::Connection::clone(&session);
                 let _ = tokio::time::timeout(REJECT_LINGER, conn.closed()).await;
                 conn.close(0x100u32.into(), b"");
+                drop(session);
             });
             Ok(())
         })

@@ -17,7 +17,7 @@ use wtq::quinn;
 
 use crate::cert::{load_certificate_chain, load_private_key};
 use crate::config::{crypto_provider, Transport, TransportConfig};
-use crate::errors::Error;
+use crate::errors::{EndpointInfo, Error};
 use crate::net::{addr_tuple, parse_addr, Int};
 use crate::request::SessionRequest;
 use crate::runtime::{runtime, spawn, unless_closed};
@@ -97,6 +97,7 @@ pub struct Server {
     shutdown: watch::Sender<bool>,
     sessions: Registry,
     orphans: Orphans,
+    idle_timeout: Option<Duration>,
 }
 
 fn server_config(
@@ -162,7 +163,10 @@ impl Server {
         let requests = self.requests.clone();
         let mut shutdown = self.shutdown.subscribe();
         let sessions = self.sessions.clone();
-        let closed = self.closed.clone();
+        let endpoint = EndpointInfo {
+            closing: self.closed.clone(),
+            idle_timeout: self.idle_timeout,
+        };
         let orphans = self.orphans.clone();
         async move {
             let orphan = orphans
@@ -174,7 +178,7 @@ impl Server {
                 None => unless_closed(&mut shutdown, async { requests.lock().await.recv().await })
                     .await
                     .flatten()
-                    .map(|r| SessionRequest::new(r, sessions, closed)),
+                    .map(|r| SessionRequest::new(r, sessions, endpoint)),
             };
             request.map(|r| Pending {
                 request: Some(r),
@@ -255,6 +259,7 @@ impl Server {
                 ))
             })?;
         let transport = settings.quinn()?;
+        let idle_timeout = settings.max_idle_timeout;
         let config = server_config(certificate_chain, private_key, transport.clone())?;
         let addr = parse_addr("bind", bind)?;
         let rt = runtime()?;
@@ -280,6 +285,7 @@ impl Server {
             shutdown: watch::channel(false).0,
             sessions: Registry::default(),
             orphans: Orphans::default(),
+            idle_timeout,
         })
     }
 

@@ -1,7 +1,7 @@
 //! `Session`: one WebTransport session (draft-ietf-webtrans-http3), which in
 //! web-transport-quinn owns its QUIC connection.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +12,7 @@ use web_transport_quinn as wtq;
 
 use crate::buffer::to_bytes;
 use crate::datagram::{self, DatagramQueue, Datagrams};
-use crate::errors::{check_code, session_error, Error, Origin};
+use crate::errors::{check_code, session_error, EndpointInfo, Error, Origin};
 use crate::net::addr_tuple;
 use crate::recv_stream::RecvStream;
 use crate::runtime::{runtime, spawn, Build};
@@ -41,8 +41,8 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Session {
     /// Wrap a session; `endpoint_closing` is the owning Client's or Server's close flag.
-    pub fn new(inner: wtq::Session, endpoint_closing: Arc<AtomicBool>) -> Self {
-        let origin = Origin::new(wtq::quinn::Connection::clone(&inner), endpoint_closing);
+    pub fn new(inner: wtq::Session, endpoint: &EndpointInfo) -> Self {
+        let origin = Origin::new(wtq::quinn::Connection::clone(&inner), endpoint);
         let datagrams = DatagramQueue::new(DATAGRAM_QUEUE_BYTES);
         if let Ok(rt) = runtime() {
             rt.spawn(datagram::pump(inner.clone(), datagrams.clone()));

@@ -210,12 +210,6 @@ class Gap:
 
 
 FIREFOX_VERSION = "Firefox 140 ESR"
-BINDING_LOCAL_CLOSE = (
-    "web-transport-quinn 0.13.5 Session::run_recv records quinn's LocallyClosed when the "
-    "CONNECT stream ends without a capsule (peer FIN, reset or CONNECTION_CLOSE), and the "
-    "binding maps that to SessionClosedLocally"
-)
-
 KNOWN_GAPS: dict[tuple[str, str], Gap] = {
     ("reset-by-us", FIREFOX): Gap(
         "peer gap",
@@ -246,8 +240,6 @@ KNOWN_GAPS: dict[tuple[str, str], Gap] = {
         "the session and its QUIC connection alive (idle timeout never fires; still open "
         "after 90 s): our side can only end it itself",
     ),
-    ("close-without-capsule", AIOQUIC_CLIENT): Gap("binding bug", BINDING_LOCAL_CLOSE),
-    ("close-without-capsule", AIOQUIC_SERVER): Gap("binding bug", BINDING_LOCAL_CLOSE),
 }
 
 
@@ -255,28 +247,12 @@ KNOWN_GAPS: dict[tuple[str, str], Gap] = {
 # asserted by a strict test; each names the workaround the suite uses.
 OBSERVED_RACES: tuple[tuple[str, str, str], ...] = (
     (
-        "binding bug",
-        "aioquic-client",
-        "After SessionRequest.reject(), our Server drops the connection and quinn sends "
-        "STOP_SENDING on the client's HTTP/3 control and QPACK streams, which RFC 9114 "
-        "§6.2.1 forbids; aioquic then closes with H3_CLOSED_CRITICAL_STREAM, and in about "
-        "1 run of 4 that happens before it has read the 403. aioquic_peer.py ignores "
-        "STOP_SENDING on those streams so that session-rejected checks the status.",
-    ),
-    (
         "peer bug",
         "firefox",
         f"{FIREFOX_VERSION} loses a server-initiated stream (bidi or uni) that arrives right "
         "after the CONNECT response, in about 1 run of 3 (never when the server waits "
         "0.5 s). The stream scenarios let the browser announce itself on a stream first "
         "(page.js announce()).",
-    ),
-    (
-        "binding bug",
-        "chromium",
-        "When a page with an open session is closed, our Session.close_reason is "
-        "SessionClosedLocally in some runs and SessionClosedByPeer in others; the "
-        "deterministic cause is pinned by close-without-capsule.",
     ),
     (
         "binding bug",
