@@ -639,6 +639,18 @@ def markdown(
         f"Median of {reps} (min-max); ratios are of medians "
         "(for W6, lower is better, so a ratio below 1 is good).",
         "",
+        *(
+            [
+                "Quick mode: the titles name the full-mode sizes; this run used "
+                + "; ".join(
+                    f"{w} " + ", ".join(f"{k}={v}" for k, v in QUICK[w].items()) for w in QUICK
+                )
+                + ".",
+                "",
+            ]
+            if extras.get("mode") == "quick"
+            else []
+        ),
         *lines,
         "",
         "## Floors (ours: Python server and Python client)",
