@@ -3,11 +3,12 @@
     uv run --no-project python bench/profile.py [--python PY] [--workloads W1,W2,W3]
 
 ``--python`` is the interpreter of a venv with an *unstripped* build of ours (default:
-bench/.venvs/ours-prof, made from the ``dev-release`` wheel that ``bench/run --quick``
-builds: optimised, symbols kept). Python 3.12's ``-X perf`` makes Python functions show
-up by name. For each workload it writes ``bench/results/profile/<W>.txt``: the share of
-samples per process and thread (Python main thread vs the tokio workers called
-``web-transport``), per shared object, and the top symbols.
+bench/.venvs/ours-prof, created here from the ``dev-release`` wheel that
+``bench/run --quick`` also builds: optimised, symbols kept). Python 3.12's
+``-X perf`` makes Python functions show up by name. For each workload it writes
+``bench/results/profile/<W>.txt``: the share of samples per process and thread
+(the Python main thread vs the tokio workers called ``web-transport``), per shared
+object, and the top symbols.
 """
 
 from __future__ import annotations
@@ -61,6 +62,9 @@ def main() -> int:
     ap.add_argument("--out", type=Path, default=harness.BENCH / "results" / "profile")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if not args.python.exists():
+        wheel = harness.build_wheel("dev-release")
+        args.python = harness.ensure_venv("ours-prof", str(wheel), wheel.name)
     cert = harness.make_cert(args.python)
     py = [str(args.python), "-X", "perf"]
     for w in args.workloads.split(","):
