@@ -528,10 +528,16 @@ async def test_reset_interrupts_pending_write(pair: Pair) -> None:
     send.reset(3)
     with pytest.raises(wt.StreamClosedLocally):
         await asyncio.wait_for(writing, WAIT)
-    with pytest.raises(wt.StreamClosedByPeer) as info:
-        await read_to_end(precv)
-    assert info.value.kind == "reset"
-    assert info.value.code == 3
+    try:
+        got = await read_to_end(precv)
+    except wt.StreamClosedByPeer as e:
+        assert (e.kind, e.code) == ("reset", 3)
+    else:
+        # RFC 9000 §3.2: a receiver that already has every byte up to the RESET_STREAM's
+        # final size may end the stream as received instead of signalling the reset
+        # (quinn does, rarely, under load); then it delivered only what was written.
+        assert 0 < len(got) < 8 * MiB
+        assert got == b"w" * len(got)
 
 
 async def test_reset_interrupts_pending_finish(pair: Pair) -> None:
