@@ -531,7 +531,7 @@ async def test_reset_interrupts_pending_write(pair: Pair) -> None:
     try:
         got = await read_to_end(precv)
     except wt.StreamClosedByPeer as e:
-        assert (e.kind, e.code) == ("reset", 3)
+        assert (e.kind, e.code) == ("reset", 3)  # noqa: PT017 (either outcome is valid)
     else:
         # RFC 9000 §3.2: a receiver that already has every byte up to the RESET_STREAM's
         # final size may end the stream as received instead of signalling the reset
