@@ -27,7 +27,8 @@ pub struct SessionStats {
     pub congestion_window: u64,
     /// Path MTU in use, bytes.
     pub current_mtu: u16,
-    /// Datagrams received from the peer and queued for this session.
+    /// Datagrams received from the peer (every DATAGRAM frame, RFC 9221); equals those
+    /// delivered plus `datagrams_queued` plus `datagrams_dropped_incoming`.
     pub datagrams_received: u64,
     /// Received datagrams dropped because a receive buffer was full, quinn's or the
     /// session queue's (oldest first; W3C `droppedIncoming`).
@@ -51,7 +52,12 @@ impl SessionStats {
             smoothed_rtt: s.path.rtt.as_secs_f64(),
             congestion_window: s.path.cwnd,
             current_mtu: s.path.current_mtu,
-            datagrams_received: queue.received.load(std::sync::atomic::Ordering::Relaxed),
+            // Every DATAGRAM frame that arrived, including those quinn dropped from its
+            // own buffer, so received = delivered + queued + dropped_incoming.
+            datagrams_received: s
+                .frame_rx
+                .datagram
+                .max(queue.received.load(std::sync::atomic::Ordering::Relaxed)),
             // Dropped by our queue, plus any quinn dropped from its own receive buffer
             // before the queue took them (frames received but never queued).
             datagrams_dropped_incoming: queue.dropped.load(std::sync::atomic::Ordering::Relaxed)

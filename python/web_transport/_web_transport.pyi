@@ -528,7 +528,8 @@ class SessionStats:
     current_mtu: Final[int]
     """Path MTU in use, bytes."""
     datagrams_received: Final[int]
-    """Datagrams received for this session."""
+    """Datagrams received (every DATAGRAM frame): those delivered, plus
+    ``datagrams_queued``, plus ``datagrams_dropped_incoming``."""
     datagrams_dropped_incoming: Final[int]
     """Received datagrams dropped because the receive queue was full (W3C
     ``droppedIncoming``)."""

@@ -147,13 +147,6 @@ async def test_send_datagram_counts_outgoing_drops(certs: Certs) -> None:
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.xfail(
-    strict=True,
-    reason="binding bug: datagrams quinn drops from its own receive buffer are counted in "
-    "datagrams_dropped_incoming but not in datagrams_received, so received != delivered + "
-    "queued + dropped_incoming (datagrams_received should count every DATAGRAM frame "
-    "received, e.g. quinn's ConnectionStats.frame_rx.datagram)",
-)
 async def test_every_datagram_is_received_or_counted_as_dropped(certs: Certs) -> None:
     # A small quinn buffer makes quinn drop for certain; with the default (1 MiB) it
     # happens too under a burst, just not every time.

@@ -182,7 +182,9 @@ async def test_client_close_closes_every_session(certs: Certs) -> None:
 
 @pytest.mark.timeout(120)
 @pytest.mark.xfail(
-    strict=True,
+    # Not strict: the outcome is a race inside web-transport-quinn (about 1 run in 5 the
+    # binding sees the real reason first), so a pass must not fail the suite.
+    strict=False,
     reason="binding bug: the server reports a peer's CONNECTION_CLOSE(11, 'client "
     "leaving') as SessionClosedByPeer(source='session', code=0, reason='') most of the "
     "time: the crate's capsule task closes the connection locally after the peer's "
