@@ -24,6 +24,7 @@ import os
 import shutil
 import sys
 import tarfile
+import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -117,7 +118,9 @@ def rehearse(project: Project, out: Path, pythons: list[str]) -> list[str]:
 
     step(f"[4/{total}] build a wheel from the unpacked sdist and inspect it")
     (sdist,) = dist.glob("*.tar.gz")
-    source = _unpack_sdist(sdist, out / "sdist-src")
+    # Unpack outside the checkout: inside it, Cargo would take the checkout's workspace
+    # (Cargo.toml [workspace]) for the sdist's, as it never would for a user.
+    source = _unpack_sdist(sdist, Path(tempfile.mkdtemp(prefix="web-transport-py-sdist-")))
     detail("building from the unpacked sdist (cargo output is shown when it finishes)")
     output = _maturin(
         project, "build", *build_settings.MATURIN_BUILD_ARGS,
