@@ -253,8 +253,11 @@ impl Session {
         self.check_open().map_err(|e| e.into_pyerr(py))?;
         let data = self.datagram_bytes(py, data)?;
         if self.inner.datagram_send_buffer_space() < data.len() {
-            // quinn makes room by dropping the oldest queued datagram: count it.
+            // The send buffer is full: drop this datagram and count it, rather than let
+            // quinn drop the oldest uncounted. Only sends fill the buffer and they happen
+            // here, so the count is exact (space can only grow before the send below).
             self.dropped_outgoing.fetch_add(1, Ordering::Relaxed);
+            return Ok(());
         }
         self.inner
             .send_datagram(data)

@@ -410,9 +410,10 @@ class Session:
             SessionError: The session is closed.
         """
     def send_datagram(self, data: Buffer) -> None:
-        """Queue a datagram (RFC 9221; unreliable, unordered). If the send buffer is
-        full, quinn drops the oldest queued datagram; that drop is counted in
-        :attr:`SessionStats.datagrams_dropped_outgoing`.
+        """Queue a datagram (RFC 9221; unreliable, unordered). If the send buffer
+        (``TransportConfig.datagram_send_buffer_size``) has no room, this datagram is
+        dropped and counted in :attr:`SessionStats.datagrams_dropped_outgoing`; use
+        :meth:`send_datagram_wait` to wait for room instead.
 
         Raises:
             TypeError: ``data`` is not bytes-like.
@@ -534,7 +535,7 @@ class SessionStats:
     """Received datagrams dropped because the receive queue was full (W3C
     ``droppedIncoming``)."""
     datagrams_dropped_outgoing: Final[int]
-    """Datagrams dropped from a full send buffer by :meth:`Session.send_datagram`."""
+    """Datagrams :meth:`Session.send_datagram` dropped because the send buffer was full."""
     datagrams_queued: Final[int]
     """Datagrams waiting in the receive queue."""
 
