@@ -17,7 +17,9 @@ import pytest
 import web_transport._exceptions as exceptions_module
 import web_transport._web_transport as native
 
-STUB = Path(__file__).resolve().parents[2] / "python" / "web_transport" / "_web_transport.pyi"
+# The stub beside the imported package: the source tree in development, site-packages
+# when the suite runs against an installed wheel (which must ship it).
+STUB = Path(native.__file__).resolve().parent / "_web_transport.pyi"
 
 #: Dunder methods that are part of a class's public protocol and must be in the stub.
 PROTOCOL_DUNDERS = {
