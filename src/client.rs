@@ -20,7 +20,8 @@ use crate::cert::{load_certificate_chain, sha256, validity, MAX_HASH_VALIDITY_DA
 use crate::config::{crypto_provider, Transport, TransportConfig};
 use crate::errors::EndpointInfo;
 use crate::net::parse_addr;
-use crate::runtime::{runtime, spawn, Build};
+use crate::operation::{spawn, Build};
+use crate::runtime::runtime;
 use crate::session::Session;
 
 #[pyclass(frozen, module = "web_transport")]

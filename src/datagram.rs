@@ -17,7 +17,7 @@ use tokio::sync::Notify;
 use web_transport_quinn as wtq;
 
 use crate::errors::{Error, Origin};
-use crate::runtime::{spawn, Outcome};
+use crate::operation::{spawn, Outcome};
 
 struct State {
     items: VecDeque<Bytes>,

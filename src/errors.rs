@@ -43,6 +43,32 @@ pub enum Error {
     EndOfIteration,
 }
 
+impl Error {
+    /// The session error inside, if this is one (directly or through a stream error).
+    fn session_error(&self) -> Option<&wtq::SessionError> {
+        match self {
+            Error::Session(s)
+            | Error::Read(wtq::ReadError::SessionError(s))
+            | Error::Write(wtq::WriteError::SessionError(s)) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The same error with its session error replaced by `session`.
+    fn with_session(self, session: wtq::SessionError) -> Error {
+        match self {
+            Error::Session(_) => Error::Session(session),
+            Error::Read(wtq::ReadError::SessionError(_)) => {
+                Error::Read(wtq::ReadError::SessionError(session))
+            }
+            Error::Write(wtq::WriteError::SessionError(_)) => {
+                Error::Write(wtq::WriteError::SessionError(session))
+            }
+            other => other,
+        }
+    }
+}
+
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -381,6 +407,7 @@ fn server_error(py: Python<'_>, e: wtq::ServerError) -> PyErr {
 #[derive(Clone)]
 pub struct Origin {
     conn: quinn::Connection,
+    session: wtq::Session,
     session_closing: Arc<AtomicBool>,
     endpoint_closing: Arc<AtomicBool>,
     ended: Arc<std::sync::OnceLock<quinn::ConnectionError>>,
@@ -416,8 +443,10 @@ impl Activity {
 }
 
 impl Origin {
-    pub fn new(conn: quinn::Connection, endpoint: &EndpointInfo) -> Self {
+    pub fn new(session: &wtq::Session, endpoint: &EndpointInfo) -> Self {
+        let conn = quinn::Connection::clone(session);
         let origin = Self {
+            session: session.clone(),
             activity: Arc::new(Activity {
                 state: std::sync::Mutex::new((
                     conn.stats().udp_rx.datagrams,
@@ -517,12 +546,67 @@ impl Origin {
         }
     }
 
-    /// Run `fut`, correcting its error.
+    /// Run `fut`, correcting its error. A session error that is a bare connection error
+    /// waits for the crate to record a close capsule that came with it ([`settle_close`])
+    /// and reports the capsule's code and reason instead.
     pub async fn fixed<T>(
         self,
         fut: impl std::future::Future<Output = Result<T, Error>>,
     ) -> Result<T, Error> {
-        fut.await.map_err(|e| self.fix(e))
+        let err = match fut.await {
+            Ok(v) => return Ok(v),
+            Err(e) => e,
+        };
+        let unrecorded = matches!(
+            err.session_error(),
+            Some(wtq::SessionError::ConnectionError(c))
+                if !matches!(c, quinn::ConnectionError::LocallyClosed)
+        );
+        if !unrecorded {
+            return Err(self.fix(err));
+        }
+        settle_close(&self.session).await;
+        let err = match self.session.close_reason() {
+            Some(recorded @ wtq::SessionError::WebTransportError(_)) => err.with_session(recorded),
+            _ => err,
+        };
+        Err(self.fix(err))
+    }
+}
+
+/// How long [`settle_close`] waits for the crate to record a close capsule.
+const SETTLE_TIMEOUT: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// Whether the crate has recorded why the session ended: its CONNECT-stream reader stores
+/// the close capsule (`WebTransportError::Closed`) or, without one, `LocallyClosed`; a
+/// bare connection error means that reader has not run yet.
+fn close_recorded(session: &wtq::Session) -> bool {
+    matches!(
+        session.close_reason(),
+        None | Some(wtq::SessionError::WebTransportError(_))
+            | Some(wtq::SessionError::ConnectionError(
+                quinn::ConnectionError::LocallyClosed
+            ))
+    )
+}
+
+/// After the connection closed, wait (at most [`SETTLE_TIMEOUT`]) until the crate has
+/// recorded the close. A peer that sends CLOSE_WEBTRANSPORT_SESSION and CONNECTION_CLOSE
+/// in one flight (Firefox does) closes the connection before web-transport-quinn's
+/// capsule reader, a task of its own, has returned the capsule quinn already received:
+/// without this wait the session reports the connection's H3_NO_ERROR instead of the
+/// capsule's code and reason (draft-ietf-webtrans-http3 §5).
+pub async fn settle_close(session: &wtq::Session) {
+    let deadline = tokio::time::Instant::now() + SETTLE_TIMEOUT;
+    let mut turns = 0u32;
+    while !close_recorded(session) && tokio::time::Instant::now() < deadline {
+        // The reader is usually ready to run: a few scheduler turns are enough.
+        if turns < 16 {
+            tokio::task::yield_now().await;
+            turns += 1;
+        } else {
+            tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+        }
     }
 }
 

@@ -6,10 +6,12 @@ use pyo3::prelude::*;
 mod buffer;
 mod cert;
 mod client;
+mod completion;
 mod config;
 mod datagram;
 mod errors;
 mod net;
+mod operation;
 mod recv_stream;
 mod request;
 mod runtime;
@@ -33,7 +35,7 @@ fn _web_transport(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<recv_stream::RecvStream>()?;
     m.add_class::<datagram::Datagrams>()?;
     m.add_class::<stats::SessionStats>()?;
-    m.add_class::<runtime::Operation>()?;
+    m.add_class::<operation::Operation>()?;
     // Let asyncio.create_task() and friends accept the awaitables the methods return.
     py.import("collections.abc")?
         .getattr("Coroutine")?

@@ -21,7 +21,8 @@ use web_transport_quinn as wtq;
 
 use crate::errors::{check_code, Error, Origin};
 use crate::net::Int;
-use crate::runtime::{spawn, spawn_detached, unless_closed, Outcome};
+use crate::operation::{spawn, Outcome};
+use crate::runtime::{spawn_detached, unless_closed};
 
 pub struct RecvState {
     stream: Mutex<wtq::RecvStream>,

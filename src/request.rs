@@ -16,7 +16,7 @@ use wtq::proto::ConnectResponse;
 
 use crate::errors::{EndpointInfo, Error};
 use crate::net::{addr_tuple, Int};
-use crate::runtime::{spawn, Build};
+use crate::operation::{spawn, Build};
 use crate::server::Registry;
 use crate::session::Session;
 

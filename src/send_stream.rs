@@ -15,7 +15,8 @@ use web_transport_quinn as wtq;
 
 use crate::buffer::to_bytes;
 use crate::errors::{check_code, Error, Origin};
-use crate::runtime::{spawn, spawn_detached, unless_closed};
+use crate::operation::spawn;
+use crate::runtime::{spawn_detached, unless_closed};
 
 pub struct SendState {
     stream: Mutex<wtq::SendStream>,

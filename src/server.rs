@@ -19,8 +19,9 @@ use crate::cert::{load_certificate_chain, load_private_key};
 use crate::config::{crypto_provider, Transport, TransportConfig};
 use crate::errors::{EndpointInfo, Error};
 use crate::net::{addr_tuple, parse_addr, Int};
+use crate::operation::spawn;
 use crate::request::SessionRequest;
-use crate::runtime::{runtime, spawn, unless_closed};
+use crate::runtime::{runtime, unless_closed};
 
 /// How many handshaken session requests may wait for `accept()`.
 const REQUEST_BACKLOG: usize = 1024;
@@ -34,7 +35,7 @@ struct Pending {
     orphans: Orphans,
 }
 
-impl crate::runtime::Outcome for Pending {
+impl crate::operation::Outcome for Pending {
     fn into_py(mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match self.request.take() {
             Some(r) => Ok(Bound::new(py, r)?.into_any().unbind()),
@@ -52,7 +53,7 @@ impl crate::runtime::Outcome for Pending {
     }
 }
 
-impl crate::runtime::Outcome for Option<Pending> {
+impl crate::operation::Outcome for Option<Pending> {
     fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match self {
             Some(p) => p.into_py(py),

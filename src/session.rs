@@ -12,10 +12,11 @@ use web_transport_quinn as wtq;
 
 use crate::buffer::to_bytes;
 use crate::datagram::{self, DatagramQueue, Datagrams};
-use crate::errors::{check_code, session_error, EndpointInfo, Error, Origin};
+use crate::errors::{check_code, session_error, settle_close, EndpointInfo, Error, Origin};
 use crate::net::addr_tuple;
+use crate::operation::{spawn, Build};
 use crate::recv_stream::RecvStream;
-use crate::runtime::{runtime, spawn, Build};
+use crate::runtime::runtime;
 use crate::send_stream::{SendStream, SendStreams};
 use crate::stats::SessionStats;
 
@@ -42,7 +43,7 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(2);
 impl Session {
     /// Wrap a session; `endpoint_closing` is the owning Client's or Server's close flag.
     pub fn new(inner: wtq::Session, endpoint: &EndpointInfo) -> Self {
-        let origin = Origin::new(wtq::quinn::Connection::clone(&inner), endpoint);
+        let origin = Origin::new(&inner, endpoint);
         let datagrams = DatagramQueue::new(DATAGRAM_QUEUE_BYTES);
         if let Ok(rt) = runtime() {
             rt.spawn(datagram::pump(inner.clone(), datagrams.clone()));
@@ -135,7 +136,7 @@ struct Accepted {
     orphans: Orphans,
 }
 
-impl crate::runtime::Outcome for Accepted {
+impl crate::operation::Outcome for Accepted {
     fn into_py(mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match self.stream.take() {
             Some(Incoming::Bi(pair)) => stream_pair(py, (pair, self.ctx.clone())),
@@ -283,6 +284,40 @@ impl Session {
         )
     }
 
+    /// Send several datagrams in order, each waiting for room as `send_datagram_wait`
+    /// does: one await per burst. Every datagram is checked before any is sent.
+    fn send_datagrams_wait<'py>(
+        &self,
+        py: Python<'py>,
+        datagrams: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let open = self.check_open();
+        if datagrams.is_instance_of::<pyo3::types::PyBytes>()
+            || datagrams.is_instance_of::<pyo3::types::PyByteArray>()
+            || datagrams.is_instance_of::<pyo3::types::PyMemoryView>()
+        {
+            return Err(pyo3::exceptions::PyTypeError::new_err(
+                "datagrams must be an iterable of bytes-like objects, not a single one \
+                 (use send_datagram_wait)",
+            ));
+        }
+        let all = datagrams
+            .try_iter()?
+            .map(|d| self.datagram_bytes(py, &d?))
+            .collect::<PyResult<Vec<_>>>()?;
+        let s = self.inner.clone();
+        spawn(
+            py,
+            self.origin.clone().fixed(async move {
+                open?;
+                for data in all {
+                    s.send_datagram_wait(data).await?;
+                }
+                Ok(())
+            }),
+        )
+    }
+
     /// Wait for the next datagram.
     fn receive_datagram<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         datagram::receive(py, &self.datagrams, &self.origin)
@@ -330,6 +365,7 @@ impl Session {
         let s = self.inner.clone();
         spawn(py, async move {
             s.closed().await;
+            settle_close(&s).await;
             Ok(())
         })
     }

@@ -37,6 +37,9 @@ READ_SIZE = 1 << 20
 WRITE_SIZE = 1 << 20
 """Write size for bulk transfers (the same 1 MiB buffer is written repeatedly)."""
 
+DATAGRAM_BURST = 64
+"""W3: datagrams per ``send_datagrams_wait`` call, where the API has it (ours)."""
+
 
 def mode(workload: str) -> str:
     """The server behaviour for ``workload``: ``sink``, ``echo`` or ``datagrams``."""

@@ -11,7 +11,7 @@ durations in seconds.
 
 import collections.abc
 import os
-from collections.abc import Coroutine, Generator, Mapping, Sequence
+from collections.abc import Coroutine, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
 from typing import Any, Final, Literal
 
@@ -426,6 +426,24 @@ class Session:
 
         Raises:
             As :meth:`send_datagram`.
+        """
+    def send_datagrams_wait(self, datagrams: Iterable[Buffer]) -> Operation[None]:
+        """Send several datagrams, in order, each waiting for room in the send buffer as
+        :meth:`send_datagram_wait` does: one await per burst instead of per datagram.
+        Every datagram is checked before any is sent, so bad input sends nothing. If the
+        operation is cancelled, the datagrams already queued are sent and the rest are
+        not.
+
+        Args:
+            datagrams: An iterable of bytes-like objects (not a single one), each at most
+                :attr:`max_datagram_size` bytes.
+
+        Raises:
+            TypeError: ``datagrams`` is not iterable, is itself bytes-like, or holds an
+                item that is not bytes-like.
+            DatagramTooLargeError: A datagram exceeds :attr:`max_datagram_size`.
+            DatagramNotSupportedError: The peer does not accept datagrams.
+            SessionError: The session is closed.
         """
     def receive_datagram(self) -> Operation[bytes]:
         """Wait for the next datagram. Received datagrams queue (up to 4 MiB); when the

@@ -106,7 +106,7 @@ async def expect_peer_done(session: wt.Session) -> None:
     await bounded(session.wait_closed())
     reason = session.close_reason
     assert isinstance(reason, wt.SessionClosedByPeer), repr(reason)
-    assert (reason.source, reason.code, reason.reason) == ("session", 0, "done")
+    assert (reason.source, reason.code, reason.reason) == ("session", 0, "done"), repr(reason)
 
 
 async def client_ready(session: wt.Session) -> None:

@@ -1,0 +1,432 @@
+//! `Operation`: the awaitable every asynchronous method returns, and the bridge from a
+//! Rust future to it.
+//!
+//! 1. The Rust future is polled once, right away, on the calling thread (with a no-op
+//!    waker, inside the runtime context). When it is ready, as reads of buffered data,
+//!    writes with flow-control credit and datagram sends usually are, the `Operation`
+//!    holds the outcome itself: no asyncio future, no thread hop, no loop wake-up. The
+//!    first `send()` (the `await`) converts it and returns.
+//! 2. Otherwise the future is spawned on tokio and the `Operation` wraps an
+//!    `asyncio.Future` of the running loop, resolved through the loop's completion queue
+//!    (`completion.rs`).
+//!
+//! Either way the outcome is converted only when the awaiting task resumes. An
+//! `Operation` closed, thrown into or dropped before that hands the outcome to
+//! [`Outcome::abandon`]: a cancelled read leaves its bytes for the next read, a cancelled
+//! accept leaves its stream for the next accept. Cancelling the asyncio future aborts
+//! the tokio task.
+
+use std::future::Future;
+use std::sync::Mutex;
+use std::task::{Context, Poll, Waker};
+
+use pyo3::exceptions::{PyBaseException, PyRuntimeError, PyStopIteration};
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use crate::completion::{queue_for, Completion};
+use crate::errors::Error;
+use crate::runtime::runtime;
+
+// ---------------------------------------------------------------------------------------
+// Outcomes: what a Rust future hands back to Python.
+
+/// A value produced by a Rust future, converted to Python on the event loop's thread.
+pub trait Outcome: Send + 'static {
+    /// Convert to the Python result value.
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>>;
+    /// Called instead of [`Outcome::into_py`] when the awaiting future was cancelled.
+    fn abandon(self)
+    where
+        Self: Sized,
+    {
+    }
+}
+
+impl Outcome for () {
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(py.None())
+    }
+}
+
+impl Outcome for usize {
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(self.into_pyobject(py)?.into_any().unbind())
+    }
+}
+
+impl Outcome for Option<u32> {
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(self.into_pyobject(py)?.into_any().unbind())
+    }
+}
+
+impl Outcome for Py<PyAny> {
+    fn into_py(self, _py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(self)
+    }
+}
+
+/// An outcome built by a closure (for pyclass results created on the loop thread).
+pub struct Build<T: Send + 'static>(pub T, pub fn(Python<'_>, T) -> PyResult<Py<PyAny>>);
+
+impl<T: Send + 'static> Outcome for Build<T> {
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        (self.1)(py, self.0)
+    }
+}
+
+/// Object-safe form of [`Outcome`].
+trait DynOutcome: Send {
+    fn convert(self: Box<Self>, py: Python<'_>) -> PyResult<Py<PyAny>>;
+    fn unused(self: Box<Self>);
+}
+
+impl<T: Outcome> DynOutcome for T {
+    fn convert(self: Box<Self>, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        (*self).into_py(py)
+    }
+    fn unused(self: Box<Self>) {
+        (*self).abandon();
+    }
+}
+
+/// The result an asyncio future carries: the Rust outcome, converted only when the
+/// awaiting [`Operation`] actually resumes. A task cancelled after the future completed
+/// but before it resumed never converts it, so a read takes no data.
+#[pyclass(frozen, module = "web_transport")]
+struct Deferred(Mutex<Option<Box<dyn DynOutcome>>>);
+
+impl Deferred {
+    fn take(&self) -> Option<Box<dyn DynOutcome>> {
+        self.0.lock().unwrap_or_else(|p| p.into_inner()).take()
+    }
+}
+
+impl Drop for Deferred {
+    fn drop(&mut self) {
+        if let Some(outcome) = self.take() {
+            outcome.unused();
+        }
+    }
+}
+
+struct Done<T: Outcome>(Result<T, Error>);
+
+impl<T: Outcome> Completion for Done<T> {
+    fn complete(self: Box<Self>, py: Python<'_>, fut: &Bound<'_, PyAny>) {
+        resolve(py, fut, self.0);
+    }
+}
+
+fn resolve<T: Outcome>(py: Python<'_>, fut: &Bound<'_, PyAny>, result: Result<T, Error>) {
+    let done = fut
+        .call_method0(pyo3::intern!(py, "done"))
+        .and_then(|d| d.is_truthy())
+        .unwrap_or(true);
+    if done {
+        if let Ok(value) = result {
+            value.abandon();
+        }
+        return;
+    }
+    let set = match result {
+        Ok(value) => Bound::new(py, Deferred(Mutex::new(Some(Box::new(value)))))
+            .and_then(|d| fut.call_method1(pyo3::intern!(py, "set_result"), (d,))),
+        Err(err) => fut.call_method1(
+            pyo3::intern!(py, "set_exception"),
+            (err.into_pyerr(py).into_value(py),),
+        ),
+    };
+    if let Err(err) = set {
+        // Only possible if the future was resolved behind our back; report, never raise.
+        err.write_unraisable(py, Some(fut));
+    }
+}
+
+// ---------------------------------------------------------------------------------------
+// The bridge.
+
+struct Asyncio {
+    get_running_loop: Py<PyAny>,
+}
+
+static ASYNCIO: PyOnceLock<Asyncio> = PyOnceLock::new();
+
+fn asyncio(py: Python<'_>) -> PyResult<&Asyncio> {
+    ASYNCIO.get_or_try_init(py, || {
+        let module = py.import("asyncio")?;
+        Ok(Asyncio {
+            get_running_loop: module.getattr("get_running_loop")?.unbind(),
+        })
+    })
+}
+
+/// Cancels the tokio task when the asyncio future is cancelled.
+#[pyclass(frozen)]
+struct AbortOnCancel(tokio::task::AbortHandle);
+
+#[pymethods]
+impl AbortOnCancel {
+    fn __call__(&self, fut: &Bound<'_, PyAny>) -> PyResult<()> {
+        if fut.call_method0("cancelled")?.is_truthy()? {
+            self.0.abort();
+        }
+        Ok(())
+    }
+}
+
+/// The awaitable every async method returns: a coroutine (registered as
+/// `collections.abc.Coroutine`, so `asyncio.create_task` accepts it). A ready one holds
+/// its outcome; a pending one wraps the `asyncio.Future` that will carry it.
+#[pyclass(module = "web_transport", name = "Operation")]
+pub struct Operation {
+    state: State,
+}
+
+enum State {
+    /// Completed on the first poll; `None` once taken (awaited, closed or thrown into).
+    /// Only reached through `&mut self` (`Mutex::get_mut`, no locking): the mutex only
+    /// makes the class `Sync`, as pyclasses must be.
+    Ready(Mutex<ReadyOutcome>),
+    /// Waiting on tokio.
+    Pending {
+        future: Py<PyAny>,
+        iter: Option<Py<PyAny>>,
+        abort: tokio::task::AbortHandle,
+    },
+}
+
+impl Drop for Operation {
+    fn drop(&mut self) {
+        if let State::Ready(ready) = &mut self.state {
+            if let Some(Ok(outcome)) = taken(ready) {
+                outcome.unused();
+            }
+        }
+    }
+}
+
+type ReadyOutcome = Option<Result<Box<dyn DynOutcome>, Error>>;
+
+fn taken(ready: &mut Mutex<ReadyOutcome>) -> ReadyOutcome {
+    ready.get_mut().unwrap_or_else(|p| p.into_inner()).take()
+}
+
+/// Turn a pending future's final value into the real result: `StopIteration(result)`.
+fn finish(py: Python<'_>, stop: PyErr) -> PyErr {
+    let value = match stop.value(py).getattr(pyo3::intern!(py, "value")) {
+        Ok(v) => v,
+        Err(e) => return e,
+    };
+    let Ok(deferred) = value.cast::<Deferred>() else {
+        return stop;
+    };
+    match deferred.get().take() {
+        Some(outcome) => stop_with(py, outcome),
+        None => reused(),
+    }
+}
+
+fn stop_with(py: Python<'_>, outcome: Box<dyn DynOutcome>) -> PyErr {
+    match outcome.convert(py) {
+        Ok(result) => PyStopIteration::new_err((result,)),
+        Err(err) => err,
+    }
+}
+
+fn reused() -> PyErr {
+    PyRuntimeError::new_err("cannot reuse already awaited coroutine")
+}
+
+/// The exception `throw(typ, val)` raises, built as a generator's `throw` would.
+fn thrown(typ: &Bound<'_, PyAny>, val: Option<&Bound<'_, PyAny>>) -> PyErr {
+    let val = val.filter(|v| !v.is_none());
+    if let Some(v) = val.filter(|v| v.is_instance_of::<PyBaseException>()) {
+        return PyErr::from_value(v.clone());
+    }
+    if typ.is_instance_of::<PyBaseException>() {
+        return PyErr::from_value(typ.clone());
+    }
+    let made = match val {
+        Some(v) => typ.call1((v,)),
+        None => typ.call0(),
+    };
+    match made {
+        Ok(exc) => PyErr::from_value(exc),
+        Err(err) => err,
+    }
+}
+
+impl Operation {
+    fn pending_iter<'py>(
+        py: Python<'py>,
+        future: &Py<PyAny>,
+        iter: &mut Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        if let Some(it) = iter {
+            return Ok(it.bind(py).clone());
+        }
+        let it = future
+            .bind(py)
+            .call_method0(pyo3::intern!(py, "__await__"))?;
+        *iter = Some(it.clone().unbind());
+        Ok(it)
+    }
+}
+
+#[pymethods]
+impl Operation {
+    fn __await__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __iter__(slf: Py<Self>) -> Py<Self> {
+        slf
+    }
+
+    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let none = py.None().into_bound(py);
+        self.send(py, &none)
+    }
+
+    fn send<'py>(
+        &mut self,
+        py: Python<'py>,
+        value: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        match &mut self.state {
+            State::Ready(ready) => match taken(ready) {
+                Some(Ok(outcome)) => Err(stop_with(py, outcome)),
+                Some(Err(err)) => Err(err.into_pyerr(py)),
+                None => Err(reused()),
+            },
+            State::Pending { future, iter, .. } => {
+                match Self::pending_iter(py, future, iter)?
+                    .call_method1(pyo3::intern!(py, "send"), (value,))
+                {
+                    Err(e) if e.is_instance_of::<PyStopIteration>(py) => Err(finish(py, e)),
+                    other => other,
+                }
+            }
+        }
+    }
+
+    #[pyo3(signature = (typ, val = None, tb = None))]
+    fn throw<'py>(
+        &mut self,
+        py: Python<'py>,
+        typ: &Bound<'py, PyAny>,
+        val: Option<&Bound<'py, PyAny>>,
+        tb: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        // An exception thrown in (a task cancelled, even after the result arrived) means
+        // nobody will take the result: cancel, or give an arrived result back unused.
+        self.close(py)?;
+        let State::Pending { future, iter, .. } = &mut self.state else {
+            return Err(thrown(typ, val));
+        };
+        let it = Self::pending_iter(py, future, iter)?;
+        let thrown = match (val, tb) {
+            (None, _) => it.call_method1(pyo3::intern!(py, "throw"), (typ,)),
+            (Some(v), None) => it.call_method1(pyo3::intern!(py, "throw"), (typ, v)),
+            (Some(v), Some(t)) => it.call_method1(pyo3::intern!(py, "throw"), (typ, v, t)),
+        };
+        match thrown {
+            Err(e) if e.is_instance_of::<PyStopIteration>(py) => Err(finish(py, e)),
+            other => other,
+        }
+    }
+
+    /// Cancel the operation if it has not completed; give an unconsumed result back.
+    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        let (future, abort) = match &mut self.state {
+            State::Ready(ready) => {
+                if let Some(Ok(outcome)) = taken(ready) {
+                    outcome.unused();
+                }
+                return Ok(());
+            }
+            State::Pending { future, abort, .. } => (future.bind(py), abort),
+        };
+        if !future
+            .call_method0(pyo3::intern!(py, "done"))?
+            .is_truthy()?
+        {
+            // Abort now, not when the done-callback runs: the task must not take a stream
+            // or data that code running before the next loop iteration expects.
+            abort.abort();
+            future.call_method0(pyo3::intern!(py, "cancel"))?;
+            return Ok(());
+        }
+        if future
+            .call_method0(pyo3::intern!(py, "cancelled"))?
+            .is_truthy()?
+        {
+            return Ok(());
+        }
+        if future
+            .call_method0(pyo3::intern!(py, "exception"))?
+            .is_none()
+        {
+            let result = future.call_method0(pyo3::intern!(py, "result"))?;
+            if let Ok(deferred) = result.cast::<Deferred>() {
+                if let Some(outcome) = deferred.get().take() {
+                    outcome.unused();
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Run `fut` and return an awaitable [`Operation`] that resolves to its outcome. Must be
+/// called on a thread with a running event loop.
+pub fn spawn<'py, F, T>(py: Python<'py>, fut: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = Result<T, Error>> + Send + 'static,
+    T: Outcome,
+{
+    let event_loop = asyncio(py)?.get_running_loop.bind(py).call0()?;
+    let rt = runtime()?;
+
+    // Fast path: poll once on this thread; most reads and writes on a busy stream are
+    // ready now.
+    let mut fut = Box::pin(fut);
+    let first = {
+        let _guard = rt.enter();
+        let mut cx = Context::from_waker(Waker::noop());
+        fut.as_mut().poll(&mut cx)
+    };
+    if let Poll::Ready(result) = first {
+        let ready = result.map(|v| Box::new(v) as Box<dyn DynOutcome>);
+        return Ok(Bound::new(
+            py,
+            Operation {
+                state: State::Ready(Mutex::new(Some(ready))),
+            },
+        )?
+        .into_any());
+    }
+
+    let py_fut = event_loop.call_method0(pyo3::intern!(py, "create_future"))?;
+    let queue = queue_for(&event_loop)?;
+    let target = py_fut.clone().unbind();
+    let handle = rt.spawn(async move {
+        let result = fut.await;
+        queue.push(target, Box::new(Done(result)));
+    });
+    let abort = Bound::new(py, AbortOnCancel(handle.abort_handle()))?;
+    py_fut.call_method1(pyo3::intern!(py, "add_done_callback"), (abort,))?;
+    Ok(Bound::new(
+        py,
+        Operation {
+            state: State::Pending {
+                future: py_fut.unbind(),
+                iter: None,
+                abort: handle.abort_handle(),
+            },
+        },
+    )?
+    .into_any())
+}
