@@ -250,7 +250,7 @@ async def test_send_datagrams_wait_sends_a_burst_in_order(pair: Pair) -> None:
 async def test_send_datagrams_wait_checks_every_datagram_first(pair: Pair) -> None:
     too_big = b"x" * 65536  # more than any QUIC datagram can hold
     with pytest.raises(TypeError, match="iterable"):
-        pair.session.send_datagrams_wait(b"one datagram")
+        pair.session.send_datagrams_wait(b"one datagram")  # type: ignore
     with pytest.raises(TypeError):
         pair.session.send_datagrams_wait(42)  # type: ignore
     with pytest.raises(TypeError, match="data"):
