@@ -110,13 +110,20 @@ def test_loops_without_add_reader_are_woken_threadsafe(self_signed_cert: Any) ->
     assert NoReaderLoop.readers_refused >= 1  # the binding tried, then fell back
 
 
+# Counts the runtime's threads once every thread but the main one has its name (a new
+# thread names itself once it runs: bounded wait, not a fixed sleep).
 WORKERS = """
 import asyncio, os, web_transport as wt
+def names():
+    return [open(f"/proc/self/task/{t}/comm").read().strip()
+            for t in sorted(os.listdir("/proc/self/task"), key=int)][1:]
 async def main():
     async with wt.Server(certificate_chain=[CERT], private_key=KEY, bind="127.0.0.1:0"):
-        names = [open(f"/proc/self/task/{t}/comm").read().strip()
-                 for t in os.listdir("/proc/self/task")]
-        print(sum(n == "web-transport" for n in names))
+        for _ in range(500):
+            if all(n == "web-transport" for n in names()):
+                break
+            await asyncio.sleep(0.01)
+        print(sum(n == "web-transport" for n in names()))
 asyncio.run(main())
 """
 
