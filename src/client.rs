@@ -387,7 +387,7 @@ impl Client {
             idle_timeout: self.idle_timeout,
         };
         spawn(py, async move {
-            let session = client.connect(request).await?;
+            let session = Arc::new(client.connect(request).await?);
             Ok(Build((session, endpoint), |py, (s, endpoint)| {
                 Ok(Bound::new(py, Session::new(s, &endpoint))?
                     .into_any()

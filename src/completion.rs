@@ -55,12 +55,16 @@ static QUEUES: OnceLock<Mutex<HashMap<usize, Weak<LoopQueue>>>> = OnceLock::new(
 pub fn queue_for(event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<LoopQueue>> {
     let key = event_loop.as_ptr() as usize;
     let map = QUEUES.get_or_init(Default::default);
-    let mut map = map.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(queue) = map.get(&key).and_then(Weak::upgrade) {
+    let lock = || map.lock().unwrap_or_else(|p| p.into_inner());
+    if let Some(queue) = lock().get(&key).and_then(Weak::upgrade) {
         return Ok(queue);
     }
-    map.retain(|_, q| q.strong_count() > 0);
+    // Made without the map's lock: registering the reader runs Python code that releases
+    // the GIL (epoll_ctl), and another thread holding the GIL may be waiting for the map.
+    // Only this loop's thread makes its queue, so no other thread races this insert.
     let queue = new_queue(event_loop)?;
+    let mut map = lock();
+    map.retain(|_, q| q.strong_count() > 0);
     map.insert(key, Arc::downgrade(&queue));
     Ok(queue)
 }

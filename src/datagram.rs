@@ -123,7 +123,7 @@ impl DatagramQueue {
 }
 
 /// Move datagrams from the session into the queue until the session closes.
-pub async fn pump(session: wtq::Session, queue: Arc<DatagramQueue>) {
+pub async fn pump(session: Arc<wtq::Session>, queue: Arc<DatagramQueue>) {
     loop {
         match session.read_datagram().await {
             Ok(d) => queue.push(d),

@@ -407,7 +407,8 @@ fn server_error(py: Python<'_>, e: wtq::ServerError) -> PyErr {
 #[derive(Clone)]
 pub struct Origin {
     conn: quinn::Connection,
-    session: wtq::Session,
+    /// Shared by every clone (streams hold one each): one pointer, not a session copy.
+    session: Arc<wtq::Session>,
     session_closing: Arc<AtomicBool>,
     endpoint_closing: Arc<AtomicBool>,
     ended: Arc<std::sync::OnceLock<quinn::ConnectionError>>,
@@ -443,10 +444,10 @@ impl Activity {
 }
 
 impl Origin {
-    pub fn new(session: &wtq::Session, endpoint: &EndpointInfo) -> Self {
-        let conn = quinn::Connection::clone(session);
+    pub fn new(session: Arc<wtq::Session>, endpoint: &EndpointInfo) -> Self {
+        let conn = quinn::Connection::clone(&session);
         let origin = Self {
-            session: session.clone(),
+            session,
             activity: Arc::new(Activity {
                 state: std::sync::Mutex::new((
                     conn.stats().udp_rx.datagrams,

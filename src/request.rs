@@ -121,7 +121,7 @@ impl SessionRequest {
             if let Some(p) = protocol {
                 response = response.with_protocol(p);
             }
-            let session = request.respond(response).await?;
+            let session = std::sync::Arc::new(request.respond(response).await?);
             registry.add(session.clone());
             Ok(Build((session, endpoint), |py, (s, endpoint)| {
                 Ok(Bound::new(py, Session::new(s, &endpoint))?

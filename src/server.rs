@@ -70,22 +70,34 @@ impl crate::operation::Outcome for Option<Pending> {
 
 /// The sessions a server accepted, so that `close()` can close each gracefully.
 #[derive(Clone, Default)]
-pub struct Registry(Arc<std::sync::Mutex<Vec<wtq::Session>>>);
+pub struct Registry(Arc<std::sync::Mutex<Sessions>>);
+
+#[derive(Default)]
+struct Sessions {
+    list: Vec<Arc<wtq::Session>>,
+    /// Forget closed sessions once the list reaches this length (amortised O(1) adds).
+    prune_at: usize,
+}
 
 impl Registry {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Vec<wtq::Session>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Sessions> {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Remember a new session, forgetting the closed ones.
-    pub fn add(&self, session: wtq::Session) {
+    /// Remember a new session, forgetting the closed ones now and then.
+    pub fn add(&self, session: Arc<wtq::Session>) {
         let mut sessions = self.lock();
-        sessions.retain(|s| s.close_reason().is_none());
-        sessions.push(session);
+        if sessions.list.len() >= sessions.prune_at {
+            sessions.list.retain(|s| s.close_reason().is_none());
+            sessions.prune_at = (2 * sessions.list.len()).max(16);
+        }
+        sessions.list.push(session);
     }
 
-    fn take(&self) -> Vec<wtq::Session> {
-        std::mem::take(&mut *self.lock())
+    fn take(&self) -> Vec<Arc<wtq::Session>> {
+        let mut sessions = self.lock();
+        sessions.prune_at = 0;
+        std::mem::take(&mut sessions.list)
     }
 }
 

@@ -28,7 +28,9 @@ const MAX_REASON_BYTES: usize = 1024;
 
 #[pyclass(frozen, module = "web_transport")]
 pub struct Session {
-    inner: wtq::Session,
+    /// Shared with the session's `Origin`, its tasks and the server's registry (the
+    /// crate's `Session` is ~800 bytes: futures capture a pointer, not a copy).
+    inner: Arc<wtq::Session>,
     datagrams: Arc<DatagramQueue>,
     dropped_outgoing: AtomicU64,
     streams: SendStreams,
@@ -42,8 +44,8 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(2);
 
 impl Session {
     /// Wrap a session; `endpoint_closing` is the owning Client's or Server's close flag.
-    pub fn new(inner: wtq::Session, endpoint: &EndpointInfo) -> Self {
-        let origin = Origin::new(&inner, endpoint);
+    pub fn new(inner: Arc<wtq::Session>, endpoint: &EndpointInfo) -> Self {
+        let origin = Origin::new(inner.clone(), endpoint);
         let datagrams = DatagramQueue::new(DATAGRAM_QUEUE_BYTES);
         if let Ok(rt) = runtime() {
             rt.spawn(datagram::pump(inner.clone(), datagrams.clone()));

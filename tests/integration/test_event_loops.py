@@ -144,3 +144,25 @@ def test_worker_threads_setting(self_signed_cert: Any, setting: str | None, expe
         check=True,
     )
     assert int(out.stdout.strip()) == expected
+
+
+def test_loops_on_several_threads_start_together(self_signed_cert: Any) -> None:
+    """Each thread's first pending operation registers its loop's wake-up socket at the
+    same moment (regression: a thread held the map of queues while the registration
+    released the GIL, and another thread holding the GIL waited for the map)."""
+    threads = 4
+    for _ in range(3):
+        start = threading.Barrier(threads)
+        results: list[Any] = [None] * threads
+
+        def run(i: int, start: threading.Barrier = start, results: list[Any] = results) -> None:
+            start.wait(WAIT)
+            results[i] = asyncio.run(echo_round_trips(self_signed_cert, 2))
+
+        workers = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(threads)]
+        for t in workers:
+            t.start()
+        for t in workers:
+            t.join(WAIT * 2)
+        assert not any(t.is_alive() for t in workers), "a loop thread deadlocked"
+        assert results == [[b"m0", b"m1"]] * threads
