@@ -2,7 +2,7 @@
 
 Run through ``bench/run`` (see bench/README.md)::
 
-    bench/run            # full mode: medians of 3, results written to bench/results/
+    bench/run            # full mode: medians of 5, results written to bench/results/
     bench/run --quick    # smoke test of the harness (seconds per workload, 1 repetition)
 
 Implementations (each in its own virtual environment under bench/.venvs/):
@@ -767,7 +767,7 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="smoke-test sizes, 1 repetition")
     ap.add_argument("--impls", default=",".join(ALL_IMPLS), help="comma-separated subset")
     ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset")
-    ap.add_argument("--reps", type=int, default=None, help="repetitions (default 3, quick 1)")
+    ap.add_argument("--reps", type=int, default=None, help="repetitions (default 5, quick 1)")
     ap.add_argument(
         "--out",
         type=Path,
@@ -787,7 +787,7 @@ def main() -> int:
     args = ap.parse_args()
 
     quick = args.quick
-    reps = args.reps or (1 if quick else 3)
+    reps = args.reps or (1 if quick else 5)
     profile = args.profile or ("dev-release" if quick else "release")
     out = args.out or (BENCH / ".out" / "quick" if quick else BENCH / "results")
     out.mkdir(parents=True, exist_ok=True)
