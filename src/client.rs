@@ -19,7 +19,7 @@ use wtq::quinn;
 use crate::cert::{load_certificate_chain, sha256, validity, MAX_HASH_VALIDITY_DAYS};
 use crate::config::{crypto_provider, Transport, TransportConfig};
 use crate::errors::EndpointInfo;
-use crate::net::parse_addr;
+use crate::net::{parse_addr, DrainDeadline};
 use crate::operation::{spawn, Build};
 use crate::runtime::runtime;
 use crate::session::Session;
@@ -29,6 +29,7 @@ pub struct Client {
     inner: wtq::Client,
     endpoint: quinn::Endpoint,
     closing: Arc<AtomicBool>,
+    drain: DrainDeadline,
     idle_timeout: Option<std::time::Duration>,
 }
 
@@ -342,6 +343,7 @@ impl Client {
             inner: wtq::Client::new(endpoint.clone(), config),
             endpoint,
             closing: Arc::new(AtomicBool::new(false)),
+            drain: DrainDeadline::default(),
             idle_timeout,
         })
     }
@@ -402,15 +404,17 @@ impl Client {
         let code = crate::errors::check_code("code", code)?;
         let _guard = runtime()?.enter();
         self.closing.store(true, Ordering::SeqCst);
+        self.drain.start(std::time::Duration::ZERO);
         self.endpoint.close(code.into(), reason.as_bytes());
         Ok(())
     }
 
-    /// Wait until every connection of this client is closed.
+    /// Wait until every connection of this client is closed (after `close()`: at most
+    /// `net::DRAIN_LIMIT`).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let endpoint = self.endpoint.clone();
+        let idle = self.drain.idle(self.endpoint.clone());
         spawn(py, async move {
-            endpoint.wait_idle().await;
+            idle.await;
             Ok(())
         })
     }
@@ -429,6 +433,7 @@ impl Client {
         {
             let _guard = runtime()?.enter();
             self.closing.store(true, Ordering::SeqCst);
+            self.drain.start(std::time::Duration::ZERO);
             self.endpoint.close(0u32.into(), b"");
         }
         self.wait_closed(py)

@@ -132,14 +132,23 @@ impl LoopQueue {
                 use std::os::fd::AsRawFd;
                 // Fails only when the loop was closed (the read end is gone with it) or
                 // when unread bytes fill the buffer (the loop wakes anyway).
-                // SAFETY: a valid, open socket and a one-byte buffer.
-                unsafe {
-                    libc::send(
-                        fd.as_raw_fd(),
-                        [1u8].as_ptr().cast(),
-                        1,
-                        libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
-                    );
+                // A signal handled on this thread interrupts the send: retry, or the
+                // loop would never hear of this completion.
+                loop {
+                    // SAFETY: a valid, open socket and a one-byte buffer.
+                    let sent = unsafe {
+                        libc::send(
+                            fd.as_raw_fd(),
+                            [1u8].as_ptr().cast(),
+                            1,
+                            libc::MSG_NOSIGNAL | libc::MSG_DONTWAIT,
+                        )
+                    };
+                    if sent >= 0
+                        || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
+                    {
+                        break;
+                    }
                 }
             }
             Wake::Threadsafe(event_loop) => {

@@ -4,6 +4,7 @@ use std::net::{SocketAddr, ToSocketAddrs};
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
+use web_transport_quinn::quinn;
 
 /// Parse a bind address such as `"[::]:4433"`, `"127.0.0.1:0"` or `"localhost:4433"`.
 pub fn parse_addr(arg: &str, value: &str) -> PyResult<SocketAddr> {
@@ -75,5 +76,43 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Int {
         obj.extract::<i64>()
             .map(Int)
             .map_err(|_| PyValueError::new_err(format!("integer {} is out of range", obj.as_any())))
+    }
+}
+
+/// How long a closed endpoint's connections may take to drain before `wait_closed` stops
+/// waiting for them. Draining lasts 3 × PTO (RFC 9000 §10.2), well under this on any
+/// sane path; a connection whose driver never reports the end would otherwise hold
+/// quinn's `wait_idle` forever. RFC 9000 §10.2 lets an endpoint end draining early.
+pub const DRAIN_LIMIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// When a closing endpoint stops waiting for its connections to drain: set on close.
+#[derive(Clone, Default)]
+pub struct DrainDeadline(std::sync::Arc<std::sync::Mutex<Option<tokio::time::Instant>>>);
+
+impl DrainDeadline {
+    /// The endpoint closes now; its connections have `grace` plus [`DRAIN_LIMIT`].
+    pub fn start(&self, grace: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + grace + DRAIN_LIMIT;
+        let mut slot = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if slot.is_none() {
+            *slot = Some(deadline);
+        }
+    }
+
+    /// Wait until `endpoint` has no connections left or, once it was closed, until the
+    /// deadline.
+    pub fn idle(
+        &self,
+        endpoint: quinn::Endpoint,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let deadline = *self.0.lock().unwrap_or_else(|p| p.into_inner());
+        async move {
+            match deadline {
+                Some(at) => {
+                    let _ = tokio::time::timeout_at(at, endpoint.wait_idle()).await;
+                }
+                None => endpoint.wait_idle().await,
+            }
+        }
     }
 }

@@ -18,7 +18,7 @@ use wtq::quinn;
 use crate::cert::{load_certificate_chain, load_private_key};
 use crate::config::{crypto_provider, Transport, TransportConfig};
 use crate::errors::{EndpointInfo, Error};
-use crate::net::{addr_tuple, parse_addr, Int};
+use crate::net::{addr_tuple, parse_addr, DrainDeadline, Int};
 use crate::operation::spawn;
 use crate::request::SessionRequest;
 use crate::runtime::{runtime, unless_closed};
@@ -107,6 +107,7 @@ pub struct Server {
     requests: Arc<Mutex<mpsc::Receiver<wtq::Request>>>,
     transport: Arc<quinn::TransportConfig>,
     closed: Arc<AtomicBool>,
+    drain: DrainDeadline,
     shutdown: watch::Sender<bool>,
     sessions: Registry,
     orphans: Orphans,
@@ -205,6 +206,7 @@ impl Server {
             return Ok(());
         }
         self.shutdown.send_replace(true);
+        self.drain.start(timeout);
         let rt = runtime()?;
         let _guard = rt.enter();
         self.endpoint.set_server_config(None);
@@ -295,6 +297,7 @@ impl Server {
             requests: Arc::new(Mutex::new(rx)),
             transport,
             closed: Arc::new(AtomicBool::new(false)),
+            drain: DrainDeadline::default(),
             shutdown: watch::channel(false).0,
             sessions: Registry::default(),
             orphans: Orphans::default(),
@@ -339,11 +342,12 @@ impl Server {
         self.shutdown_now(code, reason, Duration::from_secs_f64(timeout))
     }
 
-    /// Wait until every connection of the endpoint is closed.
+    /// Wait until every connection of the endpoint is closed (after `close()`: at most the
+    /// close timeout plus `net::DRAIN_LIMIT`).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let endpoint = self.endpoint.clone();
+        let idle = self.drain.idle(self.endpoint.clone());
         spawn(py, async move {
-            endpoint.wait_idle().await;
+            idle.await;
             Ok(())
         })
     }

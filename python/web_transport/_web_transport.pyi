@@ -241,7 +241,10 @@ class Server:
             ValueError: ``code``, ``reason`` or ``timeout`` is out of range.
         """
     def wait_closed(self) -> Operation[None]:
-        """Wait until every connection of the endpoint is closed."""
+        """Wait until every connection of the endpoint is closed. After :meth:`close`
+        (or leaving ``async with``), waits at most the close ``timeout`` plus 3 seconds
+        for connections to finish draining (RFC 9000 §10.2 lets an endpoint end draining
+        early), so a connection that never reports its end cannot hold it forever."""
     def reload_certificates(
         self,
         certificate_chain: CertificateSource | Sequence[CertificateSource],
@@ -366,7 +369,9 @@ class Client:
             TypeError, ValueError: ``code`` is not an int in 0..2**32-1.
         """
     def wait_closed(self) -> Operation[None]:
-        """Wait until all of this client's connections are closed."""
+        """Wait until all of this client's connections are closed. After :meth:`close`
+        (or leaving ``async with``), waits at most 3 seconds for connections to finish
+        draining (RFC 9000 §10.2)."""
     def __aenter__(self) -> Operation[Client]: ...
     def __aexit__(
         self,
