@@ -46,6 +46,30 @@ enum Wake {
 pub struct LoopQueue {
     items: Mutex<Pending>,
     wake: Wake,
+    /// A weak reference to the loop the queue was made for (`None` if the loop type has
+    /// no weak references): a later loop at the same address must not get this queue.
+    owner: Option<Py<PyAny>>,
+}
+
+impl LoopQueue {
+    /// Whether this queue was made for `event_loop` (the very object, not its address).
+    fn belongs_to(&self, event_loop: &Bound<'_, PyAny>) -> bool {
+        match &self.owner {
+            Some(weak) => weak
+                .bind(event_loop.py())
+                .call0()
+                .map(|referent| referent.is(event_loop))
+                .unwrap_or(false),
+            None => true,
+        }
+    }
+}
+
+/// A weak reference to `event_loop`, if its type allows one.
+fn weak_owner(event_loop: &Bound<'_, PyAny>) -> Option<Py<PyAny>> {
+    pyo3::types::PyWeakrefReference::new(event_loop)
+        .ok()
+        .map(|w| w.into_any().unbind())
 }
 
 static QUEUES: OnceLock<Mutex<HashMap<usize, Weak<LoopQueue>>>> = OnceLock::new();
@@ -56,7 +80,8 @@ pub fn queue_for(event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<LoopQueue>> {
     let key = event_loop.as_ptr() as usize;
     let map = QUEUES.get_or_init(Default::default);
     let lock = || map.lock().unwrap_or_else(|p| p.into_inner());
-    if let Some(queue) = lock().get(&key).and_then(Weak::upgrade) {
+    let known = lock().get(&key).and_then(Weak::upgrade);
+    if let Some(queue) = known.filter(|q| q.belongs_to(event_loop)) {
         return Ok(queue);
     }
     // Made without the map's lock: registering the reader runs Python code that releases
@@ -88,6 +113,7 @@ fn new_queue(event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<LoopQueue>> {
     let queue = Arc::new(LoopQueue {
         items: Mutex::new((Vec::new(), false)),
         wake: Wake::Socket(write_end.into()),
+        owner: weak_owner(event_loop),
     });
     let held = queue.clone();
     let on_readable = PyCFunction::new_closure(py, None, None, move |args, _kwargs| {
@@ -112,6 +138,7 @@ fn threadsafe_queue(event_loop: &Bound<'_, PyAny>) -> Arc<LoopQueue> {
     Arc::new(LoopQueue {
         items: Mutex::new((Vec::new(), false)),
         wake: Wake::Threadsafe(event_loop.clone().unbind()),
+        owner: weak_owner(event_loop),
     })
 }
 

@@ -122,7 +122,7 @@ impl SessionRequest {
                 response = response.with_protocol(p);
             }
             let session = std::sync::Arc::new(request.respond(response).await?);
-            registry.add(session.clone());
+            registry.add(&session);
             Ok(Build((session, endpoint), |py, (s, endpoint)| {
                 Ok(Bound::new(py, Session::new(s, &endpoint))?
                     .into_any()

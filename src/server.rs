@@ -74,8 +74,10 @@ pub struct Registry(Arc<std::sync::Mutex<Sessions>>);
 
 #[derive(Default)]
 struct Sessions {
-    list: Vec<Arc<wtq::Session>>,
-    /// Forget closed sessions once the list reaches this length (amortised O(1) adds).
+    /// Weak: a session the application dropped and whose tasks ended is not kept alive
+    /// (with its whole connection state) just to be closed again at shutdown.
+    list: Vec<std::sync::Weak<wtq::Session>>,
+    /// Forget dropped sessions once the list reaches this length (amortised O(1) adds).
     prune_at: usize,
 }
 
@@ -84,20 +86,23 @@ impl Registry {
         self.0.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// Remember a new session, forgetting the closed ones now and then.
-    pub fn add(&self, session: Arc<wtq::Session>) {
+    /// Remember a new session, forgetting dropped ones now and then.
+    pub fn add(&self, session: &Arc<wtq::Session>) {
         let mut sessions = self.lock();
         if sessions.list.len() >= sessions.prune_at {
-            sessions.list.retain(|s| s.close_reason().is_none());
+            sessions.list.retain(|s| s.strong_count() > 0);
             sessions.prune_at = (2 * sessions.list.len()).max(16);
         }
-        sessions.list.push(session);
+        sessions.list.push(Arc::downgrade(session));
     }
 
     fn take(&self) -> Vec<Arc<wtq::Session>> {
         let mut sessions = self.lock();
         sessions.prune_at = 0;
         std::mem::take(&mut sessions.list)
+            .iter()
+            .filter_map(std::sync::Weak::upgrade)
+            .collect()
     }
 }
 
