@@ -85,11 +85,14 @@ class Environment:
 def _install_package(env: Environment, args: argparse.Namespace, requirement: str) -> None:
     """Install exactly ``requirement`` (no dependencies, wheels only)."""
     common = ["--no-deps", "--only-binary", ":all:"]
-    if args.dist:
-        dist = Path(args.dist).resolve()
-        env.install(*common, "--no-index", "--find-links", str(dist), requirement)
-        return
     fresh = ["--refresh"] if env.uv else ["--no-cache-dir"]
+    if args.dist:
+        # Never a cached wheel: uv takes a flat index's wheel names as immutable, so an
+        # earlier build of the same version at the same path would stand in for this one.
+        uncached = ["--no-cache"] if env.uv else ["--no-cache-dir"]
+        dist = Path(args.dist).resolve()
+        env.install(*common, *uncached, "--no-index", "--find-links", str(dist), requirement)
+        return
     for attempt in range(1, args.attempts + 1):
         try:
             env.install(*common, *fresh, "--index-url", args.index_url, requirement)
