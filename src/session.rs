@@ -102,6 +102,27 @@ impl Session {
         }
         Ok(data)
     }
+
+    /// Send checked datagrams in order, each waiting for room in the send buffer (the
+    /// operation of `send_datagram_wait` and `send_datagrams_wait`).
+    fn send_waiting<'py>(
+        &self,
+        py: Python<'py>,
+        datagrams: Vec<bytes::Bytes>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let open = self.check_open();
+        let s = self.inner.clone();
+        spawn(
+            py,
+            self.origin.clone().fixed(async move {
+                open?;
+                for data in datagrams {
+                    s.send_datagram_wait(data).await?;
+                }
+                Ok(())
+            }),
+        )
+    }
 }
 
 /// Streams whose accept was cancelled after they arrived: the next accept takes them.
@@ -273,17 +294,8 @@ impl Session {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let open = self.check_open();
         let data = self.datagram_bytes(py, data)?;
-        let s = self.inner.clone();
-        spawn(
-            py,
-            self.origin.clone().fixed(async move {
-                open?;
-                s.send_datagram_wait(data).await?;
-                Ok(())
-            }),
-        )
+        self.send_waiting(py, vec![data])
     }
 
     /// Send several datagrams in order, each waiting for room as `send_datagram_wait`
@@ -293,7 +305,6 @@ impl Session {
         py: Python<'py>,
         datagrams: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let open = self.check_open();
         if datagrams.is_instance_of::<pyo3::types::PyBytes>()
             || datagrams.is_instance_of::<pyo3::types::PyByteArray>()
             || datagrams.is_instance_of::<pyo3::types::PyMemoryView>()
@@ -307,17 +318,7 @@ impl Session {
             .try_iter()?
             .map(|d| self.datagram_bytes(py, &d?))
             .collect::<PyResult<Vec<_>>>()?;
-        let s = self.inner.clone();
-        spawn(
-            py,
-            self.origin.clone().fixed(async move {
-                open?;
-                for data in all {
-                    s.send_datagram_wait(data).await?;
-                }
-                Ok(())
-            }),
-        )
+        self.send_waiting(py, all)
     }
 
     /// Wait for the next datagram.
