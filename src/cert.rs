@@ -24,6 +24,7 @@ pub fn generate_self_signed<'py>(
     subject_alt_names: Vec<String>,
     validity_days: Int,
 ) -> PyResult<Bound<'py, PyTuple>> {
+    let _entered = crate::shutdown::enter();
     let validity_days = validity_days.0;
     if let Some(bad) = subject_alt_names.iter().find(|n| n.trim().is_empty()) {
         return Err(PyValueError::new_err(format!(
@@ -68,6 +69,7 @@ pub fn certificate_hash<'py>(
     py: Python<'py>,
     certificate: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
+    let _entered = crate::shutdown::enter();
     let chain = load_certificate_chain(certificate, "certificate")?;
     let first = chain
         .first()

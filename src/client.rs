@@ -283,6 +283,7 @@ impl Client {
         transport: Option<Bound<'_, TransportConfig>>,
         bind: Option<&str>,
     ) -> PyResult<Self> {
+        let _entered = crate::shutdown::enter();
         let settings = Transport::parse(
             congestion_control,
             max_idle_timeout,
@@ -357,6 +358,7 @@ impl Client {
         protocols: Option<Vec<String>>,
         headers: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let parsed = url::Url::parse(url)
             .map_err(|e| PyValueError::new_err(format!("url: invalid URL {url:?}: {e}")))?;
         if parsed.scheme() != "https" {
@@ -401,6 +403,7 @@ impl Client {
     /// Close every session of this client with `code` and `reason` (QUIC CONNECTION_CLOSE).
     #[pyo3(signature = (code = None, reason = ""), text_signature = "(self, code=0, reason='')")]
     fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str) -> PyResult<()> {
+        let _entered = crate::shutdown::enter();
         let code = crate::errors::check_code("code", code)?;
         let _guard = runtime()?.enter();
         self.closing.store(true, Ordering::SeqCst);
@@ -412,6 +415,7 @@ impl Client {
     /// Wait until every connection of this client is closed (after `close()`: at most
     /// `net::DRAIN_LIMIT`).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let idle = self.drain.idle(self.endpoint.clone());
         spawn(py, async move {
             idle.await;
@@ -420,6 +424,7 @@ impl Client {
     }
 
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let this = slf.clone().into_any().unbind();
         spawn(slf.py(), async move { Ok(this) })
     }
@@ -430,6 +435,7 @@ impl Client {
         py: Python<'py>,
         _args: &Bound<'py, pyo3::types::PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         {
             let _guard = runtime()?.enter();
             self.closing.store(true, Ordering::SeqCst);

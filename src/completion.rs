@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, OnceLock, Weak};
 use pyo3::prelude::*;
 use pyo3::types::PyCFunction;
 
-use crate::runtime::with_python;
+use crate::shutdown::with_python;
 
 /// A completed Rust future, resolved on the loop's thread.
 pub trait Completion: Send {
@@ -117,6 +117,7 @@ fn new_queue(event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<LoopQueue>> {
     });
     let held = queue.clone();
     let on_readable = PyCFunction::new_closure(py, None, None, move |args, _kwargs| {
+        let _entered = crate::shutdown::enter();
         let mut buf = [0u8; 64];
         while matches!((&read_end).read(&mut buf), Ok(n) if n > 0) {}
         held.drain(args.py());
@@ -183,7 +184,10 @@ impl LoopQueue {
                 with_python(move |py| {
                     let drain = match PyCFunction::new_closure(py, None, None, {
                         let queue = queue.clone();
-                        move |args, _kwargs| queue.drain(args.py())
+                        move |args, _kwargs| {
+                            let _entered = crate::shutdown::enter();
+                            queue.drain(args.py())
+                        }
                     }) {
                         Ok(d) => d,
                         Err(err) => return err.write_unraisable(py, None),

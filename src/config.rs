@@ -125,6 +125,7 @@ impl TransportConfig {
         datagram_send_buffer_size: Int,
         initial_rtt: f64,
     ) -> PyResult<Self> {
+        let _entered = crate::shutdown::enter();
         Self::new(
             max_concurrent_bidi_streams.0,
             max_concurrent_uni_streams.0,
@@ -138,6 +139,7 @@ impl TransportConfig {
     }
 
     fn __repr__(&self) -> String {
+        let _entered = crate::shutdown::enter();
         format!(
             "TransportConfig(max_concurrent_bidi_streams={}, max_concurrent_uni_streams={}, \
              stream_receive_window={}, receive_window={}, send_window={}, \

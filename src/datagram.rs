@@ -210,10 +210,12 @@ pub struct Datagrams {
 #[pymethods]
 impl Datagrams {
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let queue = self.queue.clone();
         spawn(py, async move {
             match queue.clone().pop().await {

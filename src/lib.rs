@@ -18,6 +18,7 @@ mod runtime;
 mod send_stream;
 mod server;
 mod session;
+mod shutdown;
 mod stats;
 
 #[pymodule]
@@ -50,8 +51,8 @@ fn _web_transport(m: &Bound<'_, PyModule>) -> PyResult<()> {
         m.add(name.as_str(), exceptions.getattr(name.as_str())?)?;
     }
 
-    // Never call into a finalizing interpreter from runtime threads.
-    let shutdown = wrap_pyfunction!(runtime::_shutdown, m)?;
+    // No thread may die inside the binding while the interpreter finalizes (shutdown.rs).
+    let shutdown = wrap_pyfunction!(shutdown::_shutdown, m)?;
     py.import("atexit")?.call_method1("register", (shutdown,))?;
     Ok(())
 }

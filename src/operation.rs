@@ -169,6 +169,7 @@ struct AbortOnCancel(tokio::task::AbortHandle);
 #[pymethods]
 impl AbortOnCancel {
     fn __call__(&self, fut: &Bound<'_, PyAny>) -> PyResult<()> {
+        let _entered = crate::shutdown::enter();
         if fut.call_method0("cancelled")?.is_truthy()? {
             self.0.abort();
         }
@@ -199,8 +200,12 @@ enum State {
 
 impl Drop for Operation {
     fn drop(&mut self) {
-        if let State::Ready(ready) = &mut self.state {
-            if let Some(Ok(outcome)) = taken(ready) {
+        // Releasing the asyncio future can run Python code (an unretrieved exception is
+        // logged), so the thread counts as inside the binding until it is released.
+        let _entered = crate::shutdown::enter();
+        let state = std::mem::replace(&mut self.state, State::Ready(Mutex::new(None)));
+        if let State::Ready(mut ready) = state {
+            if let Some(Ok(outcome)) = taken(&mut ready) {
                 outcome.unused();
             }
         }
@@ -278,14 +283,17 @@ impl Operation {
 #[pymethods]
 impl Operation {
     fn __await__(slf: Py<Self>) -> Py<Self> {
+        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __iter__(slf: Py<Self>) -> Py<Self> {
+        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let none = py.None().into_bound(py);
         self.send(py, &none)
     }
@@ -295,6 +303,7 @@ impl Operation {
         py: Python<'py>,
         value: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         match &mut self.state {
             State::Ready(ready) => match taken(ready) {
                 Some(Ok(outcome)) => Err(stop_with(py, outcome)),
@@ -320,6 +329,7 @@ impl Operation {
         val: Option<&Bound<'py, PyAny>>,
         tb: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         // An exception thrown in (a task cancelled, even after the result arrived) means
         // nobody will take the result: cancel, or give an arrived result back unused.
         self.close(py)?;
@@ -340,6 +350,7 @@ impl Operation {
 
     /// Cancel the operation if it has not completed; give an unconsumed result back.
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+        let _entered = crate::shutdown::enter();
         let (future, abort) = match &mut self.state {
             State::Ready(ready) => {
                 if let Some(Ok(outcome)) = taken(ready) {

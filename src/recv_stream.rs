@@ -373,6 +373,7 @@ impl RecvStream {
         n: Int,
         limit: Option<Int>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let (n, limit) = (n.0, limit.map(|l| l.0));
         if n < -1 {
             return Err(PyValueError::new_err(format!(
@@ -420,6 +421,7 @@ impl RecvStream {
 
     /// Read exactly `n` bytes.
     fn readexactly<'py>(&self, py: Python<'py>, n: Int) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let n = n.0;
         let n = usize::try_from(n)
             .map_err(|_| PyValueError::new_err(format!("n must be >= 0, got {n}")))?;
@@ -445,6 +447,7 @@ impl RecvStream {
         py: Python<'py>,
         buffer: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let view = PyBuffer::<u8>::get(buffer).map_err(|_| {
             PyTypeError::new_err(
                 "buffer must be a writable bytes-like object (bytearray, memoryview)",
@@ -478,6 +481,7 @@ impl RecvStream {
     /// Ask the peer to stop sending (STOP_SENDING with `error_code`).
     #[pyo3(signature = (error_code = None), text_signature = "(self, error_code=0)")]
     fn stop(&self, error_code: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let _entered = crate::shutdown::enter();
         let code = check_code("error_code", error_code)?;
         self.do_stop(code).map_err(PyErr::from)
     }
@@ -485,6 +489,7 @@ impl RecvStream {
     /// Wait until the stream ends: `None` after the peer's FIN (all data received) or a
     /// local stop, or the peer's RESET_STREAM code.
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let state = self.state.clone();
         spawn(
             py,
@@ -496,14 +501,17 @@ impl RecvStream {
     }
 
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         self.read_up_to(py, 1 << 20, true)
     }
 
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let this = slf.clone().into_any().unbind();
         spawn(slf.py(), async move { Ok(this) })
     }
@@ -515,6 +523,7 @@ impl RecvStream {
         py: Python<'py>,
         _args: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let done = self.state.eof.load(Ordering::SeqCst) && self.state.stashed() == 0;
         if !done && !self.state.stopped.load(Ordering::SeqCst) {
             let _ = self.do_stop(0);

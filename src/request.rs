@@ -70,12 +70,14 @@ impl SessionRequest {
     /// The URL of the CONNECT request (`https://host:port/path?query`).
     #[getter]
     fn url(&self) -> &str {
+        let _entered = crate::shutdown::enter();
         &self.url
     }
 
     /// The request headers, lower-case names; repeated headers joined with ", ".
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let _entered = crate::shutdown::enter();
         let dict = PyDict::new(py);
         for (k, v) in &self.headers {
             match dict.get_item(k)? {
@@ -89,11 +91,13 @@ impl SessionRequest {
     /// The subprotocols the client offered (WT-Available-Protocols), in its order.
     #[getter]
     fn protocols(&self) -> Vec<String> {
+        let _entered = crate::shutdown::enter();
         self.protocols.clone()
     }
 
     #[getter]
     fn remote_address(&self) -> (String, u16) {
+        let _entered = crate::shutdown::enter();
         addr_tuple(self.remote)
     }
 
@@ -104,6 +108,7 @@ impl SessionRequest {
         py: Python<'py>,
         protocol: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         if let Some(p) = &protocol {
             if !self.protocols.iter().any(|o| o == p) {
                 return Err(PyValueError::new_err(format!(
@@ -134,6 +139,7 @@ impl SessionRequest {
     /// Reject the session with an HTTP status code (not 2xx).
     #[pyo3(signature = (status_code = Int(404)))]
     fn reject<'py>(&self, py: Python<'py>, status_code: Int) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let status_code = status_code.0;
         let status = u16::try_from(status_code)
             .ok()
@@ -165,6 +171,7 @@ impl SessionRequest {
     }
 
     fn __repr__(&self) -> String {
+        let _entered = crate::shutdown::enter();
         format!("<SessionRequest {} from {}>", self.url, self.remote)
     }
 }

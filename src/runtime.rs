@@ -1,16 +1,12 @@
-//! The process-wide tokio runtime and the interpreter-exit gate.
+//! The process-wide tokio runtime.
 //!
 //! The bridge from Rust futures to Python awaitables is in `operation.rs`; the per-loop
-//! completion queues that wake the event loop are in `completion.rs`.
-//!
-//! At interpreter exit an `atexit` hook closes [`GATE`]: after that no runtime thread
-//! attaches to the interpreter again, so nothing can call into a finalizing Python.
+//! completion queues that wake the event loop are in `completion.rs`; what happens at
+//! interpreter exit is in `shutdown.rs`.
 
 use std::future::Future;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -63,43 +59,6 @@ where
 {
     runtime()?.spawn(fut);
     Ok(())
-}
-
-// ---------------------------------------------------------------------------------------
-// Exit gate: runtime threads only attach to the interpreter through it.
-
-struct Gate {
-    closed: AtomicBool,
-    inside: AtomicUsize,
-}
-
-static GATE: Gate = Gate {
-    closed: AtomicBool::new(false),
-    inside: AtomicUsize::new(0),
-};
-
-/// Run `f` with the interpreter attached, unless the interpreter is shutting down.
-pub fn with_python<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
-    GATE.inside.fetch_add(1, Ordering::SeqCst);
-    let result = if GATE.closed.load(Ordering::SeqCst) {
-        None
-    } else {
-        Python::try_attach(f)
-    };
-    GATE.inside.fetch_sub(1, Ordering::SeqCst);
-    result
-}
-
-/// `atexit` hook: close the gate and wait (bounded) for threads inside it to leave.
-#[pyfunction]
-pub fn _shutdown(py: Python<'_>) {
-    GATE.closed.store(true, Ordering::SeqCst);
-    py.detach(|| {
-        let deadline = Instant::now() + Duration::from_secs(2);
-        while GATE.inside.load(Ordering::SeqCst) > 0 && Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(1));
-        }
-    });
 }
 
 /// Wait for `fut`, unless `signal` reports a local close first.

@@ -142,6 +142,7 @@ impl SendStream {
 impl SendStream {
     /// Write all of `data` (any bytes-like object).
     fn write<'py>(&self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let data = to_bytes(data, "data")?;
         let open = self.check_open();
         let state = self.state.clone();
@@ -174,6 +175,7 @@ impl SendStream {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let data = to_bytes(data, "data")?;
         let open = self.check_open();
         let state = self.state.clone();
@@ -201,18 +203,21 @@ impl SendStream {
 
     /// Finish the stream (QUIC FIN) after any pending write.
     fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         self.do_finish(py)
     }
 
     /// Abruptly end the stream with RESET_STREAM and `error_code`.
     #[pyo3(signature = (error_code = None), text_signature = "(self, error_code=0)")]
     fn reset(&self, error_code: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
+        let _entered = crate::shutdown::enter();
         let code = check_code("error_code", error_code)?;
         self.do_reset(code).map_err(PyErr::from)
     }
 
     /// Wait until the peer has everything (`None`) or sent STOP_SENDING (its code).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let state = self.state.clone();
         spawn(
             py,
@@ -226,11 +231,13 @@ impl SendStream {
     /// Scheduling priority among this session's streams; higher is sent first.
     #[getter]
     fn priority(&self) -> i32 {
+        let _entered = crate::shutdown::enter();
         self.state.priority.load(Ordering::SeqCst)
     }
 
     #[setter]
     fn set_priority(&self, value: i32) -> PyResult<()> {
+        let _entered = crate::shutdown::enter();
         self.state.priority.store(value, Ordering::SeqCst);
         match self.state.stream.try_lock() {
             Ok(s) => {
@@ -247,6 +254,7 @@ impl SendStream {
     }
 
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let this = slf.clone().into_any().unbind();
         spawn(slf.py(), async move { Ok(this) })
     }
@@ -259,6 +267,7 @@ impl SendStream {
         exc_type: &Bound<'py, PyAny>,
         _rest: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         if self.check_open().is_err() {
             return spawn(py, async { Ok(()) });
         }

@@ -257,6 +257,7 @@ impl Server {
         handshake_timeout: f64,
         max_pending_handshakes: Int,
     ) -> PyResult<Self> {
+        let _entered = crate::shutdown::enter();
         let max_pending_handshakes = max_pending_handshakes.0;
         let settings = Transport::parse(
             congestion_control,
@@ -312,15 +313,18 @@ impl Server {
 
     /// Wait for the next session request; `None` once the server is closed.
     fn accept<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let next = self.next_request();
         spawn(py, async move { Ok(next.await) })
     }
 
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
+        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let next = self.next_request();
         spawn(py, async move { next.await.ok_or(Error::EndOfIteration) })
     }
@@ -332,6 +336,7 @@ impl Server {
         text_signature = "(self, code=0, reason='', *, timeout=1.0)"
     )]
     fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str, timeout: f64) -> PyResult<()> {
+        let _entered = crate::shutdown::enter();
         let code = crate::errors::check_code("code", code)?;
         if reason.len() > 1024 {
             return Err(PyValueError::new_err(format!(
@@ -350,6 +355,7 @@ impl Server {
     /// Wait until every connection of the endpoint is closed (after `close()`: at most the
     /// close timeout plus `net::DRAIN_LIMIT`).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let idle = self.drain.idle(self.endpoint.clone());
         spawn(py, async move {
             idle.await;
@@ -363,6 +369,7 @@ impl Server {
         certificate_chain: &Bound<'_, PyAny>,
         private_key: &Bound<'_, PyAny>,
     ) -> PyResult<()> {
+        let _entered = crate::shutdown::enter();
         let config = server_config(certificate_chain, private_key, self.transport.clone())?;
         self.endpoint.set_server_config(Some(config));
         Ok(())
@@ -370,6 +377,7 @@ impl Server {
 
     #[getter]
     fn local_addr(&self) -> PyResult<(String, u16)> {
+        let _entered = crate::shutdown::enter();
         let addr = self
             .endpoint
             .local_addr()
@@ -378,6 +386,7 @@ impl Server {
     }
 
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let this = slf.clone().into_any().unbind();
         spawn(slf.py(), async move { Ok(this) })
     }
@@ -388,11 +397,13 @@ impl Server {
         py: Python<'py>,
         _args: &Bound<'py, pyo3::types::PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         self.shutdown_now(0, "", Duration::from_secs(1))?;
         self.wait_closed(py)
     }
 
     fn __repr__(&self) -> String {
+        let _entered = crate::shutdown::enter();
         match self.endpoint.local_addr() {
             Ok(addr) => format!("<Server {addr}>"),
             Err(_) => "<Server>".into(),

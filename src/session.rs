@@ -197,6 +197,7 @@ fn stream_pair(py: Python<'_>, (pair, (streams, origin)): Pair) -> PyResult<Py<P
 impl Session {
     /// Open a bidirectional stream: `(SendStream, RecvStream)`.
     fn open_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let open = self.check_open();
         let s = self.inner.clone();
         let ctx = (self.streams.clone(), self.origin.clone());
@@ -211,6 +212,7 @@ impl Session {
 
     /// Open a unidirectional stream.
     fn open_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let open = self.check_open();
         let s = self.inner.clone();
         let ctx = (self.streams.clone(), self.origin.clone());
@@ -232,6 +234,7 @@ impl Session {
 
     /// Wait for the peer's next bidirectional stream.
     fn accept_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let s = self.inner.clone();
         let ctx = (self.streams.clone(), self.origin.clone());
         let orphans = self.orphans.clone();
@@ -253,6 +256,7 @@ impl Session {
 
     /// Wait for the peer's next unidirectional stream.
     fn accept_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let s = self.inner.clone();
         let ctx = (self.streams.clone(), self.origin.clone());
         let orphans = self.orphans.clone();
@@ -274,6 +278,7 @@ impl Session {
 
     /// Send a datagram now (unreliable; may be dropped, counted in stats()).
     fn send_datagram(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
+        let _entered = crate::shutdown::enter();
         self.check_open().map_err(|e| e.into_pyerr(py))?;
         let data = self.datagram_bytes(py, data)?;
         if self.inner.datagram_send_buffer_space() < data.len() {
@@ -294,6 +299,7 @@ impl Session {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let data = self.datagram_bytes(py, data)?;
         self.send_waiting(py, vec![data])
     }
@@ -305,6 +311,7 @@ impl Session {
         py: Python<'py>,
         datagrams: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         if datagrams.is_instance_of::<pyo3::types::PyBytes>()
             || datagrams.is_instance_of::<pyo3::types::PyByteArray>()
             || datagrams.is_instance_of::<pyo3::types::PyMemoryView>()
@@ -323,6 +330,7 @@ impl Session {
 
     /// Wait for the next datagram.
     fn receive_datagram<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         datagram::receive(py, &self.datagrams, &self.origin)
     }
 
@@ -333,6 +341,7 @@ impl Session {
         py: Python<'py>,
         max_count: crate::net::Int,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let max = usize::try_from(max_count.0)
             .ok()
             .filter(|n| *n >= 1)
@@ -344,6 +353,7 @@ impl Session {
 
     /// `async for datagram in session.datagrams()`.
     fn datagrams(&self) -> Datagrams {
+        let _entered = crate::shutdown::enter();
         Datagrams {
             queue: self.datagrams.clone(),
             origin: self.origin.clone(),
@@ -353,6 +363,7 @@ impl Session {
     /// Close the session with a code and reason (close capsule, then CONNECTION_CLOSE).
     #[pyo3(signature = (code = None, reason = ""), text_signature = "(self, code=0, reason='')")]
     fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str) -> PyResult<()> {
+        let _entered = crate::shutdown::enter();
         let code = check_code("code", code)?;
         if reason.len() > MAX_REASON_BYTES {
             return Err(PyValueError::new_err(format!(
@@ -365,6 +376,7 @@ impl Session {
 
     /// Wait until the session is closed, by either side. Never raises.
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let s = self.inner.clone();
         spawn(py, async move {
             s.closed().await;
@@ -376,6 +388,7 @@ impl Session {
     /// Why the session closed (an exception instance), or None while open.
     #[getter]
     fn close_reason(&self, py: Python<'_>) -> Option<Py<PyAny>> {
+        let _entered = crate::shutdown::enter();
         match self.inner.close_reason() {
             Some(e) => Some(
                 session_error(py, self.origin.session(e))
@@ -394,34 +407,40 @@ impl Session {
 
     #[getter]
     fn max_datagram_size(&self) -> usize {
+        let _entered = crate::shutdown::enter();
         self.inner.max_datagram_size()
     }
 
     #[getter]
     fn remote_address(&self) -> (String, u16) {
+        let _entered = crate::shutdown::enter();
         addr_tuple(self.inner.remote_address())
     }
 
     /// Smoothed round-trip time, seconds.
     #[getter]
     fn rtt(&self) -> f64 {
+        let _entered = crate::shutdown::enter();
         self.inner.rtt().as_secs_f64()
     }
 
     /// The negotiated subprotocol, or None.
     #[getter]
     fn protocol(&self) -> Option<String> {
+        let _entered = crate::shutdown::enter();
         self.inner.protocol().map(str::to_owned)
     }
 
     /// The session's URL (the CONNECT request's).
     #[getter]
     fn url(&self) -> Option<String> {
+        let _entered = crate::shutdown::enter();
         self.inner.request().map(|r| r.url.to_string())
     }
 
     /// Connection and datagram statistics.
     fn stats(&self) -> SessionStats {
+        let _entered = crate::shutdown::enter();
         SessionStats::collect(
             &self.inner,
             &self.datagrams,
@@ -430,6 +449,7 @@ impl Session {
     }
 
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         let this = slf.clone().into_any().unbind();
         spawn(slf.py(), async move { Ok(this) })
     }
@@ -441,11 +461,13 @@ impl Session {
         py: Python<'py>,
         _args: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
+        let _entered = crate::shutdown::enter();
         self.begin_close(0, "")?;
         self.wait_closed(py)
     }
 
     fn __repr__(&self) -> String {
+        let _entered = crate::shutdown::enter();
         format!(
             "<Session {} remote={}>",
             self.url().unwrap_or_default(),
