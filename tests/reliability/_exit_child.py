@@ -187,6 +187,16 @@ def daemon_threads_busy() -> None:
     time.sleep(0.05)
 
 
+def daemon_threads_switching() -> None:
+    """``daemon_threads_busy`` with the GIL handed over every 10 µs: the daemon threads
+    then often yield the GIL inside Python code the binding called (``set_result`` ->
+    ``loop.call_soon``) just as the main thread finalizes. CPython 3.12/3.13 end such a
+    thread with ``pthread_exit``, and an unwind through the binding's frames aborted the
+    process (SIGABRT in about 1 run in 5 before ``shutdown.rs``)."""
+    sys.setswitchinterval(1e-5)
+    daemon_threads_busy()
+
+
 ASYNC = {
     "close_first": close_first,
     "no_close": no_close,
@@ -200,6 +210,7 @@ SYNC = {
     "loop_never_closed": loop_never_closed,
     "daemon_thread_loop": daemon_thread_loop,
     "daemon_threads_busy": daemon_threads_busy,
+    "daemon_threads_switching": daemon_threads_switching,
 }
 
 if __name__ == "__main__":
