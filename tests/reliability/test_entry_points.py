@@ -4,7 +4,9 @@
 binding; a method that forgets ``crate::shutdown::enter()`` can abort the process at
 interpreter exit (see ``tests/reliability/test_clean_exit.py``). This reads the Rust
 sources: every ``fn`` of a ``#[pymethods]`` block and every ``#[pyfunction]`` (but the
-``atexit`` hook itself) must start with it.
+``atexit`` hook itself) must start with it. (It reads the checkout, so it lives here
+rather than in ``tests/unit``, which the release rehearsal runs against an installed
+wheel.)
 """
 
 from __future__ import annotations
