@@ -31,6 +31,7 @@ pub struct Client {
     closing: Arc<AtomicBool>,
     drain: DrainDeadline,
     idle_timeout: Option<std::time::Duration>,
+    datagrams: bool,
 }
 
 /// Accepts exactly the certificates a browser accepts for `serverCertificateHashes`:
@@ -328,6 +329,7 @@ impl Client {
         let mut config = quinn::ClientConfig::new(Arc::new(crypto));
         config.transport_config(settings.quinn()?);
         let idle_timeout = settings.max_idle_timeout;
+        let datagrams = settings.config.datagram_receive_buffer_size.is_some();
 
         let rt = runtime()?;
         let _guard = rt.enter();
@@ -346,6 +348,7 @@ impl Client {
             closing: Arc::new(AtomicBool::new(false)),
             drain: DrainDeadline::default(),
             idle_timeout,
+            datagrams,
         })
     }
 
@@ -389,6 +392,7 @@ impl Client {
         let endpoint = EndpointInfo {
             closing: self.closing.clone(),
             idle_timeout: self.idle_timeout,
+            datagrams: self.datagrams,
         };
         spawn(py, async move {
             let session = Arc::new(client.connect(request).await?);

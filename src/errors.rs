@@ -415,11 +415,14 @@ pub struct Origin {
     activity: Arc<Activity>,
 }
 
-/// The owning endpoint's close flag and idle timeout, given to each of its sessions.
+/// The owning endpoint's close flag and settings, given to each of its sessions.
 #[derive(Clone)]
 pub struct EndpointInfo {
     pub closing: Arc<AtomicBool>,
     pub idle_timeout: Option<std::time::Duration>,
+    /// Whether this endpoint may send datagrams: quinn refuses ("disabled locally")
+    /// when its `datagram_receive_buffer_size` is `None`.
+    pub datagrams: bool,
 }
 
 /// When packets last arrived, sampled: an idle timeout is the one ending that comes after

@@ -117,6 +117,7 @@ pub struct Server {
     sessions: Registry,
     orphans: Orphans,
     idle_timeout: Option<Duration>,
+    datagrams: bool,
 }
 
 fn server_config(
@@ -185,6 +186,7 @@ impl Server {
         let endpoint = EndpointInfo {
             closing: self.closed.clone(),
             idle_timeout: self.idle_timeout,
+            datagrams: self.datagrams,
         };
         let orphans = self.orphans.clone();
         async move {
@@ -281,6 +283,7 @@ impl Server {
             })?;
         let transport = settings.quinn()?;
         let idle_timeout = settings.max_idle_timeout;
+        let datagrams = settings.config.datagram_receive_buffer_size.is_some();
         let config = server_config(certificate_chain, private_key, transport.clone())?;
         let addr = parse_addr("bind", bind)?;
         let rt = runtime()?;
@@ -308,6 +311,7 @@ impl Server {
             sessions: Registry::default(),
             orphans: Orphans::default(),
             idle_timeout,
+            datagrams,
         })
     }
 

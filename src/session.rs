@@ -36,6 +36,8 @@ pub struct Session {
     streams: SendStreams,
     origin: Origin,
     orphans: Orphans,
+    /// Whether this side may send datagrams (see `EndpointInfo::datagrams`).
+    datagrams_enabled: bool,
 }
 
 /// The longest `Session.close` waits for finished streams to be acknowledged before it
@@ -57,6 +59,7 @@ impl Session {
             streams: SendStreams::default(),
             origin,
             orphans: Orphans::default(),
+            datagrams_enabled: endpoint.datagrams,
         }
     }
 
@@ -408,7 +411,11 @@ impl Session {
     #[getter]
     fn max_datagram_size(&self) -> usize {
         let _entered = crate::shutdown::enter();
-        self.inner.max_datagram_size()
+        if self.datagrams_enabled {
+            self.inner.max_datagram_size()
+        } else {
+            0
+        }
     }
 
     #[getter]

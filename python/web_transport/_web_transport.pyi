@@ -497,7 +497,8 @@ class Session:
     @property
     def max_datagram_size(self) -> int:
         """The largest datagram payload :meth:`send_datagram` accepts now (bytes; 0 when
-        the peer does not accept datagrams)."""
+        the peer does not accept datagrams, or when this side's ``TransportConfig`` has
+        ``datagram_receive_buffer_size=None``, which disables them locally)."""
     @property
     def remote_address(self) -> tuple[str, int]:
         """The peer's ``(host, port)``."""

@@ -227,6 +227,7 @@ async def test_datagrams_not_supported(
     with pytest.raises(wt.DatagramNotSupportedError) as info:
         disabled.send_datagram(b"x")
     assert info.value.reason == "disabled_locally"
+    assert disabled.max_datagram_size == 0
     # Streams are unaffected.
     send = await other.open_uni()
     await send.write(b"stream")
