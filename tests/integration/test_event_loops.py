@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -146,23 +147,48 @@ def test_worker_threads_setting(self_signed_cert: Any, setting: str | None, expe
     assert int(out.stdout.strip()) == expected
 
 
+# Several loop threads whose first pending operations start together, in a child process:
+# a deadlock there holds the GIL, so in this process it would hang the test run instead
+# of failing it.
+SEVERAL_THREADS = """
+import asyncio, sys, threading, types
+sys.path.insert(0, ROOT)
+from tests.integration.test_event_loops import echo_round_trips
+cert = types.SimpleNamespace(certificate=CERT, private_key=KEY, hash=HASH)
+threads = 4
+for _ in range(3):
+    start = threading.Barrier(threads)
+    results = [None] * threads
+    def run(i):
+        start.wait(30)
+        results[i] = asyncio.run(echo_round_trips(cert, 2))
+    workers = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert results == [[b"m0", b"m1"]] * threads, results
+print("ALL ECHOED")
+"""
+
+
 def test_loops_on_several_threads_start_together(self_signed_cert: Any) -> None:
     """Each thread's first pending operation registers its loop's wake-up socket at the
     same moment (regression: a thread held the map of queues while the registration
     released the GIL, and another thread holding the GIL waited for the map)."""
-    threads = 4
-    for _ in range(3):
-        start = threading.Barrier(threads)
-        results: list[Any] = [None] * threads
-
-        def run(i: int, start: threading.Barrier = start, results: list[Any] = results) -> None:
-            start.wait(WAIT)
-            results[i] = asyncio.run(echo_round_trips(self_signed_cert, 2))
-
-        workers = [threading.Thread(target=run, args=(i,), daemon=True) for i in range(threads)]
-        for t in workers:
-            t.start()
-        for t in workers:
-            t.join(WAIT * 2)
-        assert not any(t.is_alive() for t in workers), "a loop thread deadlocked"
-        assert results == [[b"m0", b"m1"]] * threads
+    root = Path(__file__).resolve().parents[2]
+    code = (
+        f"ROOT = {str(root)!r}\nCERT = {self_signed_cert.certificate!r}\n"
+        f"KEY = {self_signed_cert.private_key!r}\nHASH = {self_signed_cert.hash!r}\n"
+    )
+    try:
+        out = subprocess.run(
+            [sys.executable, "-c", code + SEVERAL_THREADS],
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("a loop thread deadlocked: the child did not finish within 90 s")
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.strip() == "ALL ECHOED"

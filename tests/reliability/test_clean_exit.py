@@ -133,8 +133,23 @@ def test_daemon_threads_never_die_inside_the_binding() -> None:
     """Daemon threads that yield the GIL inside Python code the binding called while
     the main thread finalizes: each is parked by the exit gate (``src/shutdown.rs``),
     never unwound through the binding by CPython's ``pthread_exit``."""
+    started = time.monotonic()
     with ThreadPoolExecutor(2) as pool:
         runs = list(pool.map(run_once, ["daemon_threads_switching"] * SWITCHING_RUNS))
     failures = [(r, p) for r in runs if (p := r.problem()) is not None]
+    if FULL:
+        write_result(
+            "clean_exit_switching_full.json",
+            {
+                "test": "test_clean_exit.py::test_daemon_threads_never_die_inside_the_binding",
+                "runs": len(runs),
+                "workers": 2,
+                "failures": [{"problem": p, "stderr_tail": r.stderr[-1500:]} for r, p in failures],
+                "max_run_seconds": round(max(r.seconds for r in runs), 2),
+                "total_seconds": round(time.monotonic() - started, 1),
+                "passed": not failures,
+                "pythonpath": os.environ.get("PYTHONPATH", ""),
+            },
+        )
     summary = "\n".join(f"- {p}" for _, p in failures[:10])
     assert not failures, f"{len(failures)} of {len(runs)} runs failed:\n{summary}"
