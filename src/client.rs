@@ -28,10 +28,9 @@ use crate::session::Session;
 pub struct Client {
     inner: wtq::Client,
     endpoint: quinn::Endpoint,
-    closing: Arc<AtomicBool>,
+    /// Its `closing` flag is the client's: set once `close()` began.
+    info: EndpointInfo,
     drain: DrainDeadline,
-    idle_timeout: Option<std::time::Duration>,
-    datagrams: bool,
 }
 
 /// Accepts exactly the certificates a browser accepts for `serverCertificateHashes`:
@@ -258,6 +257,18 @@ fn request_headers(headers: &Bound<'_, PyAny>) -> PyResult<http::HeaderMap> {
     Ok(map)
 }
 
+impl Client {
+    /// Close the endpoint (every connection, QUIC CONNECTION_CLOSE with `code` and
+    /// `reason`) and start the drain deadline of `wait_closed`.
+    fn close_now(&self, code: u32, reason: &[u8]) -> PyResult<()> {
+        let _guard = runtime()?.enter();
+        self.info.closing.store(true, Ordering::SeqCst);
+        self.drain.start(std::time::Duration::ZERO);
+        self.endpoint.close(code.into(), reason);
+        Ok(())
+    }
+}
+
 #[pymethods]
 impl Client {
     #[new]
@@ -328,8 +339,6 @@ impl Client {
             .map_err(|e| PyValueError::new_err(format!("TLS configuration: {e}")))?;
         let mut config = quinn::ClientConfig::new(Arc::new(crypto));
         config.transport_config(settings.quinn()?);
-        let idle_timeout = settings.max_idle_timeout;
-        let datagrams = settings.config.datagram_receive_buffer_size.is_some();
 
         let rt = runtime()?;
         let _guard = rt.enter();
@@ -345,10 +354,8 @@ impl Client {
         Ok(Self {
             inner: wtq::Client::new(endpoint.clone(), config),
             endpoint,
-            closing: Arc::new(AtomicBool::new(false)),
+            info: EndpointInfo::new(&settings),
             drain: DrainDeadline::default(),
-            idle_timeout,
-            datagrams,
         })
     }
 
@@ -389,11 +396,7 @@ impl Client {
             request = request.with_headers(request_headers(headers)?);
         }
         let client = self.inner.clone();
-        let endpoint = EndpointInfo {
-            closing: self.closing.clone(),
-            idle_timeout: self.idle_timeout,
-            datagrams: self.datagrams,
-        };
+        let endpoint = self.info.clone();
         spawn(py, async move {
             let session = Arc::new(client.connect(request).await?);
             Ok(Build((session, endpoint), |py, (s, endpoint)| {
@@ -409,11 +412,7 @@ impl Client {
     fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str) -> PyResult<()> {
         let _entered = crate::shutdown::enter();
         let code = crate::errors::check_code("code", code)?;
-        let _guard = runtime()?.enter();
-        self.closing.store(true, Ordering::SeqCst);
-        self.drain.start(std::time::Duration::ZERO);
-        self.endpoint.close(code.into(), reason.as_bytes());
-        Ok(())
+        self.close_now(code, reason.as_bytes())
     }
 
     /// Wait until every connection of this client is closed (after `close()`: at most
@@ -440,12 +439,7 @@ impl Client {
         _args: &Bound<'py, pyo3::types::PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let _entered = crate::shutdown::enter();
-        {
-            let _guard = runtime()?.enter();
-            self.closing.store(true, Ordering::SeqCst);
-            self.drain.start(std::time::Duration::ZERO);
-            self.endpoint.close(0u32.into(), b"");
-        }
+        self.close_now(0, b"")?;
         self.wait_closed(py)
     }
 }

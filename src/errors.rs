@@ -406,7 +406,6 @@ fn server_error(py: Python<'_>, e: wtq::ServerError) -> PyErr {
 /// connection really ended with as soon as it ends.
 #[derive(Clone)]
 pub struct Origin {
-    conn: quinn::Connection,
     /// Shared by every clone (streams hold one each): one pointer, not a session copy.
     session: Arc<wtq::Session>,
     session_closing: Arc<AtomicBool>,
@@ -423,6 +422,17 @@ pub struct EndpointInfo {
     /// Whether this endpoint may send datagrams: quinn refuses ("disabled locally")
     /// when its `datagram_receive_buffer_size` is `None`.
     pub datagrams: bool,
+}
+
+impl EndpointInfo {
+    /// The info of a new (open) endpoint with these settings.
+    pub fn new(settings: &crate::config::Transport) -> Self {
+        Self {
+            closing: Arc::new(AtomicBool::new(false)),
+            idle_timeout: settings.max_idle_timeout,
+            datagrams: settings.config.datagram_receive_buffer_size.is_some(),
+        }
+    }
 }
 
 /// When packets last arrived, sampled: an idle timeout is the one ending that comes after
@@ -448,6 +458,7 @@ impl Activity {
 
 impl Origin {
     pub fn new(session: Arc<wtq::Session>, endpoint: &EndpointInfo) -> Self {
+        // For the watcher task below (quinn's connection, not the crate's session).
         let conn = quinn::Connection::clone(&session);
         let origin = Self {
             session,
@@ -457,12 +468,10 @@ impl Origin {
                     std::time::Instant::now(),
                 )),
             }),
-            conn,
             session_closing: Arc::new(AtomicBool::new(false)),
             endpoint_closing: endpoint.closing.clone(),
             ended: Arc::new(std::sync::OnceLock::new()),
         };
-        let conn = origin.conn.clone();
         let ended = origin.ended.clone();
         let activity = origin.activity.clone();
         // Sample a few times per idle period (at least every 100 ms, at most every 5 s).
@@ -490,6 +499,11 @@ impl Origin {
         origin
     }
 
+    /// The session's QUIC connection (quinn's own `close_reason`, not the crate's).
+    fn conn(&self) -> &quinn::Connection {
+        &self.session
+    }
+
     /// Mark the session as closed by this side; true if it already was.
     pub fn close_locally(&self) -> bool {
         self.session_closing.swap(true, Ordering::SeqCst)
@@ -513,10 +527,10 @@ impl Origin {
             .get()
             .cloned()
             .filter(|r| !matches!(r, quinn::ConnectionError::LocallyClosed))
-            .or_else(|| self.conn.close_reason());
+            .or_else(|| self.conn().close_reason());
         match real {
             Some(quinn::ConnectionError::LocallyClosed) | None => {
-                let stats = self.conn.stats();
+                let stats = self.conn().stats();
                 if stats.frame_rx.connection_close == 0
                     && self.activity.silent(stats.udp_rx.datagrams)
                 {
@@ -631,6 +645,21 @@ pub fn check_code(name: &str, code: Option<&Bound<'_, PyAny>>) -> PyResult<u32> 
             "{name} must be a WebTransport error code between 0 and 4294967295, got {code}"
         ))
     })
+}
+
+/// The longest close reason the close capsule may carry (draft-ietf-webtrans-http3 §5).
+pub const MAX_REASON_BYTES: usize = 1024;
+
+/// Validate a session close reason: at most [`MAX_REASON_BYTES`] of UTF-8, else
+/// `ValueError`.
+pub fn check_reason(reason: &str) -> PyResult<()> {
+    if reason.len() > MAX_REASON_BYTES {
+        return Err(PyValueError::new_err(format!(
+            "reason must be at most {MAX_REASON_BYTES} bytes of UTF-8, got {}",
+            reason.len()
+        )));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

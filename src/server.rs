@@ -5,7 +5,7 @@
 //! bounded by `handshake_timeout` and at most `max_pending_handshakes` run at once; the
 //! resulting session requests wait in a bounded queue for `accept()`.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -111,13 +111,12 @@ pub struct Server {
     endpoint: quinn::Endpoint,
     requests: Arc<Mutex<mpsc::Receiver<wtq::Request>>>,
     transport: Arc<quinn::TransportConfig>,
-    closed: Arc<AtomicBool>,
+    /// Its `closing` flag is the server's: set once `close()` began.
+    info: EndpointInfo,
     drain: DrainDeadline,
     shutdown: watch::Sender<bool>,
     sessions: Registry,
     orphans: Orphans,
-    idle_timeout: Option<Duration>,
-    datagrams: bool,
 }
 
 fn server_config(
@@ -183,11 +182,7 @@ impl Server {
         let requests = self.requests.clone();
         let mut shutdown = self.shutdown.subscribe();
         let sessions = self.sessions.clone();
-        let endpoint = EndpointInfo {
-            closing: self.closed.clone(),
-            idle_timeout: self.idle_timeout,
-            datagrams: self.datagrams,
-        };
+        let endpoint = self.info.clone();
         let orphans = self.orphans.clone();
         async move {
             let orphan = orphans
@@ -209,7 +204,7 @@ impl Server {
     }
 
     fn shutdown_now(&self, code: u32, reason: &str, timeout: Duration) -> PyResult<()> {
-        if self.closed.swap(true, Ordering::SeqCst) {
+        if self.info.closing.swap(true, Ordering::SeqCst) {
             return Ok(());
         }
         self.shutdown.send_replace(true);
@@ -282,8 +277,6 @@ impl Server {
                 ))
             })?;
         let transport = settings.quinn()?;
-        let idle_timeout = settings.max_idle_timeout;
-        let datagrams = settings.config.datagram_receive_buffer_size.is_some();
         let config = server_config(certificate_chain, private_key, transport.clone())?;
         let addr = parse_addr("bind", bind)?;
         let rt = runtime()?;
@@ -305,13 +298,11 @@ impl Server {
             endpoint,
             requests: Arc::new(Mutex::new(rx)),
             transport,
-            closed: Arc::new(AtomicBool::new(false)),
+            info: EndpointInfo::new(&settings),
             drain: DrainDeadline::default(),
             shutdown: watch::channel(false).0,
             sessions: Registry::default(),
             orphans: Orphans::default(),
-            idle_timeout,
-            datagrams,
         })
     }
 
@@ -342,12 +333,7 @@ impl Server {
     fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str, timeout: f64) -> PyResult<()> {
         let _entered = crate::shutdown::enter();
         let code = crate::errors::check_code("code", code)?;
-        if reason.len() > 1024 {
-            return Err(PyValueError::new_err(format!(
-                "reason must be at most 1024 bytes of UTF-8, got {}",
-                reason.len()
-            )));
-        }
+        crate::errors::check_reason(reason)?;
         if !(timeout.is_finite() && (0.0..1e6).contains(&timeout)) {
             return Err(PyValueError::new_err(format!(
                 "timeout must be a number of seconds >= 0, got {timeout}"

@@ -23,9 +23,6 @@ use crate::stats::SessionStats;
 /// Bytes of received datagrams queued for `receive_datagram` before the oldest is dropped.
 pub const DATAGRAM_QUEUE_BYTES: usize = 4 * 1024 * 1024;
 
-/// The longest close reason the close capsule may carry (draft-ietf-webtrans-http3 §5).
-const MAX_REASON_BYTES: usize = 1024;
-
 #[pyclass(frozen, module = "web_transport")]
 pub struct Session {
     /// Shared with the session's `Origin`, its tasks and the server's registry (the
@@ -368,12 +365,7 @@ impl Session {
     fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str) -> PyResult<()> {
         let _entered = crate::shutdown::enter();
         let code = check_code("code", code)?;
-        if reason.len() > MAX_REASON_BYTES {
-            return Err(PyValueError::new_err(format!(
-                "reason must be at most {MAX_REASON_BYTES} bytes of UTF-8, got {}",
-                reason.len()
-            )));
-        }
+        crate::errors::check_reason(reason)?;
         self.begin_close(code, reason)
     }
 
