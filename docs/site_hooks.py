@@ -1,0 +1,100 @@
+"""MkDocs hooks of the documentation site (``hooks:`` in mkdocs.yml).
+
+The site is built from ``docs/``, but some of what it shows lives elsewhere in the
+repository and must not be copied (a copy would drift):
+
+- ``<!-- include: PATH -->`` or ``<!-- include: PATH#heading-anchor -->`` on a line of
+  its own is replaced by that repository file, or by the body of that section of a
+  Markdown file. Links in included Markdown are rewritten as if they were written in the
+  including page.
+- A relative link to a repository file outside ``docs/`` becomes a link to its page on
+  the site (``PAGES``) or to the file on GitHub; a link to a file that does not exist
+  is left alone, so strict mode reports it.
+- ``bench/results/results.png`` is published as ``assets/bench-results.png``.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+from pathlib import Path
+from typing import Any
+
+from mkdocs.structure.files import File, Files
+
+ROOT = Path(__file__).resolve().parent.parent
+DOCS = ROOT / "docs"
+BLOB = "https://github.com/web-transport-py/web-transport-py/blob/main/"
+ASSETS = {"assets/bench-results.png": ROOT / "bench" / "results" / "results.png"}
+# Repository files that the site renders as pages: links to them go to the page.
+PAGES = {ROOT / "MATURIN_COMPLIANCE.md": DOCS / "compliance.md"}
+
+INCLUDE = re.compile(r"^<!-- include: (?P<path>[^#\s]+)(?:#(?P<anchor>[\w-]+))? -->$", re.M)
+LINK = re.compile(r"(?<=\]\()(?P<target>[^)\s]+)(?=\))")
+HEADING = re.compile(r"^(#{1,6}) (.*)$")
+
+
+def slug(title: str) -> str:
+    """The anchor Python-Markdown's toc extension gives a heading (default slugify)."""
+    text = re.sub(r"[^\w\s-]", "", title.replace("`", "")).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def _outside_link(path: Path, fragment: str) -> str | None:
+    if not path.exists():
+        return None
+    return BLOB + path.relative_to(ROOT).as_posix() + fragment
+
+
+def _rewrite_link(target: str, source: Path, page: Path) -> str:
+    """``target``, written in file ``source``, as a link from docs page ``page``."""
+    if re.match(r"^[a-z][a-z0-9+.-]*:", target) or target.startswith("/"):
+        return target
+    path_part, _, anchor = target.partition("#")
+    fragment = f"#{anchor}" if anchor else ""
+    resolved = (source.parent / path_part).resolve() if path_part else source
+    resolved = PAGES.get(resolved, resolved)
+    if DOCS in resolved.parents and resolved.suffix != ".py":
+        if resolved == page:
+            return fragment or target
+        rel = posixpath.relpath(resolved.as_posix(), page.parent.as_posix())
+        return rel + fragment
+    return _outside_link(resolved, fragment) or target
+
+
+def _section(text: str, anchor: str, path: Path) -> str:
+    lines = text.splitlines()
+    for i, line in enumerate(lines):
+        match = HEADING.match(line)
+        if match and slug(match.group(2)) == anchor:
+            level = len(match.group(1))
+            body = []
+            for rest in lines[i + 1 :]:
+                other = HEADING.match(rest)
+                if other and len(other.group(1)) <= level:
+                    break
+                body.append(rest)
+            return "\n".join(body).strip("\n")
+    raise ValueError(f"{path}: no heading with anchor #{anchor}")
+
+
+def _include(match: re.Match[str], page: Path) -> str:
+    source = ROOT / match.group("path")
+    text = source.read_text(encoding="utf-8")
+    anchor = match.group("anchor")
+    body = _section(text, anchor, source) if anchor else text.rstrip("\n")
+    if source.suffix != ".md":
+        return body
+    return LINK.sub(lambda m: _rewrite_link(m.group("target"), source, page), body)
+
+
+def on_files(files: Files, config: Any) -> Files:
+    for uri, source in ASSETS.items():
+        files.append(File.generated(config, uri, abs_src_path=str(source)))
+    return files
+
+
+def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str:
+    page_path = Path(page.file.abs_src_path).resolve()
+    markdown = LINK.sub(lambda m: _rewrite_link(m.group("target"), page_path, page_path), markdown)
+    return INCLUDE.sub(lambda m: _include(m, page_path), markdown)

@@ -1,0 +1,66 @@
+"""Every Python block on the documentation site runs, or says why it cannot.
+
+A ```python block in a page under ``docs/`` either starts with the line
+``# not runnable: <reason>`` (then it only has to compile), or it is a complete program
+that this test runs in a fresh interpreter: it must exit 0 within the time limit. A
+block holding only ``<!-- include: PATH -->`` is the file at PATH (the site's hook
+includes it, docs/site_hooks.py). Blocks the site includes from the README are run by
+tests/unit/test_readme.py.
+"""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+DOCS = ROOT / "docs"
+BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
+INCLUDE = re.compile(r"^<!-- include: (\S+) -->$")
+NOT_RUNNABLE = "# not runnable:"
+RUN_TIMEOUT = 90.0
+
+
+def blocks() -> list[tuple[str, str]]:
+    """``(id, code)`` of every Python block in the site's pages, in page order."""
+    found = []
+    for page in sorted(DOCS.glob("*.md")):
+        for i, block in enumerate(BLOCK.findall(page.read_text(encoding="utf-8"))):
+            include = INCLUDE.match(block.strip())
+            if include:
+                block = (ROOT / include.group(1)).read_text(encoding="utf-8")
+            found.append((f"{page.name}:{i}", block))
+    return found
+
+
+BLOCKS = blocks()
+RUNNABLE = [(i, code) for i, code in BLOCKS if not code.lstrip().startswith(NOT_RUNNABLE)]
+MARKED = [(i, code) for i, code in BLOCKS if code.lstrip().startswith(NOT_RUNNABLE)]
+
+
+def test_the_site_has_python_blocks() -> None:
+    assert len(RUNNABLE) >= 5, [i for i, _ in BLOCKS]
+
+
+@pytest.mark.parametrize(("block_id", "code"), MARKED, ids=[i for i, _ in MARKED])
+def test_not_runnable_blocks_give_a_reason_and_compile(block_id: str, code: str) -> None:
+    reason = code.lstrip().splitlines()[0].removeprefix(NOT_RUNNABLE).strip()
+    assert len(reason) >= 10, f"{block_id}: say why the block cannot run"
+    compile(code, block_id, "exec")
+
+
+@pytest.mark.timeout(RUN_TIMEOUT + 30)
+@pytest.mark.parametrize(("block_id", "code"), RUNNABLE, ids=[i for i, _ in RUNNABLE])
+def test_runnable_blocks_run(block_id: str, code: str, tmp_path: Path) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=RUN_TIMEOUT,
+    )
+    assert done.returncode == 0, f"{block_id} failed:\n{done.stdout}\n{done.stderr}"
