@@ -2,7 +2,8 @@
 
 ``demo`` runs a server and a client in one process on loopback and checks a bidi echo,
 a unidirectional stream, datagrams, subprotocol negotiation and a clean close with code
-and reason; it exits 0 only if every check held.
+and reason; it exits 0 only if every check held. ``serve --page`` also serves a browser
+page (``page.html``) on ``http://127.0.0.1:PORT/`` to try the echo server with.
 """
 
 from __future__ import annotations
@@ -10,9 +11,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import http.server
+import json
 import sys
+import threading
 import time
-from collections.abc import Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from importlib import resources
+from typing import Any
 
 import web_transport as wt
 
@@ -28,13 +34,24 @@ def _background(coro: Coroutine[object, object, None]) -> None:
     task.add_done_callback(_tasks.discard)
 
 
-async def _echo_session(session: wt.Session) -> None:
+Log = Callable[[str], None]
+
+
+def _quiet(_: str) -> None:
+    pass
+
+
+def _log_line(text: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} {text}", flush=True)
+
+
+async def _echo_session(session: wt.Session, log: Log = _quiet) -> None:
     """Echo every bidi stream, answer every uni stream on a new uni stream, echo datagrams."""
 
     async def bidi() -> None:
         while True:
             send, recv = await session.accept_bi()
-            _background(_echo_stream(send, recv))
+            _background(_echo_stream(send, recv, log))
 
     async def uni() -> None:
         while True:
@@ -43,34 +60,48 @@ async def _echo_session(session: wt.Session) -> None:
             send = await session.open_uni()
             await send.write(data)
             await send.finish()
+            log(f"uni stream: echoed {len(data)} bytes on a new uni stream")
 
     async def datagrams() -> None:
         async for datagram in session.datagrams():
             session.send_datagram(datagram)
+            log(f"datagram: echoed {len(datagram)} bytes")
 
     tasks = [asyncio.ensure_future(c) for c in (bidi(), uni(), datagrams())]
     await session.wait_closed()
     for t in tasks:
         t.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
+    reason = session.close_reason
+    if isinstance(reason, wt.SessionClosedByPeer):
+        log(f"session closed by the peer: code {reason.code}, reason {reason.reason!r}")
+    else:
+        log(f"session closed: {reason!r}")
 
 
-async def _echo_stream(send: wt.SendStream, recv: wt.RecvStream) -> None:
+async def _echo_stream(send: wt.SendStream, recv: wt.RecvStream, log: Log = _quiet) -> None:
+    size = 0
     try:
         async for chunk in recv:
             await send.write(chunk)
+            size += len(chunk)
         await send.finish()
-    except wt.WebTransportError:
-        pass
+        log(f"bidi stream: echoed {size} bytes")
+    except wt.WebTransportError as e:
+        log(f"bidi stream: {type(e).__name__}: {e}")
 
 
-async def _serve_requests(server: wt.Server, accepted: list[wt.Session] | None = None) -> None:
+async def _serve_requests(
+    server: wt.Server, accepted: list[wt.Session] | None = None, log: Log = _quiet
+) -> None:
     async for request in server:
         protocol = request.protocols[0] if request.protocols else None
         session = await request.accept(protocol=protocol)
+        host, port = request.remote_address
+        log(f"session from {host}:{port} to {request.url}: accepted, subprotocol {protocol!r}")
         if accepted is not None:
             accepted.append(session)
-        _background(_echo_session(session))
+        _background(_echo_session(session, log))
 
 
 def _say(ok: bool, text: str) -> bool:
@@ -155,8 +186,66 @@ async def demo() -> int:
     return 0 if ok else 1
 
 
-async def serve(bind: str, cert_path: str | None, key_path: str | None) -> int:
-    """Run an echo server until interrupted."""
+class PageServer:
+    """Serves ``page.html`` on ``http://127.0.0.1:PORT/`` from a thread (standard library
+    only), with the WebTransport URL, the certificate hash and the subprotocols to offer
+    filled in. Loopback is a secure context, so the page itself needs no certificate."""
+
+    PROTOCOLS = ("echo-v2", "echo-v1")
+
+    def __init__(self, port: int, url: str, cert_hash: bytes) -> None:
+        config = {
+            "url": url,
+            "hash": base64.b64encode(cert_hash).decode(),
+            "protocols": list(self.PROTOCOLS),
+        }
+        template = resources.files("web_transport").joinpath("page.html").read_text("utf-8")
+        # "</" cannot end the JSON's <script> element early.
+        page = template.replace(
+            "__WEB_TRANSPORT_CONFIG__", json.dumps(config).replace("</", "<\\/")
+        )
+        body = page.encode()
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                if self.path not in ("/", "/index.html"):
+                    self.send_error(404)
+                    return
+                self.send_response(200)
+                self.send_header("content-type", "text/html; charset=utf-8")
+                self.send_header("content-length", str(len(body)))
+                self.send_header("cache-control", "no-store")
+                self.send_header(
+                    "content-security-policy",
+                    "default-src 'none'; script-src 'unsafe-inline'; "
+                    "style-src 'unsafe-inline'; connect-src https:",
+                )
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass
+
+        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, name="web-transport-page", daemon=True
+        )
+        self._thread.start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._httpd.server_port}/"
+
+    def close(self) -> None:
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        self._thread.join(timeout=10)
+
+
+async def serve(
+    bind: str, cert_path: str | None, key_path: str | None, page_port: int | None = None
+) -> int:
+    """Run an echo server until interrupted; with ``page_port``, also the browser page."""
     chain: str | bytes
     key: str | bytes
     if cert_path and key_path:
@@ -178,7 +267,15 @@ async def serve(bind: str, cert_path: str | None, key_path: str | None) -> int:
             f"value: Uint8Array.from(atob('{b64}'), c => c.charCodeAt(0))}}]}})",
             flush=True,
         )
-        await _serve_requests(server)
+        if page_port is None:
+            await _serve_requests(server)
+            return 0
+        page = PageServer(page_port, f"https://{shown}:{port}/echo", digest)
+        print(f"page: open {page.url} in a browser", flush=True)
+        try:
+            await _serve_requests(server, log=_log_line)
+        finally:
+            page.close()
     return 0
 
 
@@ -213,6 +310,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--bind", default="[::]:4433", help="host:port (default [::]:4433)")
     p_serve.add_argument("--cert", help="certificate chain file (PEM or DER)")
     p_serve.add_argument("--key", help="private key file (PEM or DER)")
+    p_serve.add_argument(
+        "--page",
+        action="store_true",
+        help="also serve a page to try the server from a browser, on http://127.0.0.1:PORT/",
+    )
+    p_serve.add_argument(
+        "--page-port", type=int, default=8080, help="port of the page (default 8080; 0 picks one)"
+    )
     p_connect = sub.add_parser("connect", help="connect to a server and echo a message")
     p_connect.add_argument("url")
     p_connect.add_argument("--cert-hash", help="pin the server certificate's SHA-256 (hex)")
@@ -225,7 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             if bool(args.cert) != bool(args.key):
                 parser.error("--cert and --key go together")
-            return asyncio.run(serve(args.bind, args.cert, args.key))
+            page_port = args.page_port if args.page else None
+            return asyncio.run(serve(args.bind, args.cert, args.key, page_port))
         return asyncio.run(connect(args.url, args.cert_hash, args.message, args.datagram))
     except KeyboardInterrupt:
         return 130
