@@ -31,6 +31,8 @@ CLOSE_REASON = "closed by the page test"
 class ChromiumDriver:
     def __init__(self, browser: Any) -> None:
         self._browser = browser
+        self._context: Any = None
+        self._page: Any = None
 
     async def open(self, url: str) -> None:
         self._context = await self._browser.new_context()
@@ -58,6 +60,8 @@ class FirefoxDriver:
 
     def __init__(self, driver: Any) -> None:
         self._driver = driver
+        self._home = ""
+        self._handle = ""
 
     def _find(self, element: str) -> Any:
         from selenium.webdriver.common.by import By
