@@ -11,6 +11,8 @@ repository and must not be copied (a copy would drift):
   the site (``PAGES``) or to the file on GitHub; a link to a file that does not exist
   is left alone, so strict mode reports it.
 - ``bench/results/results.png`` is published as ``assets/bench-results.png``.
+- Sphinx roles left in the stub's docstrings (``:meth:`accept```) become links to the
+  member they name in the API reference, or plain code when it has no entry.
 """
 
 from __future__ import annotations
@@ -32,6 +34,8 @@ PAGES = {ROOT / "MATURIN_COMPLIANCE.md": DOCS / "compliance.md"}
 INCLUDE = re.compile(r"^<!-- include: (?P<path>[^#\s]+)(?:#(?P<anchor>[\w-]+))? -->$", re.M)
 LINK = re.compile(r"(?<=\]\()(?P<target>[^)\s]+)(?=\))")
 HEADING = re.compile(r"^(#{1,6}) (.*)$")
+ROLE = re.compile(r":(?:meth|attr|class|func|exc|data|mod):<code>([\w.]+)</code>")
+OBJECT_ID = re.compile(r'id="(web_transport\.[\w.]+)"')
 
 
 def slug(title: str) -> str:
@@ -98,3 +102,23 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
     page_path = Path(page.file.abs_src_path).resolve()
     markdown = LINK.sub(lambda m: _rewrite_link(m.group("target"), page_path, page_path), markdown)
     return INCLUDE.sub(lambda m: _include(m, page_path), markdown)
+
+
+def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
+    if ":<code>" not in html:
+        return html
+    anchors = [(m.start(), m.group(1)) for m in OBJECT_ID.finditer(html)]
+    ids = {name for _, name in anchors}
+
+    def link(match: re.Match[str]) -> str:
+        name = match.group(1)
+        # The class whose documentation the role is in: the last object id before it.
+        owner = next((i for at, i in reversed(anchors) if at < match.start()), "")
+        parts = owner.split(".")
+        cls = ".".join(parts[:2]) if len(parts) >= 2 else "web_transport"
+        for target in (f"{cls}.{name}", f"web_transport.{name}"):
+            if target in ids:
+                return f'<a href="#{target}"><code>{name}</code></a>'
+        return f"<code>{name}</code>"
+
+    return ROLE.sub(link, html)
