@@ -270,7 +270,12 @@ async def serve(
         if page_port is None:
             await _serve_requests(server)
             return 0
-        page = PageServer(page_port, f"https://{shown}:{port}/echo", digest)
+        try:
+            page = PageServer(page_port, f"https://{shown}:{port}/echo", digest)
+        except OSError as e:
+            print(f"error: cannot serve the page on 127.0.0.1:{page_port}: {e}", file=sys.stderr)
+            print("(choose another port with --page-port, 0 picks a free one)", file=sys.stderr)
+            return 1
         print(f"page: open {page.url} in a browser", flush=True)
         try:
             await _serve_requests(server, log=_log_line)

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import re
+import socket
 import urllib.error
 import urllib.request
 from importlib import resources
 
 import pytest
-from web_transport.cli import PageServer
+from web_transport.cli import PageServer, main
 
 CONFIG = re.compile(r'<script id="config" type="application/json">(.*?)</script>', re.S)
 
@@ -46,3 +47,13 @@ def test_page_server_fills_in_the_settings() -> None:
         assert missing.value.code == 404
     finally:
         server.close()
+
+
+def test_serve_page_on_a_busy_port_says_so(capsys: pytest.CaptureFixture[str]) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        argv = ["serve", "--page", "--bind", "127.0.0.1:0", "--page-port", str(port)]
+        assert main(argv) == 1
+    assert "--page-port" in capsys.readouterr().err
