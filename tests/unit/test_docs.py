@@ -42,6 +42,18 @@ RUNNABLE = [(i, code) for i, code in BLOCKS if not code.lstrip().startswith(NOT_
 MARKED = [(i, code) for i, code in BLOCKS if code.lstrip().startswith(NOT_RUNNABLE)]
 
 
+def test_blocks_included_from_other_files_are_tested_elsewhere() -> None:
+    """Markdown the site includes from outside docs/ (README.md, ...) may only bring
+    Python blocks that tests/unit/test_readme.py runs, or ones marked not runnable."""
+    for page in sorted(DOCS.glob("*.md")):
+        text = page.read_text(encoding="utf-8")
+        for path in re.findall(r"^<!-- include: ([^#\s]+\.md)(?:#[\w-]+)? -->$", text, re.M):
+            for block in BLOCK.findall((ROOT / path).read_text(encoding="utf-8")):
+                first = block.lstrip().splitlines()[0]
+                tested = first in ("# README: server", "# README: client")
+                assert tested or first.startswith(NOT_RUNNABLE), (page.name, path, first)
+
+
 def test_the_site_has_python_blocks() -> None:
     assert len(RUNNABLE) >= 5, [i for i, _ in BLOCKS]
 
