@@ -12,7 +12,8 @@ repository and must not be copied (a copy would drift):
   is left alone, so strict mode reports it.
 - ``bench/results/results.png`` is published as ``assets/bench-results.png``.
 - Sphinx roles left in the stub's docstrings (``:meth:`accept```) become links to the
-  member they name in the API reference, or plain code when it has no entry.
+  member they name in the API reference, or plain code when it has no entry; reST's
+  ``::`` literal-block markers are dropped.
 """
 
 from __future__ import annotations
@@ -105,6 +106,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Files) -> str
 
 
 def on_page_content(html: str, page: Any, config: Any, files: Files) -> str:
+    # A reST literal-block marker ("::" before an indented block) rendered as a paragraph.
+    html = html.replace("<p>::</p>\n", "")
     if ":<code>" not in html:
         return html
     anchors = [(m.start(), m.group(1)) for m in OBJECT_ID.finditer(html)]

@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import web_transport
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -76,3 +77,10 @@ def test_runnable_blocks_run(block_id: str, code: str, tmp_path: Path) -> None:
         timeout=RUN_TIMEOUT,
     )
     assert done.returncode == 0, f"{block_id} failed:\n{done.stdout}\n{done.stderr}"
+
+
+def test_the_api_reference_covers_every_public_name() -> None:
+    reference = (DOCS / "reference.md").read_text(encoding="utf-8")
+    listed = re.findall(r"^::: web_transport\.([A-Za-z]\w*)$", reference, re.MULTILINE)
+    public = set(web_transport.__all__) - {"__version__"}
+    assert sorted(listed) == sorted(public)
