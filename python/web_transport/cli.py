@@ -186,6 +186,12 @@ async def demo() -> int:
     return 0 if ok else 1
 
 
+class _PageHTTPServer(http.server.ThreadingHTTPServer):
+    # SO_REUSEADDR would let Windows bind a port another program is listening on.
+    allow_reuse_address = sys.platform != "win32"
+    daemon_threads = True
+
+
 class PageServer:
     """Serves ``page.html`` on ``http://127.0.0.1:PORT/`` from a thread (standard library
     only), with the WebTransport URL, the certificate hash and the subprotocols to offer
@@ -226,7 +232,7 @@ class PageServer:
             def log_message(self, format: str, *args: Any) -> None:
                 pass
 
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self._httpd = _PageHTTPServer(("127.0.0.1", port), Handler)
         self._thread = threading.Thread(
             target=self._httpd.serve_forever, name="web-transport-page", daemon=True
         )
