@@ -20,6 +20,7 @@ mod server;
 mod session;
 mod shutdown;
 mod stats;
+mod udp_socket;
 
 /// `gil_used = false`: the module is safe without the GIL, so free-threaded CPython
 /// (3.14t) keeps the GIL disabled when it is imported. A deliberate declaration, not

@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
+import multiprocessing
 import sys
 import time
 from collections.abc import Coroutine, Sequence
@@ -165,21 +167,82 @@ async def serve(bind: str, cert_path: str | None, key_path: str | None) -> int:
         chain, key = wt.generate_self_signed(["localhost", "127.0.0.1", "::1"])
     digest = wt.certificate_hash(chain)
     async with wt.Server(certificate_chain=chain, private_key=key, bind=bind) as server:
-        host, port = server.local_addr
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        if ":" in shown:
-            shown = f"[{shown}]"
-        print(f"url: https://{shown}:{port}/")
-        print(f"certificate hash (hex): {digest.hex()}")
-        print(f"certificate hash (base64): {base64.b64encode(digest).decode()}")
-        b64 = base64.b64encode(digest).decode()
-        print(
-            "browser: new WebTransport(url, {serverCertificateHashes: [{algorithm: 'sha-256', "
-            f"value: Uint8Array.from(atob('{b64}'), c => c.charCodeAt(0))}}]}})",
-            flush=True,
-        )
+        _print_endpoint(*server.local_addr, digest)
         await _serve_requests(server)
     return 0
+
+
+def _print_endpoint(host: str, port: int, digest: bytes) -> None:
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    print(f"url: https://{shown}:{port}/")
+    print(f"certificate hash (hex): {digest.hex()}")
+    print(f"certificate hash (base64): {base64.b64encode(digest).decode()}")
+    b64 = base64.b64encode(digest).decode()
+    print(
+        "browser: new WebTransport(url, {serverCertificateHashes: [{algorithm: 'sha-256', "
+        f"value: Uint8Array.from(atob('{b64}'), c => c.charCodeAt(0))}}]}})",
+        flush=True,
+    )
+
+
+def serve_workers(bind: str, cert_path: str | None, key_path: str | None, workers: int) -> int:
+    """``serve --workers N``: N processes, each an echo server on the same UDP port
+    (``Server(reuse_port=True)``), until interrupted. The first binds ``bind`` (port 0
+    picks one); the others bind the port it got."""
+    import signal
+
+    chain: str | bytes
+    key: str | bytes
+    if cert_path and key_path:
+        chain, key = cert_path, key_path
+    else:
+        chain, key = wt.generate_self_signed(["localhost", "127.0.0.1", "::1"])
+    spawn = multiprocessing.get_context("spawn")
+    bound: multiprocessing.Queue[tuple[str, int] | str] = spawn.Queue()
+    procs = []
+
+    def start(at: str) -> tuple[str, int]:
+        proc = spawn.Process(target=_worker, args=(at, chain, key, bound), daemon=True)
+        proc.start()
+        procs.append(proc)
+        got = bound.get(timeout=60)
+        if isinstance(got, str):
+            raise wt.WebTransportError(f"worker {len(procs)} could not start: {got}")
+        return got
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        host, port = start(bind)
+        for _ in range(workers - 1):
+            start(f"{bind.rsplit(':', 1)[0]}:{port}")
+        _print_endpoint(host, port, wt.certificate_hash(chain))
+        print(f"workers: {workers} processes, pids {' '.join(str(p.pid) for p in procs)}")
+        print("each connection stays with one worker while its address stays", flush=True)
+        for proc in procs:
+            proc.join()
+    finally:
+        for proc in procs:
+            proc.terminate()
+    return 0
+
+
+def _worker(
+    bind: str, chain: str | bytes, key: str | bytes, bound: multiprocessing.Queue[object]
+) -> None:
+    async def run() -> None:
+        try:
+            server = wt.Server(certificate_chain=chain, private_key=key, bind=bind, reuse_port=True)
+        except (OSError, ValueError) as e:
+            bound.put(f"{type(e).__name__}: {e}")
+            return
+        async with server:
+            bound.put(server.local_addr)
+            await _serve_requests(server)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 async def connect(url: str, cert_hash: str | None, message: str, datagram: str | None) -> int:
@@ -213,6 +276,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument("--bind", default="[::]:4433", help="host:port (default [::]:4433)")
     p_serve.add_argument("--cert", help="certificate chain file (PEM or DER)")
     p_serve.add_argument("--key", help="private key file (PEM or DER)")
+    p_serve.add_argument(
+        "--workers", type=int, default=1, help="processes serving the port (SO_REUSEPORT)"
+    )
     p_connect = sub.add_parser("connect", help="connect to a server and echo a message")
     p_connect.add_argument("url")
     p_connect.add_argument("--cert-hash", help="pin the server certificate's SHA-256 (hex)")
@@ -225,6 +291,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             if bool(args.cert) != bool(args.key):
                 parser.error("--cert and --key go together")
+            if args.workers < 1:
+                parser.error("--workers must be at least 1")
+            if args.workers > 1:
+                return serve_workers(args.bind, args.cert, args.key, args.workers)
             return asyncio.run(serve(args.bind, args.cert, args.key))
         return asyncio.run(connect(args.url, args.cert_hash, args.message, args.datagram))
     except KeyboardInterrupt:
