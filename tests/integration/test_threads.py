@@ -406,6 +406,40 @@ def test_gil_stays_disabled_after_import() -> None:
     assert out.stdout.strip() == "False"
 
 
+def test_one_operation_driven_twice_at_once_raises_valueerror() -> None:
+    """A second caller driving an ``Operation`` while the first is inside it (another
+    thread on free-threaded CPython; here, deterministically, re-entry from the Python
+    code the first call runs) gets CPython's error for a running coroutine, not PyO3's
+    borrow error."""
+    cert = Cert()
+    server = cert.server()
+    holder: dict[str, Any] = {}
+    seen: list[str] = []
+
+    class ReentrantFuture(asyncio.Future[Any]):
+        def __await__(self) -> Any:
+            try:
+                holder["op"].send(None)
+            except ValueError as e:
+                seen.append(str(e))
+            return super().__await__()
+
+    class Loop(asyncio.SelectorEventLoop):
+        def create_future(self) -> asyncio.Future[Any]:
+            return ReentrantFuture(loop=self)
+
+    async def main() -> None:
+        op = server.accept()  # pending: nobody connects
+        holder["op"] = op
+        op.send(None)  # the first caller: inside it, the future's __await__ re-enters
+        op.close()
+
+    with asyncio.Runner(loop_factory=Loop) as runner:
+        runner.run(main())
+    server.close()
+    assert seen == ["coroutine already executing"]
+
+
 def child_main(name: str) -> None:
     faulthandler.dump_traceback_later(CHILD_TIMEOUT - 10, exit=True)
     SCENARIOS[name](Cert())
