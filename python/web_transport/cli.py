@@ -12,6 +12,7 @@ import asyncio
 import base64
 import contextlib
 import multiprocessing
+import signal
 import sys
 import time
 from collections.abc import Coroutine, Sequence
@@ -157,14 +158,16 @@ async def demo() -> int:
     return 0 if ok else 1
 
 
+def _certificate(cert_path: str | None, key_path: str | None) -> tuple[str | bytes, str | bytes]:
+    """The given certificate chain and key files, or a new self-signed pair."""
+    if cert_path and key_path:
+        return cert_path, key_path
+    return wt.generate_self_signed(["localhost", "127.0.0.1", "::1"])
+
+
 async def serve(bind: str, cert_path: str | None, key_path: str | None) -> int:
     """Run an echo server until interrupted."""
-    chain: str | bytes
-    key: str | bytes
-    if cert_path and key_path:
-        chain, key = cert_path, key_path
-    else:
-        chain, key = wt.generate_self_signed(["localhost", "127.0.0.1", "::1"])
+    chain, key = _certificate(cert_path, key_path)
     digest = wt.certificate_hash(chain)
     async with wt.Server(certificate_chain=chain, private_key=key, bind=bind) as server:
         _print_endpoint(*server.local_addr, digest)
@@ -191,14 +194,7 @@ def serve_workers(bind: str, cert_path: str | None, key_path: str | None, worker
     """``serve --workers N``: N processes, each an echo server on the same UDP port
     (``Server(reuse_port=True)``), until interrupted. The first binds ``bind`` (port 0
     picks one); the others bind the port it got."""
-    import signal
-
-    chain: str | bytes
-    key: str | bytes
-    if cert_path and key_path:
-        chain, key = cert_path, key_path
-    else:
-        chain, key = wt.generate_self_signed(["localhost", "127.0.0.1", "::1"])
+    chain, key = _certificate(cert_path, key_path)
     spawn = multiprocessing.get_context("spawn")
     bound: multiprocessing.Queue[tuple[str, int] | str] = spawn.Queue()
     procs = []
