@@ -284,8 +284,8 @@ impl Server {
         let rt = runtime()?;
         let _guard = rt.enter();
         let socket = crate::udp_socket::bind(bind, addr, reuse_port)?;
-        let runtime = Arc::new(quinn::TokioRuntime);
-        let endpoint = quinn::Endpoint::new(Default::default(), Some(config), socket, runtime)
+        let tokio = Arc::new(quinn::TokioRuntime);
+        let endpoint = quinn::Endpoint::new(Default::default(), Some(config), socket, tokio)
             .map_err(|e| {
                 pyo3::exceptions::PyOSError::new_err((
                     e.raw_os_error().unwrap_or(0),
