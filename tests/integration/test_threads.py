@@ -163,10 +163,11 @@ def scenario_loops(cert: Cert) -> None:
         assert got == [b"%d.%d.%d" % (t, s, e) for s in range(sessions) for e in range(echoes)], got
 
 
-def scenario_one_server(cert: Cert) -> None:
-    """One server accepting on its loop's thread while other threads' loops connect."""
+def serve_from_threads(cert: Cert, acceptors: int) -> None:
+    """One server accepting on ``acceptors`` threads' loops at once while other threads'
+    loops connect; closed from a third thread."""
     clients, sessions, echoes = 5, 2, 3
-    server = cert.server()  # made without a loop; served on the server thread's loop
+    server = cert.server()  # made without a loop; served on the acceptor threads' loops
     served: queue.Queue[int] = queue.Queue()
 
     async def serve() -> None:
@@ -187,15 +188,29 @@ def scenario_one_server(cert: Cert) -> None:
                 await asyncio.wait_for(session.wait_closed(), WAIT)
         return got
 
-    server_thread = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
-    server_thread.start()
+    server_threads = [
+        threading.Thread(target=lambda: asyncio.run(serve()), daemon=True) for _ in range(acceptors)
+    ]
+    for t in server_threads:
+        t.start()
     results = in_threads([lambda c=c: asyncio.run(connect(c)) for c in range(clients)])
-    server.close()  # from this thread, while the server's loop awaits the next request
-    server_thread.join(WAIT)
-    assert not server_thread.is_alive(), "the server loop did not end after close()"
+    server.close()  # from this thread, while the server's loops await the next request
+    for t in server_threads:
+        t.join(WAIT)
+    assert not any(t.is_alive() for t in server_threads), "a server loop outlived close()"
     assert served.qsize() == clients * sessions
     for c, got in enumerate(results):
         assert got == [b"%d.%d.%d" % (c, s, e) for s in range(sessions) for e in range(echoes)]
+
+
+def scenario_one_server(cert: Cert) -> None:
+    """One server accepting on its loop's thread while other threads' loops connect."""
+    serve_from_threads(cert, acceptors=1)
+
+
+def scenario_two_acceptors(cert: Cert) -> None:
+    """One server whose requests two threads' loops accept at once."""
+    serve_from_threads(cert, acceptors=2)
 
 
 def scenario_handoff(cert: Cert) -> None:
@@ -359,6 +374,7 @@ def scenario_races(cert: Cert) -> None:
 SCENARIOS: dict[str, Callable[[Cert], None]] = {
     "loops": scenario_loops,
     "one_server": scenario_one_server,
+    "two_acceptors": scenario_two_acceptors,
     "handoff": scenario_handoff,
     "races": scenario_races,
 }
