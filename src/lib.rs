@@ -20,8 +20,13 @@ mod server;
 mod session;
 mod shutdown;
 mod stats;
+mod udp_socket;
 
-#[pymodule]
+/// `gil_used = false`: the module is safe without the GIL, so free-threaded CPython
+/// (3.14t) keeps the GIL disabled when it is imported. A deliberate declaration, not
+/// PyO3's default: docs/architecture.md ("Free threading") lists what makes it true, and
+/// `.ci/free-threaded-check` builds against a free-threaded configuration.
+#[pymodule(gil_used = false)]
 fn _web_transport(m: &Bound<'_, PyModule>) -> PyResult<()> {
     let py = m.py();
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;

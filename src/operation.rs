@@ -139,8 +139,17 @@ fn resolve<T: Outcome>(py: Python<'_>, fut: &Bound<'_, PyAny>, result: Result<T,
         ),
     };
     if let Err(err) = set {
-        // Only possible if the future was resolved behind our back; report, never raise.
-        err.write_unraisable(py, Some(fut));
+        // The future was resolved behind our back. Cancelled from another thread between
+        // `done()` and here (free-threaded CPython runs both at once): the outcome went
+        // back unused with the dropped `Deferred`, nothing to report. Otherwise report,
+        // never raise.
+        let cancelled = fut
+            .call_method0(pyo3::intern!(py, "cancelled"))
+            .and_then(|c| c.is_truthy())
+            .unwrap_or(false);
+        if !cancelled {
+            err.write_unraisable(py, Some(fut));
+        }
     }
 }
 
@@ -180,16 +189,20 @@ impl AbortOnCancel {
 /// The awaitable every async method returns: a coroutine (registered as
 /// `collections.abc.Coroutine`, so `asyncio.create_task` accepts it). A ready one holds
 /// its outcome; a pending one wraps the `asyncio.Future` that will carry it.
-#[pyclass(module = "web_transport", name = "Operation")]
+///
+/// Frozen, with its state behind a mutex taken with `try_lock`: a second thread driving
+/// the same coroutine at once (free-threaded CPython; or a GIL build while the first
+/// thread is inside Python code) gets CPython's own error for that, `ValueError:
+/// coroutine already executing`, instead of PyO3's borrow error; and no thread ever
+/// blocks on the lock while attached to the interpreter.
+#[pyclass(frozen, module = "web_transport", name = "Operation")]
 pub struct Operation {
-    state: State,
+    state: Mutex<State>,
 }
 
 enum State {
     /// Completed on the first poll; `None` once taken (awaited, closed or thrown into).
-    /// Only reached through `&mut self` (`Mutex::get_mut`, no locking): the mutex only
-    /// makes the class `Sync`, as pyclasses must be.
-    Ready(Mutex<ReadyOutcome>),
+    Ready(ReadyOutcome),
     /// Waiting on tokio.
     Pending {
         future: Py<PyAny>,
@@ -203,20 +216,15 @@ impl Drop for Operation {
         // Releasing the asyncio future can run Python code (an unretrieved exception is
         // logged), so the thread counts as inside the binding until it is released.
         let _entered = crate::shutdown::enter();
-        let state = std::mem::replace(&mut self.state, State::Ready(Mutex::new(None)));
-        if let State::Ready(mut ready) = state {
-            if let Some(Ok(outcome)) = taken(&mut ready) {
-                outcome.unused();
-            }
+        let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
+        let state = std::mem::replace(state, State::Ready(None));
+        if let State::Ready(Some(Ok(outcome))) = state {
+            outcome.unused();
         }
     }
 }
 
 type ReadyOutcome = Option<Result<Box<dyn DynOutcome>, Error>>;
-
-fn taken(ready: &mut Mutex<ReadyOutcome>) -> ReadyOutcome {
-    ready.get_mut().unwrap_or_else(|p| p.into_inner()).take()
-}
 
 /// Turn a pending future's final value into the real result: `StopIteration(result)`.
 fn finish(py: Python<'_>, stop: PyErr) -> PyErr {
@@ -264,6 +272,17 @@ fn thrown(typ: &Bound<'_, PyAny>, val: Option<&Bound<'_, PyAny>>) -> PyErr {
 }
 
 impl Operation {
+    /// The state, for one caller at a time (see the type's documentation).
+    fn state(&self) -> PyResult<std::sync::MutexGuard<'_, State>> {
+        match self.state.try_lock() {
+            Ok(state) => Ok(state),
+            Err(std::sync::TryLockError::Poisoned(p)) => Ok(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) => Err(
+                pyo3::exceptions::PyValueError::new_err("coroutine already executing"),
+            ),
+        }
+    }
+
     fn pending_iter<'py>(
         py: Python<'py>,
         future: &Py<PyAny>,
@@ -292,20 +311,16 @@ impl Operation {
         slf
     }
 
-    fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+    fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let _entered = crate::shutdown::enter();
         let none = py.None().into_bound(py);
         self.send(py, &none)
     }
 
-    fn send<'py>(
-        &mut self,
-        py: Python<'py>,
-        value: &Bound<'py, PyAny>,
-    ) -> PyResult<Bound<'py, PyAny>> {
+    fn send<'py>(&self, py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
         let _entered = crate::shutdown::enter();
-        match &mut self.state {
-            State::Ready(ready) => match taken(ready) {
+        match &mut *self.state()? {
+            State::Ready(ready) => match ready.take() {
                 Some(Ok(outcome)) => Err(stop_with(py, outcome)),
                 Some(Err(err)) => Err(err.into_pyerr(py)),
                 None => Err(reused()),
@@ -323,17 +338,18 @@ impl Operation {
 
     #[pyo3(signature = (typ, val = None, tb = None))]
     fn throw<'py>(
-        &mut self,
+        &self,
         py: Python<'py>,
         typ: &Bound<'py, PyAny>,
         val: Option<&Bound<'py, PyAny>>,
         tb: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let _entered = crate::shutdown::enter();
+        let mut state = self.state()?;
         // An exception thrown in (a task cancelled, even after the result arrived) means
         // nobody will take the result: cancel, or give an arrived result back unused.
-        self.close(py)?;
-        let State::Pending { future, iter, .. } = &mut self.state else {
+        close_state(py, &mut state)?;
+        let State::Pending { future, iter, .. } = &mut *state else {
             return Err(thrown(typ, val));
         };
         let it = Self::pending_iter(py, future, iter)?;
@@ -349,46 +365,51 @@ impl Operation {
     }
 
     /// Cancel the operation if it has not completed; give an unconsumed result back.
-    fn close(&mut self, py: Python<'_>) -> PyResult<()> {
+    fn close(&self, py: Python<'_>) -> PyResult<()> {
         let _entered = crate::shutdown::enter();
-        let (future, abort) = match &mut self.state {
-            State::Ready(ready) => {
-                if let Some(Ok(outcome)) = taken(ready) {
-                    outcome.unused();
-                }
-                return Ok(());
-            }
-            State::Pending { future, abort, .. } => (future.bind(py), abort),
-        };
-        if !future
-            .call_method0(pyo3::intern!(py, "done"))?
-            .is_truthy()?
-        {
-            // Abort now, not when the done-callback runs: the task must not take a stream
-            // or data that code running before the next loop iteration expects.
-            abort.abort();
-            future.call_method0(pyo3::intern!(py, "cancel"))?;
-            return Ok(());
-        }
-        if future
-            .call_method0(pyo3::intern!(py, "cancelled"))?
-            .is_truthy()?
-        {
-            return Ok(());
-        }
-        if future
-            .call_method0(pyo3::intern!(py, "exception"))?
-            .is_none()
-        {
-            let result = future.call_method0(pyo3::intern!(py, "result"))?;
-            if let Ok(deferred) = result.cast::<Deferred>() {
-                if let Some(outcome) = deferred.get().take() {
-                    outcome.unused();
-                }
-            }
-        }
-        Ok(())
+        close_state(py, &mut *self.state()?)
     }
+}
+
+/// `Operation.close` on the locked state (also the first step of `throw`).
+fn close_state(py: Python<'_>, state: &mut State) -> PyResult<()> {
+    let (future, abort) = match state {
+        State::Ready(ready) => {
+            if let Some(Ok(outcome)) = ready.take() {
+                outcome.unused();
+            }
+            return Ok(());
+        }
+        State::Pending { future, abort, .. } => (future.bind(py), abort),
+    };
+    if !future
+        .call_method0(pyo3::intern!(py, "done"))?
+        .is_truthy()?
+    {
+        // Abort now, not when the done-callback runs: the task must not take a stream
+        // or data that code running before the next loop iteration expects.
+        abort.abort();
+        future.call_method0(pyo3::intern!(py, "cancel"))?;
+        return Ok(());
+    }
+    if future
+        .call_method0(pyo3::intern!(py, "cancelled"))?
+        .is_truthy()?
+    {
+        return Ok(());
+    }
+    if future
+        .call_method0(pyo3::intern!(py, "exception"))?
+        .is_none()
+    {
+        let result = future.call_method0(pyo3::intern!(py, "result"))?;
+        if let Ok(deferred) = result.cast::<Deferred>() {
+            if let Some(outcome) = deferred.get().take() {
+                outcome.unused();
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Run `fut` and return an awaitable [`Operation`] that resolves to its outcome. Must be
@@ -414,7 +435,7 @@ where
         return Ok(Bound::new(
             py,
             Operation {
-                state: State::Ready(Mutex::new(Some(ready))),
+                state: Mutex::new(State::Ready(Some(ready))),
             },
         )?
         .into_any());
@@ -432,11 +453,11 @@ where
     Ok(Bound::new(
         py,
         Operation {
-            state: State::Pending {
+            state: Mutex::new(State::Pending {
                 future: py_fut.unbind(),
                 iter: None,
                 abort: handle.abort_handle(),
-            },
+            }),
         },
     )?
     .into_any())

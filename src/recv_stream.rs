@@ -285,7 +285,9 @@ impl Outcome for Into {
         let mut at = 0usize;
         for p in &parts {
             // SAFETY: the buffer is writable and C-contiguous, `take_parts` returned at
-            // most `len_bytes()` bytes in all, and the GIL is held while we copy.
+            // most `len_bytes()` bytes in all, and the export held by `buffer` keeps the
+            // memory in place (a bytearray cannot be resized while exported), with or
+            // without a GIL.
             unsafe {
                 std::ptr::copy_nonoverlapping(
                     p.as_ptr(),

@@ -46,7 +46,11 @@ pub fn runtime() -> PyResult<&'static Runtime> {
         .enable_all()
         .build()
         .map_err(|e| PyRuntimeError::new_err(format!("cannot start the tokio runtime: {e}")))?;
-    let _ = RUNTIME.set(rt);
+    // Two threads can get here at once (free-threaded CPython, or a GIL build where
+    // building released the GIL): the first runtime stored wins, the other stops at once.
+    if let Err(extra) = RUNTIME.set(rt) {
+        extra.shutdown_background();
+    }
     RUNTIME
         .get()
         .ok_or_else(|| PyRuntimeError::new_err("the tokio runtime did not start"))

@@ -93,7 +93,10 @@ impl SendStream {
 
     fn do_reset(&self, code: u32) -> Result<(), Error> {
         self.check_open()?;
-        self.state.reset.store(true, Ordering::SeqCst);
+        // Two threads resetting at once: one resets, the other gets this error.
+        if self.state.reset.swap(true, Ordering::SeqCst) {
+            return Err(Error::StreamClosedLocally("the stream was reset"));
+        }
         self.state.closed.send_replace(true);
         match self.state.stream.try_lock() {
             Ok(mut s) => {

@@ -241,6 +241,7 @@ impl Server {
         transport = None,
         handshake_timeout = 10.0,
         max_pending_handshakes = Int(256),
+        reuse_port = false,
     ))]
     #[allow(clippy::too_many_arguments)]
     fn new(
@@ -253,6 +254,7 @@ impl Server {
         transport: Option<Bound<'_, TransportConfig>>,
         handshake_timeout: f64,
         max_pending_handshakes: Int,
+        reuse_port: bool,
     ) -> PyResult<Self> {
         let _entered = crate::shutdown::enter();
         let max_pending_handshakes = max_pending_handshakes.0;
@@ -281,12 +283,15 @@ impl Server {
         let addr = parse_addr("bind", bind)?;
         let rt = runtime()?;
         let _guard = rt.enter();
-        let endpoint = quinn::Endpoint::server(config, addr).map_err(|e| {
-            pyo3::exceptions::PyOSError::new_err((
-                e.raw_os_error().unwrap_or(0),
-                format!("cannot bind {bind}: {e}"),
-            ))
-        })?;
+        let socket = crate::udp_socket::bind(bind, addr, reuse_port)?;
+        let tokio = Arc::new(quinn::TokioRuntime);
+        let endpoint = quinn::Endpoint::new(Default::default(), Some(config), socket, tokio)
+            .map_err(|e| {
+                pyo3::exceptions::PyOSError::new_err((
+                    e.raw_os_error().unwrap_or(0),
+                    format!("cannot bind {bind}: {e}"),
+                ))
+            })?;
         let (tx, rx) = mpsc::channel(REQUEST_BACKLOG);
         rt.spawn(accept_loop(
             endpoint.clone(),

@@ -281,16 +281,25 @@ impl Session {
         let _entered = crate::shutdown::enter();
         self.check_open().map_err(|e| e.into_pyerr(py))?;
         let data = self.datagram_bytes(py, data)?;
-        if self.inner.datagram_send_buffer_space() < data.len() {
-            // The send buffer is full: drop this datagram and count it, rather than let
-            // quinn drop the oldest uncounted. Only sends fill the buffer and they happen
-            // here, so the count is exact (space can only grow before the send below).
-            self.dropped_outgoing.fetch_add(1, Ordering::Relaxed);
-            return Ok(());
+        // Queue the datagram if the send buffer has room; if it is full, drop this one and
+        // count it, rather than let quinn's `send_datagram` drop the oldest uncounted.
+        // One poll of the waiting send checks for room and queues under quinn's
+        // connection lock, so the count is exact even when other threads (free-threaded
+        // CPython) or `send_datagram_wait` send at the same time.
+        let sent = {
+            let send = std::pin::pin!(self.inner.send_datagram_wait(data));
+            let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+            std::future::Future::poll(send, &mut cx)
+        };
+        match sent {
+            std::task::Poll::Pending => {
+                self.dropped_outgoing.fetch_add(1, Ordering::Relaxed);
+                Ok(())
+            }
+            std::task::Poll::Ready(result) => {
+                result.map_err(|e| self.origin.fix(Error::Session(e)).into_pyerr(py))
+            }
         }
-        self.inner
-            .send_datagram(data)
-            .map_err(|e| self.origin.fix(Error::Session(e)).into_pyerr(py))
     }
 
     /// Send a datagram, waiting for room in the send buffer instead of dropping.

@@ -187,7 +187,8 @@ class Server:
         private_key: The leaf's key: PKCS#8, SEC1 (EC) or PKCS#1 (RSA), DER or PEM,
             bytes, text or path.
         bind: ``"host:port"`` to listen on (default ``"[::]:4433"``; port 0 picks one,
-            see :attr:`local_addr`).
+            see :attr:`local_addr`). An IPv6 address is dual-stack on every platform
+            (``IPV6_V6ONLY`` off): ``[::]`` accepts IPv4 clients too.
         congestion_control: ``"default"`` (CUBIC), ``"throughput"`` (CUBIC) or
             ``"low_latency"`` (BBR).
         max_idle_timeout: Seconds without packets before a session times out (RFC 9000
@@ -198,10 +199,19 @@ class Server:
             (default 10).
         max_pending_handshakes: Concurrent handshakes before new connections are
             refused (default 256).
+        reuse_port: Bind with ``SO_REUSEPORT`` (default ``False``), so that several
+            processes, each with its own ``Server(reuse_port=True)``, serve one UDP port
+            (``web-transport serve --workers N``). Linux balances incoming connections
+            over them by address 4-tuple (source and destination address and port); a
+            client whose address changes mid-connection (QUIC connection migration,
+            RFC 9000 §9) may then reach another process and lose its session. macOS and
+            the BSDs accept the option without balancing (one process gets the
+            datagrams).
 
     Raises:
         TypeError, ValueError: An argument has the wrong type or value, the certificate
-            or key is malformed, or the key does not match the certificate.
+            or key is malformed, the key does not match the certificate, or
+            ``reuse_port=True`` on a platform without ``SO_REUSEPORT`` (Windows).
         OSError: ``bind`` cannot be bound (e.g. ``EADDRINUSE``) or the file cannot be read.
     """
 
@@ -217,6 +227,7 @@ class Server:
         transport: TransportConfig | None = None,
         handshake_timeout: float = 10.0,
         max_pending_handshakes: int = 256,
+        reuse_port: bool = False,
     ) -> None: ...
     def accept(self) -> Operation[SessionRequest | None]:
         """Wait for the next session request; ``None`` once the server is closed."""

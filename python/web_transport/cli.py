@@ -11,8 +11,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import contextlib
 import http.server
 import json
+import multiprocessing
+import signal
 import sys
 import threading
 import time
@@ -248,36 +251,26 @@ class PageServer:
         self._thread.join(timeout=10)
 
 
+def _certificate(cert_path: str | None, key_path: str | None) -> tuple[str | bytes, str | bytes]:
+    """The given certificate chain and key files, or a new self-signed pair."""
+    if cert_path and key_path:
+        return cert_path, key_path
+    return wt.generate_self_signed(["localhost", "127.0.0.1", "::1"])
+
+
 async def serve(
     bind: str, cert_path: str | None, key_path: str | None, page_port: int | None = None
 ) -> int:
     """Run an echo server until interrupted; with ``page_port``, also the browser page."""
-    chain: str | bytes
-    key: str | bytes
-    if cert_path and key_path:
-        chain, key = cert_path, key_path
-    else:
-        chain, key = wt.generate_self_signed(["localhost", "127.0.0.1", "::1"])
+    chain, key = _certificate(cert_path, key_path)
     digest = wt.certificate_hash(chain)
     async with wt.Server(certificate_chain=chain, private_key=key, bind=bind) as server:
-        host, port = server.local_addr
-        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-        if ":" in shown:
-            shown = f"[{shown}]"
-        print(f"url: https://{shown}:{port}/")
-        print(f"certificate hash (hex): {digest.hex()}")
-        print(f"certificate hash (base64): {base64.b64encode(digest).decode()}")
-        b64 = base64.b64encode(digest).decode()
-        print(
-            "browser: new WebTransport(url, {serverCertificateHashes: [{algorithm: 'sha-256', "
-            f"value: Uint8Array.from(atob('{b64}'), c => c.charCodeAt(0))}}]}})",
-            flush=True,
-        )
+        url = _print_endpoint(*server.local_addr, digest)
         if page_port is None:
             await _serve_requests(server)
             return 0
         try:
-            page = PageServer(page_port, f"https://{shown}:{port}/echo", digest)
+            page = PageServer(page_port, f"{url}echo", digest)
         except OSError as e:
             print(f"error: cannot serve the page on 127.0.0.1:{page_port}: {e}", file=sys.stderr)
             print("(choose another port with --page-port, 0 picks a free one)", file=sys.stderr)
@@ -288,6 +281,75 @@ async def serve(
         finally:
             page.close()
     return 0
+
+
+def _print_endpoint(host: str, port: int, digest: bytes) -> str:
+    """Print the server's URL and certificate hash; return the URL."""
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    if ":" in shown:
+        shown = f"[{shown}]"
+    url = f"https://{shown}:{port}/"
+    print(f"url: {url}")
+    print(f"certificate hash (hex): {digest.hex()}")
+    print(f"certificate hash (base64): {base64.b64encode(digest).decode()}")
+    b64 = base64.b64encode(digest).decode()
+    print(
+        "browser: new WebTransport(url, {serverCertificateHashes: [{algorithm: 'sha-256', "
+        f"value: Uint8Array.from(atob('{b64}'), c => c.charCodeAt(0))}}]}})",
+        flush=True,
+    )
+    return url
+
+
+def serve_workers(bind: str, cert_path: str | None, key_path: str | None, workers: int) -> int:
+    """``serve --workers N``: N processes, each an echo server on the same UDP port
+    (``Server(reuse_port=True)``), until interrupted. The first binds ``bind`` (port 0
+    picks one); the others bind the port it got."""
+    chain, key = _certificate(cert_path, key_path)
+    spawn = multiprocessing.get_context("spawn")
+    bound: multiprocessing.Queue[tuple[str, int] | str] = spawn.Queue()
+    procs = []
+
+    def start(at: str) -> tuple[str, int]:
+        proc = spawn.Process(target=_worker, args=(at, chain, key, bound), daemon=True)
+        proc.start()
+        procs.append(proc)
+        got = bound.get(timeout=60)
+        if isinstance(got, str):
+            raise wt.WebTransportError(f"worker {len(procs)} could not start: {got}")
+        return got
+
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        host, port = start(bind)
+        for _ in range(workers - 1):
+            start(f"{bind.rsplit(':', 1)[0]}:{port}")
+        _print_endpoint(host, port, wt.certificate_hash(chain))
+        print(f"workers: {workers} processes, pids {' '.join(str(p.pid) for p in procs)}")
+        print("each connection stays with one worker while its address stays", flush=True)
+        for proc in procs:
+            proc.join()
+    finally:
+        for proc in procs:
+            proc.terminate()
+    return 0
+
+
+def _worker(
+    bind: str, chain: str | bytes, key: str | bytes, bound: multiprocessing.Queue[object]
+) -> None:
+    async def run() -> None:
+        try:
+            server = wt.Server(certificate_chain=chain, private_key=key, bind=bind, reuse_port=True)
+        except (OSError, ValueError) as e:
+            bound.put(f"{type(e).__name__}: {e}")
+            return
+        async with server:
+            bound.put(server.local_addr)
+            await _serve_requests(server)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run())
 
 
 async def connect(url: str, cert_hash: str | None, message: str, datagram: str | None) -> int:
@@ -329,6 +391,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument(
         "--page-port", type=int, default=8080, help="port of the page (default 8080; 0 picks one)"
     )
+    p_serve.add_argument(
+        "--workers", type=int, default=1, help="processes serving the port (SO_REUSEPORT)"
+    )
     p_connect = sub.add_parser("connect", help="connect to a server and echo a message")
     p_connect.add_argument("url")
     p_connect.add_argument("--cert-hash", help="pin the server certificate's SHA-256 (hex)")
@@ -341,6 +406,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "serve":
             if bool(args.cert) != bool(args.key):
                 parser.error("--cert and --key go together")
+            if args.workers < 1:
+                parser.error("--workers must be at least 1")
+            if args.workers > 1:
+                if args.page:
+                    parser.error("--page serves one process: use it without --workers")
+                return serve_workers(args.bind, args.cert, args.key, args.workers)
             page_port = args.page_port if args.page else None
             return asyncio.run(serve(args.bind, args.cert, args.key, page_port))
         return asyncio.run(connect(args.url, args.cert_hash, args.message, args.datagram))
