@@ -5,6 +5,7 @@ Subcommands (one module each):
     version            print the single version (Cargo.toml)
     bump X.Y.Z         set it in Cargo.toml and Cargo.lock, regenerate the compliance doc
     check-tag vX.Y.Z   fail unless the tag names exactly the version
+    check-name         fail if PyPI or TestPyPI would refuse the name as too similar
     manifest           the exact artifact file names of a release
     inspect DIST_DIR   twine, check-wheel-contents, abi3audit, auditwheel, metadata, manifest
     compliance         regenerate MATURIN_COMPLIANCE.md; --check fails if stale or a rule fails
@@ -29,6 +30,7 @@ SUBCOMMANDS = {
     "version": ("version", "print the single version (Cargo.toml [package].version)"),
     "bump": ("bump", "set the version in Cargo.toml and Cargo.lock; regenerate the doc"),
     "check-tag": ("check_tag", "fail unless a tag vX.Y.Z equals the version"),
+    "check-name": ("check_name", "fail if an index would refuse the name as too similar"),
     "manifest": ("manifest", "print the exact artifact file names of a release"),
     "inspect": ("inspect_dist", "run every artifact checker on a directory"),
     "compliance": ("compliance", "regenerate MATURIN_COMPLIANCE.md (--check: verify only)"),

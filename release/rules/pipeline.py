@@ -35,6 +35,8 @@ def tag_verification(ctx: Context) -> list[str]:
         found.append('verify job does not run `release check-tag "$GITHUB_REF_NAME"`')
     if not _runs(verify, "python -m release compliance --check"):
         found.append("verify job does not run `release compliance --check`")
+    if not _runs(verify, "python -m release check-name"):
+        found.append("verify job does not run `release check-name`")
     for job_id in ("sdist", "wheels"):
         if "verify" not in workflow.job(job_id).needs:
             found.append(f"{job_id} job does not need verify")
@@ -270,8 +272,8 @@ def no_cache_on_tags(ctx: Context) -> list[str]:
 RULES = [
     Rule(
         "tag-verification",
-        "release.yml runs on tags v*.*.*; its first job checks the tag equals the version and "
-        "that this document is current; sdist and wheel builds wait for it",
+        "release.yml runs on tags v*.*.*; its first job checks the tag equals the version, "
+        "that this document is current and that PyPI accepts the name; sdist and wheel builds wait for it",
         tag_verification,
     ),
     Rule(

@@ -22,12 +22,12 @@ def test_manifest_lists_one_wheel_per_target_and_the_sdist(repo_copy: Path) -> N
     version = Project(repo_copy).version
     names = _full(repo_copy)
     assert names == [
-        f"web_transport_py-{version}-cp312-abi3-macosx_10_12_universal2.macosx_10_12_x86_64"
+        f"web_transport_python-{version}-cp312-abi3-macosx_10_12_universal2.macosx_10_12_x86_64"
         ".macosx_11_0_arm64.whl",
-        f"web_transport_py-{version}-cp312-abi3-manylinux_2_28_aarch64.whl",
-        f"web_transport_py-{version}-cp312-abi3-manylinux_2_28_x86_64.whl",
-        f"web_transport_py-{version}-cp312-abi3-win_amd64.whl",
-        f"web_transport_py-{version}.tar.gz",
+        f"web_transport_python-{version}-cp312-abi3-manylinux_2_28_aarch64.whl",
+        f"web_transport_python-{version}-cp312-abi3-manylinux_2_28_x86_64.whl",
+        f"web_transport_python-{version}-cp312-abi3-win_amd64.whl",
+        f"web_transport_python-{version}.tar.gz",
     ]
 
 
@@ -79,11 +79,11 @@ def test_host_only_accepts_the_sdist_and_one_installable_wheel(
     from packaging.tags import sys_tags
 
     host = next(iter(sys_tags())).platform
-    wheel = f"web_transport_py-{version}-cp312-abi3-{host}.whl"
+    wheel = f"web_transport_python-{version}-cp312-abi3-{host}.whl"
     sdist = manifest.sdist_name(project, version)
     ok = manifest.compare_host(project, contract, version, [wheel, sdist])
     assert ok.ok, ok
-    foreign = f"web_transport_py-{version}-cp312-abi3-win_arm64.whl"
+    foreign = f"web_transport_python-{version}-cp312-abi3-win_arm64.whl"
     bad = manifest.compare_host(project, contract, version, [foreign, sdist])
     assert bad.missing
     assert bad.unexpected == (foreign,)

@@ -64,6 +64,8 @@ CASES: list[tuple[str, str, Edit]] = [
         CI, 'python -m release test-installed --dist dist --python "$PY"', "pytest tests")),
     ("tag-verification", "tag not checked", replace(
         REL, 'python -m release check-tag "$GITHUB_REF_NAME"', "python -m release version")),
+    ("tag-verification", "name not checked", replace(
+        REL, "      - name: PyPI and TestPyPI accept the distribution name (no confusable project)\n        run: uv run --locked --only-group release python -m release check-name\n", "")),
     ("expected-manifest", "partial manifest in the workflow", replace(
         REL, "python -m release inspect dist\n", "python -m release inspect dist --host-only\n")),
     ("expected-manifest", "publish job skips the manifest", replace(

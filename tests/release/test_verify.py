@@ -22,14 +22,14 @@ def test_identity_is_the_release_workflow_at_the_tag() -> None:
 
 
 def test_version_from_file_names() -> None:
-    assert verify.version_from_name("web_transport_py-1.2.3-cp312-abi3-win_amd64.whl") == "1.2.3"
-    assert verify.version_from_name("web_transport_py-1.2.3.tar.gz") == "1.2.3"
+    assert verify.version_from_name("web_transport_python-1.2.3-cp312-abi3-win_amd64.whl") == "1.2.3"
+    assert verify.version_from_name("web_transport_python-1.2.3.tar.gz") == "1.2.3"
 
 
 def test_missing_bundle_fails(
     repo_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    artifact = tmp_path / "web_transport_py-0.1.0.tar.gz"
+    artifact = tmp_path / "web_transport_python-0.1.0.tar.gz"
     artifact.write_bytes(b"x")
     assert main(["--root", str(repo_copy), "verify", "--offline", str(artifact)]) == 1
     assert "no bundle" in capsys.readouterr().err
@@ -38,7 +38,7 @@ def test_missing_bundle_fails(
 def test_invalid_bundle_fails(
     repo_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    artifact = tmp_path / "web_transport_py-0.1.0.tar.gz"
+    artifact = tmp_path / "web_transport_python-0.1.0.tar.gz"
     artifact.write_bytes(b"x")
     (tmp_path / (artifact.name + ".sigstore.json")).write_text('{"mediaType": "nope"}')
     assert main(["--root", str(repo_copy), "verify", "--offline", str(artifact)]) == 1

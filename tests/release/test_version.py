@@ -41,7 +41,7 @@ def test_bump_sets_every_copy_and_regenerates_the_document(repo_copy: Path) -> N
     assert main(["--root", str(repo_copy), "bump", "7.8.9"]) in (0, 1)
     assert project.version == "7.8.9"
     assert project.cargo_lock_version() == "7.8.9"
-    assert "web_transport_py-7.8.9.tar.gz" in (repo_copy / "MATURIN_COMPLIANCE.md").read_text()
+    assert "web_transport_python-7.8.9.tar.gz" in (repo_copy / "MATURIN_COMPLIANCE.md").read_text()
     assert check_tag.problems("v7.8.9", project) == []
     assert (
         compliance.render(project, compliance.evaluate(project))
