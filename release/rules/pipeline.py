@@ -172,6 +172,8 @@ def environments(ctx: Context) -> list[str]:
                     )
                 if step.with_.get("attestations") is not True:
                     found.append(f"{step.label}: PEP 740 attestations are not enabled")
+                if step.with_.get("skip-existing") is not True:
+                    found.append(f"{step.label}: skip-existing is not true (a re-run would fail)")
                 if any(k in step.with_ for k in ("password", "user")):
                     found.append(f"{step.label}: uses a password instead of trusted publishing")
         elif env is not None or publishes:
@@ -216,8 +218,11 @@ def signing_separated(ctx: Context) -> list[str]:
         for key in ("upload-signing-artifacts", "release-signing-artifacts"):
             if step.with_.get(key) is not False:
                 found.append(f"{step.label}: {key} is not false")
-    if not _runs(sign, "python -m release verify signing/"):
+    verify = _runs(sign, "python -m release verify signing/")
+    if not verify:
         found.append("sign job does not verify the bundles with `release verify`")
+    elif not all('--repository "$GITHUB_REPOSITORY"' in s.run for s in verify):
+        found.append('`release verify` in the sign job lacks --repository "$GITHUB_REPOSITORY"')
     bundle_uploads = [s for s in sign.steps_using(UPLOAD)]
     if not bundle_uploads or any(
         str(s.with_.get("name", "")).startswith("dist-") for s in bundle_uploads
@@ -273,7 +278,8 @@ RULES = [
     Rule(
         "tag-verification",
         "release.yml runs on tags v*.*.*; its first job checks the tag equals the version, "
-        "that this document is current and that PyPI accepts the name; sdist and wheel builds wait for it",
+        "that this document is current and that PyPI accepts the name; sdist and wheel "
+        "builds wait for it",
         tag_verification,
     ),
     Rule(
@@ -298,13 +304,14 @@ RULES = [
     Rule(
         "environments",
         "only the contract's publish jobs have environments (testpypi, then pypi) and publish, "
-        "with trusted publishing and PEP 740 attestations, after signing and a TestPyPI "
-        "install test, and only for tag pushes",
+        "with trusted publishing, PEP 740 attestations and skip-existing (re-runnable), after "
+        "signing and a TestPyPI install test, and only for tag pushes",
         environments,
     ),
     Rule(
         "signing-separated",
-        "one sign job signs a separate signing/ copy, verifies the bundles and uploads them "
+        "one sign job signs a separate signing/ copy, verifies the bundles (for the workflow's "
+        "own repository) and uploads them "
         "under a non-dist name; publish jobs upload only fresh dist-* downloads",
         signing_separated,
     ),

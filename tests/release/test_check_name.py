@@ -23,7 +23,7 @@ ULTRANORMALIZED = [
     ("web-transport-python", "webtransp0rtpyth0n"),
     ("Pillow", "p1110w"),
     ("pi110w", "p1110w"),
-    ("ｗｅｂ-transport", "webtransp0rt"),  # full-width letters fold (NFKC)
+    ("\uff57\uff45\uff42-transport", "webtransp0rt"),  # full-width letters fold (NFKC)
 ]
 
 

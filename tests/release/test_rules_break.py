@@ -77,14 +77,24 @@ CASES: list[tuple[str, str, Edit]] = [
     ("maturin-pinned", "maturin not pinned", replace(REL, "maturin-version: v1.16.0", "maturin-version: latest")),
     ("environments", "PyPI environment renamed", replace(REL, "name: pypi\n", "name: production\n")),
     ("environments", "attestations off", replace(
-        REL, "packages-dir: dist/\n          attestations: true\n\n  github-release",
-        "packages-dir: dist/\n          attestations: false\n\n  github-release")),
+        REL, "packages-dir: dist/\n          attestations: true\n          skip-existing: true\n\n  github-release",
+        "packages-dir: dist/\n          attestations: false\n          skip-existing: true\n\n  github-release")),
+    ("environments", "re-run of a half-done TestPyPI upload fails", replace(
+        REL, "          # A re-run after a partial upload skips the files already there (docs/releasing.md).\n          skip-existing: true\n", "")),
+    ("environments", "re-run of a half-done PyPI upload fails", replace(
+        REL, "          attestations: true\n          skip-existing: true\n\n  github-release", "          attestations: true\n\n  github-release")),
     ("environments", "publishing on pull requests", replace(
         REL, "needs: smoke-testpypi\n    if: github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')",
         "needs: smoke-testpypi")),
     ("signing-separated", "signing the upload directory", replace(
         REL, "inputs: ./signing/*.whl ./signing/*.tar.gz", "inputs: ./dist/*.whl ./dist/*.tar.gz")),
     ("signing-separated", "bundles not verified", replace(REL, "verify: true\n", "verify: false\n")),
+    ("signing-separated", "identity of a guessed repository", replace(
+        REL, ' --repository "$GITHUB_REPOSITORY"', "")),
+    ("metadata-urls", "no Changelog link", replace(
+        "pyproject.toml", 'Changelog = "https://github.com/web-transport-py/web-transport-py/blob/main/CHANGELOG.md"\n', "")),
+    ("metadata-urls", "Source elsewhere", replace(
+        "pyproject.toml", 'Source = "https://github.com/web-transport-py/web-transport-py"', 'Source = "https://example.org/src"')),
     ("no-cache-on-tags", "uv cache on a tag run", replace(REL, "enable-cache: false", "enable-cache: true")),
     ("no-cache-on-tags", "sccache on main pushes", replace(
         CI, "sccache: ${{ github.event_name == 'pull_request' }}", "sccache: true")),

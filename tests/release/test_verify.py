@@ -22,7 +22,9 @@ def test_identity_is_the_release_workflow_at_the_tag() -> None:
 
 
 def test_version_from_file_names() -> None:
-    assert verify.version_from_name("web_transport_python-1.2.3-cp312-abi3-win_amd64.whl") == "1.2.3"
+    assert (
+        verify.version_from_name("web_transport_python-1.2.3-cp312-abi3-win_amd64.whl") == "1.2.3"
+    )
     assert verify.version_from_name("web_transport_python-1.2.3.tar.gz") == "1.2.3"
 
 
