@@ -9,7 +9,8 @@ in which the source tree's ``python/`` is not importable:
    the environment's site-packages, that ``__version__`` is the expected version and, with
    ``--expect-machine``, that the interpreter runs on the expected CPU (which slice of a
    universal2 wheel was tested);
-2. ``tests/unit`` and ``tests/integration`` (copied out of the checkout) run under pytest.
+2. ``tests/unit`` and ``tests/integration`` (copied out of the checkout) run under pytest,
+   with exactly the test dependencies ``uv.lock`` names (the ``test`` group, hash-checked).
 
 With ``--via qemu`` the same command runs inside an aarch64 ``python:X.Y-slim`` container
 under QEMU (binfmt must be registered, e.g. by docker/setup-qemu-action).
@@ -34,7 +35,7 @@ from release.errors import ReleaseError
 from release.interpreters import find_cpython
 from release.process import run
 from release.project import Project
-from release.suite_requirements import suite_requirements
+from release.suite_requirements import export_locked, install_arguments
 
 #: The test directories run against the installed wheel.
 SUITES = ("tests/unit", "tests/integration")
@@ -159,13 +160,16 @@ def _copy_suites(project: Project, workdir: Path) -> list[str]:
     return present
 
 
-def _run_suites(env: Environment, project: Project, workdir: Path) -> None:
+def _run_suites(
+    env: Environment, project: Project, workdir: Path, args: argparse.Namespace
+) -> None:
     suites = _copy_suites(project, workdir)
     if not suites:
         detail(f"no tests in {' or '.join(SUITES)} yet: ran the import smoke test only")
         return
     step(f"pytest {' '.join(suites)} against the installed wheel (cwd {workdir})")
-    env.install(*suite_requirements(project))
+    locked = Path(args.requirements) if args.requirements else export_locked(project, workdir)
+    env.install(*install_arguments(locked))
     result = run(
         [env.python, "-m", "pytest", "-p", "no:cacheprovider", *suites],
         cwd=workdir,
@@ -189,9 +193,12 @@ def _in_container(args: argparse.Namespace, project: Project) -> int:
     dist = Path(args.dist).resolve().relative_to(project.root).as_posix()
     image = f"python:{args.python}-slim"
     step(f"test in {image} (linux/arm64, QEMU)")
+    # The container has no uv: the locked test requirements are exported here and mounted.
+    locked_dir = Path(tempfile.mkdtemp(prefix="release-locked-"))
+    locked = export_locked(project, locked_dir)
     inner = [
         "python", "-m", "release", "test-installed", "--dist", dist, "--python", "python",
-        "--version", args.version,
+        "--version", args.version, "--requirements", f"/locked/{locked.name}",
     ]  # fmt: skip
     if args.expect_machine:
         inner += ["--expect-machine", args.expect_machine]
@@ -204,6 +211,8 @@ def _in_container(args: argparse.Namespace, project: Project) -> int:
             "linux/arm64",
             "-v",
             f"{project.root}:/src:ro",
+            "-v",
+            f"{locked_dir}:/locked:ro",
             "-w",
             "/src",
             "-e",
@@ -232,7 +241,7 @@ def install_and_test(args: argparse.Namespace, project: Project) -> None:
         _install_package(env, args, requirement)
         step("import smoke test")
         _smoke(env, project, workdir, args)
-        _run_suites(env, project, workdir)
+        _run_suites(env, project, workdir, args)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -247,6 +256,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
     parser.add_argument("--expect-machine", help="fail unless platform.machine() is this")
     parser.add_argument("--via", choices=("native", "qemu"), default="native")
+    parser.add_argument(
+        "--requirements",
+        help="locked test requirements with hashes (default: exported from uv.lock)",
+    )
     parser.add_argument(
         "--attempts", type=int, default=1, help=f"index install attempts, {RETRY_DELAY}s apart"
     )

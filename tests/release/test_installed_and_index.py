@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fake_wheel import build_fake_wheel
+from release_edits import REPO
 
 from release import installed
 from release.errors import ReleaseError
@@ -78,3 +79,19 @@ def test_local_index_upload_and_exact_install(repo_copy: Path, tmp_path: Path) -
             installed.install_and_test(_args(index_url=index.simple_url, version="0.0.1"), project)
     assert index.process is not None
     assert index.process.poll() is not None
+
+
+def test_locked_test_requirements_are_the_test_group_with_hashes(tmp_path: Path) -> None:
+    from release.suite_requirements import export_locked
+
+    text = export_locked(Project(REPO), tmp_path).read_text(encoding="utf-8")
+    pinned = {
+        line.split("==")[0]
+        for line in text.splitlines()
+        if "==" in line and not line.startswith((" ", "#"))
+    }
+    assert {"pytest", "pytest-asyncio", "pytest-timeout", "cryptography"} <= pinned
+    # Only what tests/unit and tests/integration import: no dev-only tools.
+    assert not pinned & {"aioquic", "hypothesis", "pyyaml", "ruff", "playwright", "selenium"}
+    assert "--hash=sha256:" in text
+    assert "web-transport" not in text
