@@ -16,6 +16,7 @@ DOWNLOAD = "actions/download-artifact"
 UPLOAD = "actions/upload-artifact"
 SIGSTORE = "sigstore/gh-action-sigstore-python"
 PUBLISH = "pypa/gh-action-pypi-publish"
+QEMU_ACTION = "docker/setup-qemu-action"
 TAG_CONDITION = "github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')"
 #: Jobs of release.yml that only run for a pushed tag.
 TAG_ONLY_JOBS = ("sign", "publish-testpypi", "smoke-testpypi", "publish-pypi", "github-release")
@@ -255,6 +256,10 @@ def no_cache_on_tags(ctx: Context) -> list[str]:
                 found.append(f"release.yml {step.label}: cache action {step.action}")
             if step.action == "astral-sh/setup-uv" and step.with_.get("enable-cache") is not False:
                 found.append(f"release.yml {step.label}: setup-uv without enable-cache: false")
+            if step.action == QEMU_ACTION and step.with_.get("cache-image") is not False:
+                found.append(
+                    f"release.yml {step.label}: setup-qemu-action without cache-image: false"
+                )
             if "cache" in step.with_ and step.action != "astral-sh/setup-uv":
                 found.append(f"release.yml {step.label}: sets a cache input")
             if "sccache" in step.with_:
@@ -317,7 +322,8 @@ RULES = [
     ),
     Rule(
         "no-cache-on-tags",
-        "release.yml uses no build cache (no cache actions, setup-uv caching off, no sccache); "
+        "release.yml uses no build cache (no cache actions, setup-uv caching off, "
+        "setup-qemu-action's binfmt image cache off, no sccache); "
         "ci.yml, which never runs on tags, enables sccache on pull requests only",
         no_cache_on_tags,
     ),

@@ -96,6 +96,7 @@ CASES: list[tuple[str, str, Edit]] = [
     ("metadata-urls", "Source elsewhere", replace(
         "pyproject.toml", 'Source = "https://github.com/web-transport-py/web-transport-py"', 'Source = "https://example.org/src"')),
     ("no-cache-on-tags", "uv cache on a tag run", replace(REL, "enable-cache: false", "enable-cache: true")),
+    ("no-cache-on-tags", "QEMU image cached on a tag run", replace(REL, "          cache-image: false\n", "")),
     ("no-cache-on-tags", "sccache on main pushes", replace(
         CI, "sccache: ${{ github.event_name == 'pull_request' }}", "sccache: true")),
     ("action-pinning", "tag instead of SHA", replace(REL, CHECKOUT, "actions/checkout@v5")),
