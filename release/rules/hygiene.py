@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from release.errors import ReleaseError
+from release.project import DEPENDABOT
 from release.rules.base import Context, Rule
 from release.workflows import run_commands
 
@@ -128,6 +130,45 @@ def thin_steps(ctx: Context) -> list[str]:
     return found
 
 
+#: Ecosystems Dependabot must propose updates for: the pinned actions, Cargo.lock, uv.lock.
+UPDATED_ECOSYSTEMS = ("github-actions", "cargo", "uv")
+
+
+def update_proposals(ctx: Context) -> list[str]:
+    """Dependabot proposes grouped weekly updates for actions, Cargo and uv; CI runs zizmor
+    online (impostor commits, known-vulnerable actions) with the workflow token."""
+    import yaml
+
+    found: list[str] = []
+    try:
+        config = yaml.safe_load(ctx.project.text(DEPENDABOT)) or {}
+    except ReleaseError as exc:
+        config = {}
+        found.append(str(exc))
+    updates = {u.get("package-ecosystem"): u for u in config.get("updates") or []}
+    for ecosystem in UPDATED_ECOSYSTEMS:
+        update = updates.get(ecosystem)
+        if update is None:
+            found.append(f"{DEPENDABOT}: no updates for {ecosystem}")
+            continue
+        if (update.get("schedule") or {}).get("interval") != "weekly":
+            found.append(f"{DEPENDABOT}: {ecosystem} updates are not weekly")
+        if not update.get("groups"):
+            found.append(f"{DEPENDABOT}: {ecosystem} updates are not grouped")
+    online = [
+        s
+        for job in ctx.ci.jobs.values()
+        for s in job.steps
+        if "zizmor" in s.run and "--offline" not in s.run
+    ]
+    if not online:
+        found.append("ci.yml does not run zizmor online")
+    for step in online:
+        if (step.data.get("env") or {}).get("GH_TOKEN") != "${{ github.token }}":
+            found.append(f"ci.yml {step.label}: online zizmor without GH_TOKEN: github.token")
+    return found
+
+
 RULES = [
     Rule(
         "action-pinning",
@@ -163,5 +204,11 @@ RULES = [
         "thin-steps",
         "every `run:` step in release.yml is a single command (the checks live in `release`)",
         thin_steps,
+    ),
+    Rule(
+        "update-proposals",
+        "Dependabot proposes grouped weekly updates for GitHub Actions, Cargo and uv; ci.yml "
+        "runs zizmor online (impostor commits, known-vulnerable actions) with the workflow token",
+        update_proposals,
     ),
 ]

@@ -27,6 +27,7 @@ RELEASE_INPUTS = (
     ".github/workflows/ci.yml",
     ".github/workflows/release.yml",
     ".github/zizmor.yml",
+    ".github/dependabot.yml",
 )
 
 if importlib.util.find_spec("sigstore") is None or importlib.util.find_spec("yaml") is None:

@@ -23,7 +23,7 @@ from release.rules.linters import tool_path
 REL = ".github/workflows/release.yml"
 CI = ".github/workflows/ci.yml"
 DOC = "MATURIN_COMPLIANCE.md"
-CHECKOUT = "actions/checkout@08c6903cd8c0fde910a37f88322edcfb5dd907a8 # v5.0.0"
+CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
 
 #: (rule id, case name, edit): at least one case per rule.
 CASES: list[tuple[str, str, Edit]] = [
@@ -99,8 +99,16 @@ CASES: list[tuple[str, str, Edit]] = [
     ("no-cache-on-tags", "QEMU image cached on a tag run", replace(REL, "          cache-image: false\n", "")),
     ("no-cache-on-tags", "sccache on main pushes", replace(
         CI, "sccache: ${{ github.event_name == 'pull_request' }}", "sccache: true")),
-    ("action-pinning", "tag instead of SHA", replace(REL, CHECKOUT, "actions/checkout@v5")),
+    ("action-pinning", "tag instead of SHA", replace(REL, CHECKOUT, "actions/checkout@v7")),
     ("action-pinning", "no version comment", replace(REL, CHECKOUT, CHECKOUT.split(" #")[0])),
+    ("update-proposals", "no uv updates", replace(
+        ".github/dependabot.yml", "package-ecosystem: uv", "package-ecosystem: pip")),
+    ("update-proposals", "cargo updates ungrouped", replace(
+        ".github/dependabot.yml", "    groups:\n      cargo:\n        patterns: [\"*\"]\n", "")),
+    ("update-proposals", "zizmor offline only", replace(
+        CI, "release zizmor --no-progress --persona pedantic .github", "release zizmor --offline --no-progress .github")),
+    ("zizmor", "dependabot without cooldown", replace(
+        ".github/dependabot.yml", "    cooldown:\n      default-days: 7\n", "", count=3)),
     ("permissions", "write-all at the top", replace(REL, "permissions: {}\n", "permissions: write-all\n")),
     ("permissions", "id-token on a build job", replace(
         REL, "timeout-minutes: 20\n    permissions:\n      contents: read\n",
