@@ -13,8 +13,8 @@ Checkers, each reported as one line per finding (``FAIL <checker> <file>: <messa
 * ``metadata``: name, version, Requires-Python and wheel tags inside each wheel match the
   project; the sdist carries Cargo.lock so ``--locked`` builds from it work.
 
-``--manifest-only`` runs just the manifest check using only the standard library (the
-publish jobs run it with the runner's Python right before uploading).
+``--manifest-only`` runs just the manifest check, needing only ``packaging`` (the
+publish jobs run it right before uploading).
 """
 
 from __future__ import annotations

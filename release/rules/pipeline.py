@@ -83,7 +83,7 @@ def expected_manifest(ctx: Context) -> list[str]:
             found.append(f"inspect job does not need {needed}")
     for env in contract.environments:
         job = workflow.job(env.job)
-        if not _runs(job, "python3 -m release inspect dist --manifest-only"):
+        if not _runs(job, "python -m release inspect dist --manifest-only"):
             found.append(f"{env.job} does not check the upload directory against the manifest")
     return found
 

@@ -44,6 +44,36 @@ def test_platform_tags_are_written_sorted_like_maturin() -> None:
     assert manifest.canonical_platform_tag("b.a.c") == "a.b.c"
 
 
+UNIVERSAL2 = "macosx_10_12_universal2.macosx_10_12_x86_64.macosx_11_0_arm64"
+
+
+@pytest.mark.parametrize(
+    ("present_tag", "matches"),
+    [
+        (UNIVERSAL2, True),
+        ("macosx_11_0_arm64.macosx_10_12_x86_64.macosx_10_12_universal2", True),  # reordered
+        ("macosx_10_12_x86_64.macosx_10_12_universal2", False),  # a tag missing
+        (UNIVERSAL2 + ".macosx_10_9_x86_64", False),  # an extra tag
+    ],
+)
+def test_wheels_compare_by_tag_set(present_tag: str, matches: bool) -> None:
+    expected = [f"web_transport_python-1.0.0-cp312-abi3-{UNIVERSAL2}.whl"]
+    present = [f"web_transport_python-1.0.0-cp312-abi3-{present_tag}.whl"]
+    result = manifest.compare(expected, present)
+    assert result.ok is matches
+    if not matches:
+        assert result.missing == tuple(expected)
+        assert result.unexpected == tuple(present)
+
+
+def test_two_spellings_of_one_wheel_are_one_too_many() -> None:
+    wheel = f"web_transport_python-1.0.0-cp312-abi3-{UNIVERSAL2}.whl"
+    reordered = wheel.replace(UNIVERSAL2, ".".join(reversed(UNIVERSAL2.split("."))))
+    result = manifest.compare([wheel], [wheel, reordered])
+    assert result.missing == ()
+    assert len(result.unexpected) == 1
+
+
 def _dist_with(tmp_path: Path, names: list[str]) -> Path:
     dist = tmp_path / "dist"
     dist.mkdir()

@@ -69,7 +69,7 @@ CASES: list[tuple[str, str, Edit]] = [
     ("expected-manifest", "partial manifest in the workflow", replace(
         REL, "python -m release inspect dist\n", "python -m release inspect dist --host-only\n")),
     ("expected-manifest", "publish job skips the manifest", replace(
-        REL, "run: python3 -m release inspect dist --manifest-only", "run: ls dist")),
+        REL, "run: uv run --locked --only-group release python -m release inspect dist --manifest-only", "run: ls dist")),
     ("locked-build", "wheel built without --locked", replace(
         REL, "args: --release --locked --out dist", "args: --release --out dist")),
     ("locked-build", "cargo without --locked", replace(
