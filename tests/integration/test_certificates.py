@@ -2,17 +2,21 @@
 PEM, bytes/bytearray/memoryview/str/pathlib.Path, single or list/tuple, PKCS#8/SEC1/RSA
 keys, and a PEM chain file (leaf + CA) verified by a client with ``ca_certificates``;
 certificate hash pinning (wrong hash, a certificate valid for more than 14 days) and
-``no_cert_verification``; certificate_hash over every input form; loading errors."""
+``no_cert_verification``; certificate_hash over every input form; loading errors.
+
+The CA, chain, RSA and long-lived certificates are made with the ``cryptography`` package
+(the ``test`` dependency group), never with a command-line tool whose options differ
+between runners."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
+import datetime
 import hashlib
+import ipaddress
 import logging
-import shutil
 import ssl
-import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,15 +24,21 @@ from typing import Any
 
 import pytest
 import web_transport as wt
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from .conftest import WAIT
 
 pytestmark = pytest.mark.timeout(60)
 
-OPENSSL = shutil.which("openssl")
-needs_openssl = pytest.mark.skipif(
-    OPENSSL is None, reason="the openssl command-line tool is not installed"
-)
+#: Private keys as PEM, by format: PKCS#8 ("PRIVATE KEY"), SEC1 ("EC PRIVATE KEY") and
+#: PKCS#1 ("RSA PRIVATE KEY", cryptography's TraditionalOpenSSL for RSA).
+PKCS8 = serialization.PrivateFormat.PKCS8
+TRADITIONAL = serialization.PrivateFormat.TraditionalOpenSSL
+
+Key = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 
 
 def pem(kind: str, der: bytes) -> str:
@@ -37,13 +47,58 @@ def pem(kind: str, der: bytes) -> str:
     return f"-----BEGIN {kind}-----\n" + "\n".join(lines) + f"\n-----END {kind}-----\n"
 
 
-def openssl(*args: str, cwd: Path) -> None:
-    assert OPENSSL is not None
-    subprocess.run([OPENSSL, *args], cwd=cwd, check=True, capture_output=True, timeout=60)
+def key_pem(key: Key, form: serialization.PrivateFormat) -> bytes:
+    return key.private_bytes(serialization.Encoding.PEM, form, serialization.NoEncryption())
+
+
+def certificate(
+    subject: str,
+    key: Key,
+    *,
+    days: int,
+    issuer: tuple[x509.Certificate, Key] | None = None,
+    ca: bool = False,
+) -> x509.Certificate:
+    """An X.509 certificate for ``subject`` valid from an hour ago for ``days`` days, for
+    127.0.0.1 and localhost, self-signed unless ``issuer`` (certificate, key) is given."""
+    now = datetime.datetime.now(datetime.UTC)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)])
+    issuer_name, signer = (issuer[0].subject, issuer[1]) if issuer else (name, key)
+    builder = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(issuer_name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(hours=1))
+        .not_valid_after(now + datetime.timedelta(days=days))
+        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+    )
+    if ca:
+        usage = {"key_cert_sign": True, "crl_sign": True, "digital_signature": False}
+    else:
+        usage = {"key_cert_sign": False, "crl_sign": False, "digital_signature": True}
+        san = [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+        builder = builder.add_extension(x509.SubjectAlternativeName(san), critical=False)
+        builder = builder.add_extension(
+            x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False
+        )
+    builder = builder.add_extension(
+        x509.KeyUsage(
+            content_commitment=False, key_encipherment=False, data_encipherment=False,
+            key_agreement=False, encipher_only=False, decipher_only=False, **usage,
+        ),
+        critical=True,
+    )  # fmt: skip
+    return builder.sign(signer, hashes.SHA256())
+
+
+def cert_pem(cert: x509.Certificate) -> bytes:
+    return cert.public_bytes(serialization.Encoding.PEM)
 
 
 @dataclass(frozen=True)
-class OpensslFiles:
+class CertFiles:
     dir: Path
     ca: Path  # CA certificate, PEM
     chain: Path  # leaf + CA, PEM
@@ -56,50 +111,36 @@ class OpensslFiles:
 
 
 @pytest.fixture(scope="module")
-def openssl_files(tmp_path_factory: pytest.TempPathFactory) -> OpensslFiles:
-    if OPENSSL is None:
-        pytest.skip("the openssl command-line tool is not installed")
-    d = tmp_path_factory.mktemp("openssl")
-    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-    openssl(
-        "req", "-x509", *ec, "-days", "2", "-subj", "/CN=web-transport-py test CA",
-        "-addext", "basicConstraints=critical,CA:TRUE",
-        "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-        "-keyout", "ca.key", "-out", "ca.pem", cwd=d,
-    )  # fmt: skip
-    openssl("ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out", "leaf.key", cwd=d)
-    openssl("req", "-new", "-key", "leaf.key", "-subj", "/CN=localhost", "-out", "leaf.csr", cwd=d)
-    (d / "leaf.ext").write_text(
-        "subjectAltName=IP:127.0.0.1,DNS:localhost\n"
-        "basicConstraints=CA:FALSE\n"
-        "keyUsage=critical,digitalSignature\n"
-        "extendedKeyUsage=serverAuth\n"
-    )
-    openssl(
-        "x509", "-req", "-in", "leaf.csr", "-CA", "ca.pem", "-CAkey", "ca.key",
-        "-CAcreateserial", "-days", "2", "-extfile", "leaf.ext", "-out", "leaf.pem", cwd=d,
-    )  # fmt: skip
-    (d / "chain.pem").write_text((d / "leaf.pem").read_text() + (d / "ca.pem").read_text())
-    openssl("x509", "-in", "leaf.pem", "-outform", "DER", "-out", "leaf.der", cwd=d)
-    openssl(
-        "req", "-x509", *ec, "-days", "30", "-subj", "/CN=localhost",
-        "-addext", "subjectAltName=IP:127.0.0.1",
-        "-keyout", "long.key", "-out", "long.pem", cwd=d,
-    )  # fmt: skip
-    openssl(
-        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "5", "-subj", "/CN=localhost",
-        "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", "rsa8.key", "-out", "rsa.pem",
-        cwd=d,
-    )  # fmt: skip
-    openssl("rsa", "-in", "rsa8.key", "-traditional", "-out", "rsa.key", cwd=d)
-    assert "BEGIN EC PRIVATE KEY" in (d / "leaf.key").read_text()
-    assert "BEGIN RSA PRIVATE KEY" in (d / "rsa.key").read_text()
-    return OpensslFiles(
+def cert_files(tmp_path_factory: pytest.TempPathFactory) -> CertFiles:
+    """A CA and a leaf it signed (EC P-256), a 30-day certificate and an RSA one, as files."""
+    d = tmp_path_factory.mktemp("certs")
+    ca_key = ec.generate_private_key(ec.SECP256R1())
+    ca = certificate("web-transport-python test CA", ca_key, days=2, ca=True)
+    leaf_key = ec.generate_private_key(ec.SECP256R1())
+    leaf = certificate("localhost", leaf_key, days=2, issuer=(ca, ca_key))
+    long_key = ec.generate_private_key(ec.SECP256R1())
+    long = certificate("localhost", long_key, days=30)
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    rsa_cert = certificate("localhost", rsa_key, days=5)
+    files = {
+        "ca.pem": cert_pem(ca),
+        "chain.pem": cert_pem(leaf) + cert_pem(ca),
+        "leaf.key": key_pem(leaf_key, TRADITIONAL),
+        "long.pem": cert_pem(long),
+        "long.key": key_pem(long_key, PKCS8),
+        "rsa.pem": cert_pem(rsa_cert),
+        "rsa.key": key_pem(rsa_key, TRADITIONAL),
+    }
+    for name, data in files.items():
+        (d / name).write_bytes(data)
+    assert b"BEGIN EC PRIVATE KEY" in files["leaf.key"]
+    assert b"BEGIN RSA PRIVATE KEY" in files["rsa.key"]
+    return CertFiles(
         dir=d,
         ca=d / "ca.pem",
         chain=d / "chain.pem",
         leaf_key=d / "leaf.key",
-        leaf_der=(d / "leaf.der").read_bytes(),
+        leaf_der=leaf.public_bytes(serialization.Encoding.DER),
         long_cert=d / "long.pem",
         long_key=d / "long.key",
         rsa_cert=d / "rsa.pem",
@@ -197,9 +238,8 @@ def test_certificate_hash_of_every_form(self_signed_cert: Any, tmp_path: Path) -
         assert wt.certificate_hash(form) == expected, type(form)
 
 
-@needs_openssl
-async def test_pem_chain_file_with_ca_certificates(openssl_files: OpensslFiles) -> None:
-    f = openssl_files
+async def test_pem_chain_file_with_ca_certificates(cert_files: CertFiles) -> None:
+    f = cert_files
     # The chain's leaf is what certificate_hash reports.
     assert wt.certificate_hash(f.chain) == hashlib.sha256(f.leaf_der).digest()
     for ca in (f.ca, str(f.ca), f.ca.read_bytes(), [f.ca.read_text()]):
@@ -209,29 +249,26 @@ async def test_pem_chain_file_with_ca_certificates(openssl_files: OpensslFiles) 
     await connects(str(f.chain), f.leaf_key.read_bytes(), expect_hash=wt.certificate_hash(f.chain))
 
 
-@needs_openssl
 async def test_ca_verification_rejects_unknown_issuer(
-    openssl_files: OpensslFiles, self_signed_cert: Any
+    cert_files: CertFiles, self_signed_cert: Any
 ) -> None:
     with pytest.raises(wt.ConnectError):
         await connects(
             self_signed_cert.certificate,
             self_signed_cert.private_key,
-            ca_certificates=openssl_files.ca,
+            ca_certificates=cert_files.ca,
         )
 
 
-@needs_openssl
-async def test_rsa_pkcs1_key(openssl_files: OpensslFiles) -> None:
-    f = openssl_files
+async def test_rsa_pkcs1_key(cert_files: CertFiles) -> None:
+    f = cert_files
     await connects(f.rsa_cert, f.rsa_key, expect_hash=wt.certificate_hash(f.rsa_cert))
 
 
-@needs_openssl
 async def test_certificate_valid_over_14_days_refused_by_pinning(
-    openssl_files: OpensslFiles,
+    cert_files: CertFiles,
 ) -> None:
-    f = openssl_files
+    f = cert_files
     digest = wt.certificate_hash(f.long_cert)
     with pytest.raises(wt.ConnectError) as info:
         await connects(f.long_cert, f.long_key, expect_hash=digest)
