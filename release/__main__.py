@@ -7,6 +7,7 @@ Subcommands (one module each):
     check-tag vX.Y.Z   fail unless the tag names exactly the version
     check-name         fail if PyPI or TestPyPI would refuse the name as too similar
     manifest           the exact artifact file names of a release
+    matrix             the release workflow's job matrices, from the contract
     inspect DIST_DIR   twine, check-wheel-contents, abi3audit, auditwheel, metadata, manifest
     compliance         regenerate MATURIN_COMPLIANCE.md; --check fails if stale or a rule fails
     rehearse           the whole release on this machine, minus GitHub
@@ -32,6 +33,7 @@ SUBCOMMANDS = {
     "check-tag": ("check_tag", "fail unless a tag vX.Y.Z equals the version"),
     "check-name": ("check_name", "fail if an index would refuse the name as too similar"),
     "manifest": ("manifest", "print the exact artifact file names of a release"),
+    "matrix": ("matrix", "print (or write as step outputs) the workflow's job matrices"),
     "inspect": ("inspect_dist", "run every artifact checker on a directory"),
     "compliance": ("compliance", "regenerate MATURIN_COMPLIANCE.md (--check: verify only)"),
     "rehearse": ("rehearse", "rehearse the whole release locally"),

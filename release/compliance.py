@@ -127,7 +127,12 @@ def _targets_section(ctx: Context) -> list[str]:
     contract = ctx.contract
     rows = []
     for target in (*contract.targets, contract.sdist_wheel):
-        tests = "; ".join(f"{t.runner} ({t.machine}, {t.via})" for t in target.tests)
+        tests = "; ".join(
+            f"{t.runner} ({t.machine}, {t.via}"
+            + ("" if t.container == "none" else f", in {t.container}")
+            + ")"
+            for t in target.tests
+        )
         rows.append([
             f"`{target.id}`", f"`{target.rust_target}`", target.runner,
             target.manylinux or "-", target.macos_deployment_target or "-",
@@ -137,7 +142,8 @@ def _targets_section(ctx: Context) -> list[str]:
     return [
         "## Targets",
         "",
-        f"Read from the contract; rule `matrix-build` and `matrix-test` hold release.yml to it. "
+        "Read from the contract; the verify job emits release.yml's build and test matrices "
+        "from it (`python -m release matrix`, rule `matrix-from-contract`). "
         f"Each wheel is tested on Python {pythons}.",
         "",
         *_table(

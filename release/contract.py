@@ -18,13 +18,23 @@ BEGIN = "<!-- contract:begin (hand-edited; everything outside this block is gene
 END = "<!-- contract:end -->"
 
 
+#: How a wheel is run: on the runner's own CPU, or emulated by QEMU (binfmt) in a container.
+VIAS = ("native", "qemu")
+
+#: Containers a test may run in: none (the runner itself), or an official ``python:X.Y``
+#: image: ``debian`` (``-slim``, glibc) or ``alpine`` (musl).
+CONTAINERS = ("none", "debian", "alpine")
+
+
 @dataclass(frozen=True)
 class WheelTest:
-    """One place a target's wheel is tested: a runner, the CPU it reports, and how."""
+    """One place a target's wheel is tested: a runner, the CPU it reports, how, and in
+    which container (QEMU runs always use one)."""
 
     runner: str
     machine: str
-    via: str  # "native" or "qemu"
+    via: str  # one of VIAS
+    container: str = "none"  # one of CONTAINERS
 
 
 @dataclass(frozen=True)
@@ -120,12 +130,17 @@ def _target(raw: dict[str, Any], where: str) -> Target:
             runner=_require(t, "runner", str, f"{where}tests."),
             machine=_require(t, "machine", str, f"{where}tests."),
             via=_require(t, "via", str, f"{where}tests."),
+            container=str(t.get("container", "none")),
         )
         for t in _require(raw, "tests", list, where)
     )
     for test in tests:
-        if test.via not in ("native", "qemu"):
-            raise ReleaseError(f"contract: {where}tests.via must be 'native' or 'qemu'")
+        if test.via not in VIAS:
+            raise ReleaseError(f"contract: {where}tests.via must be one of {VIAS}")
+        if test.container not in CONTAINERS:
+            raise ReleaseError(f"contract: {where}tests.container must be one of {CONTAINERS}")
+        if test.via == "qemu" and test.container == "none":
+            raise ReleaseError(f"contract: {where}tests: a QEMU run needs a container")
     return Target(
         id=_require(raw, "id", str, where),
         rust_target=_require(raw, "rust_target", str, where),

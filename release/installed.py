@@ -12,8 +12,10 @@ in which the source tree's ``python/`` is not importable:
 2. ``tests/unit`` and ``tests/integration`` (copied out of the checkout) run under pytest,
    with exactly the test dependencies ``uv.lock`` names (the ``test`` group, hash-checked).
 
-With ``--via qemu`` the same command runs inside an aarch64 ``python:X.Y-slim`` container
-under QEMU (binfmt must be registered, e.g. by docker/setup-qemu-action).
+With ``--container debian`` or ``alpine`` the same command runs inside the official
+``python:X.Y-slim`` (glibc) or ``python:X.Y-alpine`` (musl, for musllinux wheels) image; with
+``--via qemu`` that container is an aarch64 one run under QEMU (binfmt must be registered,
+e.g. by docker/setup-qemu-action; the container defaults to ``debian``).
 
 This module only uses the standard library, so it also runs in a bare container.
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from release.build_settings import uv_binary
 from release.console import detail, step, warn
+from release.contract import CONTAINERS, VIAS
 from release.errors import ReleaseError
 from release.interpreters import find_cpython
 from release.process import run
@@ -183,16 +186,23 @@ def _run_suites(
         raise ReleaseError(f"pytest failed (exit {result.returncode})")
 
 
+#: ``--container`` value -> suffix of the official ``python:X.Y`` image tag.
+IMAGE_SUFFIX = {"debian": "slim", "alpine": "alpine"}
+
+
 def _in_container(args: argparse.Namespace, project: Project) -> int:
-    """Re-run this command inside an aarch64 Python container under QEMU."""
+    """Re-run this command inside an official Python container (aarch64 under QEMU for
+    ``--via qemu``)."""
     docker = shutil.which("docker")
     if not docker:
         raise ReleaseError("--via qemu needs docker")
     if not args.dist:
         raise ReleaseError("--via qemu needs --dist (a directory inside the checkout)")
     dist = Path(args.dist).resolve().relative_to(project.root).as_posix()
-    image = f"python:{args.python}-slim"
-    step(f"test in {image} (linux/arm64, QEMU)")
+    container = "debian" if args.container == "none" else args.container
+    image = f"python:{args.python}-{IMAGE_SUFFIX[container]}"
+    platform = ["--platform", "linux/arm64"] if args.via == "qemu" else []
+    step(f"test in {image}" + (" (linux/arm64, QEMU)" if platform else " (native)"))
     # The container has no uv: the locked test requirements are exported here and mounted.
     locked_dir = Path(tempfile.mkdtemp(prefix="release-locked-"))
     locked = export_locked(project, locked_dir)
@@ -207,8 +217,7 @@ def _in_container(args: argparse.Namespace, project: Project) -> int:
             docker,
             "run",
             "--rm",
-            "--platform",
-            "linux/arm64",
+            *platform,
             "-v",
             f"{project.root}:/src:ro",
             "-v",
@@ -255,7 +264,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="CPython X.Y or an interpreter path (default: the running one)",
     )  # fmt: skip
     parser.add_argument("--expect-machine", help="fail unless platform.machine() is this")
-    parser.add_argument("--via", choices=("native", "qemu"), default="native")
+    parser.add_argument("--via", choices=VIAS, default="native")
+    parser.add_argument(
+        "--container",
+        choices=CONTAINERS,
+        default="none",
+        help="run inside python:X.Y-slim (debian) or python:X.Y-alpine (default: none)",
+    )
     parser.add_argument(
         "--requirements",
         help="locked test requirements with hashes (default: exported from uv.lock)",
@@ -268,7 +283,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, project: Project) -> int:
     """Run ``test-installed``."""
     args.version = args.version or project.version
-    if args.via == "qemu":
+    if args.via == "qemu" or args.container != "none":
         return _in_container(args, project)
     install_and_test(args, project)
     print(f"ok: {project.dist_name} {args.version} passed on Python {args.python}")

@@ -60,10 +60,12 @@ def expected_manifest(ctx: Context) -> list[str]:
     for target in (*contract.targets, contract.sdist_wheel):
         if target.os == "linux":
             arch = target.rust_target.split("-")[0]
-            if target.platform_tag.split(".")[0] != f"manylinux_{target.manylinux}_{arch}":
+            level = str(target.manylinux)
+            prefix = level if level.startswith("musllinux_") else f"manylinux_{level}"
+            if target.platform_tag.split(".")[0] != f"{prefix}_{arch}":
                 found.append(
                     f"target {target.id}: platform tag {target.platform_tag} does not match "
-                    f"manylinux {target.manylinux} on {arch}"
+                    f"{prefix} on {arch}"
                 )
     workflow = ctx.release
     inspect = workflow.job("inspect")
