@@ -83,6 +83,7 @@ class Contract:
     ci_workflow: str
     environments: tuple[Environment, ...]
     id_token_jobs: tuple[str, ...]
+    attestations_write_jobs: tuple[str, ...]
     contents_write_jobs: tuple[str, ...]
     targets: tuple[Target, ...]
     sdist_wheel: Target
@@ -177,6 +178,7 @@ def parse_contract(doc: str) -> Contract:
             for name, env in envs.items()
         ),
         id_token_jobs=tuple(_require(jobs, "id_token_write", list, "jobs.")),
+        attestations_write_jobs=tuple(_require(jobs, "attestations_write", list, "jobs.")),
         contents_write_jobs=tuple(_require(jobs, "contents_write", list, "jobs.")),
         targets=tuple(
             _target(t, f"targets[{i}].") for i, t in enumerate(_require(raw, "targets", list, ""))

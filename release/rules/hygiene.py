@@ -54,10 +54,17 @@ def permissions(ctx: Context) -> list[str]:
                     allowed = workflow is ctx.release and job.id in contract.id_token_jobs
                 if scope == "contents" and level == "write":
                     allowed = workflow is ctx.release and job.id in contract.contents_write_jobs
+                if scope == "attestations" and level == "write":
+                    allowed = workflow is ctx.release and job.id in contract.attestations_write_jobs
                 if not allowed:
                     found.append(f"{workflow.name} job {job.id}: {scope}: {level} not allowed")
     release_jobs = ctx.release.jobs
-    for job_id in (*contract.id_token_jobs, *contract.contents_write_jobs):
+    jobs = (
+        *contract.id_token_jobs,
+        *contract.attestations_write_jobs,
+        *contract.contents_write_jobs,
+    )
+    for job_id in jobs:
         if job_id not in release_jobs:
             found.append(f"contract names job {job_id}, which release.yml lacks")
     return found
@@ -179,8 +186,8 @@ RULES = [
     Rule(
         "permissions",
         "top-level `permissions: {}`; every job declares read-only permissions except "
-        "`id-token: write` on the contract's signing/publishing jobs and `contents: write` on "
-        "the GitHub-release job",
+        "`id-token: write` on the contract's signing/publishing jobs, `attestations: write` on "
+        "its attesting job and `contents: write` on the GitHub-release job",
         permissions,
     ),
     Rule(

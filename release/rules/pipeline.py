@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from release import build_settings
+from release.errors import ReleaseError
 from release.manifest import full_manifest
 from release.project import CARGO_LOCK
 from release.rules.base import Context, Rule
@@ -248,6 +249,47 @@ def signing_separated(ctx: Context) -> list[str]:
     return found
 
 
+ATTEST = "actions/attest-build-provenance"
+
+
+def notes_and_provenance(ctx: Context) -> list[str]:
+    """CHANGELOG.md has the version's entry, which is the GitHub release's description; the
+    sign job writes SHA256SUMS, checks it, attests build provenance for every file it lists,
+    and the GitHub release carries it."""
+    from release.changelog import release_notes
+
+    found: list[str] = []
+    try:
+        release_notes(ctx.project, ctx.project.version)
+    except ReleaseError as exc:
+        found.append(str(exc))
+    workflow = ctx.release
+    sign = workflow.job("sign")
+    sums = "signing/SHA256SUMS"
+    if not _runs(sign, f"python -m release checksums signing --output {sums}"):
+        found.append(f"sign job does not write {sums} with `release checksums`")
+    if not _runs(sign, f"--checksums {sums}"):
+        found.append(f"sign job's `release verify` does not check {sums}")
+    attest = sign.steps_using(ATTEST)
+    if len(attest) != 1 or attest[0].with_.get("subject-checksums") != sums:
+        found.append(f"sign job does not attest build provenance for {sums} ({ATTEST})")
+    uploaded = " ".join(str(s.with_.get("path", "")) for s in sign.steps_using(UPLOAD))
+    if sums not in uploaded:
+        found.append(f"sign job does not upload {sums} with the bundles")
+    for job in workflow.jobs.values():
+        if job.id != "sign" and job.steps_using(ATTEST):
+            found.append(f"job {job.id} attests; only the sign job may")
+    release = workflow.job("github-release")
+    if not _runs(release, 'python3 -m release notes "$GITHUB_REF_NAME" --output'):
+        found.append("github-release does not take its notes from CHANGELOG.md (`release notes`)")
+    create = _runs(release, "gh release create")
+    if not create or "--notes-file" not in create[0].run or "--generate-notes" in create[0].run:
+        found.append("github-release does not use the CHANGELOG entry as the release body")
+    if not any(s.with_.get("name") == "sigstore-bundles" for s in release.steps_using(DOWNLOAD)):
+        found.append("github-release does not attach the bundles and SHA256SUMS")
+    return found
+
+
 def no_cache_on_tags(ctx: Context) -> list[str]:
     """No build cache in the release workflow; CI caches (sccache) only on pull requests."""
     found: list[str] = []
@@ -321,6 +363,13 @@ RULES = [
         "own repository) and uploads them "
         "under a non-dist name; publish jobs upload only fresh dist-* downloads",
         signing_separated,
+    ),
+    Rule(
+        "notes-and-provenance",
+        "CHANGELOG.md has the version's entry and it is the GitHub release's body; the sign "
+        "job writes and checks SHA256SUMS, attests GitHub build provenance for every file in "
+        "it, and the release carries it",
+        notes_and_provenance,
     ),
     Rule(
         "no-cache-on-tags",

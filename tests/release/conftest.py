@@ -24,6 +24,7 @@ RELEASE_INPUTS = (
     "src/lib.rs",
     "python/web_transport/__init__.py",
     "MATURIN_COMPLIANCE.md",
+    "CHANGELOG.md",
     ".github/workflows/ci.yml",
     ".github/workflows/release.yml",
     ".github/zizmor.yml",

@@ -45,3 +45,23 @@ def test_invalid_bundle_fails(
     (tmp_path / (artifact.name + ".sigstore.json")).write_text('{"mediaType": "nope"}')
     assert main(["--root", str(repo_copy), "verify", "--offline", str(artifact)]) == 1
     assert "not a valid Sigstore bundle" in capsys.readouterr().err
+
+
+def test_pep740_and_github_checks_target_the_release_workflow() -> None:
+    assert verify.provenance_url(
+        "https://pypi.org", "web-transport-python", "1.2.3", "x-1.2.3.tar.gz"
+    ) == ("https://pypi.org/integrity/web-transport-python/1.2.3/x-1.2.3.tar.gz/provenance")
+    command = verify.github_command("gh", Path("a.whl"), "o/r", "v1.2.3")
+    assert command[:4] == ["gh", "attestation", "verify", "a.whl"]
+    assert "o/r/.github/workflows/release.yml" in command
+    assert "refs/tags/v1.2.3" in command
+
+
+def test_unreachable_index_fails_the_pep740_check(
+    repo_copy: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    artifact = tmp_path / "web_transport_python-0.1.0.tar.gz"
+    artifact.write_bytes(b"x")
+    args = ["--root", str(repo_copy), "verify", "--no-sigstore", "--offline"]
+    assert main([*args, "--pypi-url", "http://127.0.0.1:9", str(artifact)]) == 1
+    assert "no PEP 740 provenance" in capsys.readouterr().err
