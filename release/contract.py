@@ -81,6 +81,7 @@ class Contract:
     tag_pattern: str
     release_workflow: str
     ci_workflow: str
+    docs_workflow: str
     environments: tuple[Environment, ...]
     id_token_jobs: tuple[str, ...]
     attestations_write_jobs: tuple[str, ...]
@@ -168,6 +169,7 @@ def parse_contract(doc: str) -> Contract:
         tag_pattern=_require(raw, "tag_pattern", str, ""),
         release_workflow=_require(raw, "release_workflow", str, ""),
         ci_workflow=_require(raw, "ci_workflow", str, ""),
+        docs_workflow=_require(raw, "docs_workflow", str, ""),
         environments=tuple(
             Environment(
                 name=name,

@@ -56,6 +56,8 @@ def permissions(ctx: Context) -> list[str]:
                     allowed = workflow is ctx.release and job.id in contract.contents_write_jobs
                 if scope == "attestations" and level == "write":
                     allowed = workflow is ctx.release and job.id in contract.attestations_write_jobs
+                if scope in ("pages", "id-token") and level == "write" and workflow is ctx.docs:
+                    allowed = job.id == DOCS_DEPLOY_JOB
                 if not allowed:
                     found.append(f"{workflow.name} job {job.id}: {scope}: {level} not allowed")
     release_jobs = ctx.release.jobs
@@ -98,12 +100,13 @@ def concurrency(ctx: Context) -> list[str]:
         group = workflow.data.get("concurrency")
         if not isinstance(group, dict) or "group" not in group:
             found.append(f"{workflow.name}: no concurrency group")
-    release = ctx.release.data.get("concurrency") or {}
-    if release.get("cancel-in-progress") not in (
-        False,
-        "${{ github.event_name == 'pull_request' }}",
-    ):
-        found.append("release.yml: cancel-in-progress may cancel a tag run")
+    for workflow in (ctx.release, ctx.docs):
+        group = workflow.data.get("concurrency") or {}
+        if group.get("cancel-in-progress") not in (
+            False,
+            "${{ github.event_name == 'pull_request' }}",
+        ):
+            found.append(f"{workflow.name}: cancel-in-progress may cancel a tag run")
     return found
 
 
@@ -136,6 +139,9 @@ def thin_steps(ctx: Context) -> list[str]:
                 found.append(f"release.yml {step.label}: {len(commands)} commands in one step")
     return found
 
+
+#: The docs workflow's only job that may write: it deploys the site to GitHub Pages.
+DOCS_DEPLOY_JOB = "deploy"
 
 #: Ecosystems Dependabot must propose updates for: the pinned actions, Cargo.lock, uv.lock.
 UPDATED_ECOSYSTEMS = ("github-actions", "cargo", "uv")
@@ -187,7 +193,8 @@ RULES = [
         "permissions",
         "top-level `permissions: {}`; every job declares read-only permissions except "
         "`id-token: write` on the contract's signing/publishing jobs, `attestations: write` on "
-        "its attesting job and `contents: write` on the GitHub-release job",
+        "its attesting job, `contents: write` on the GitHub-release job, and `pages: write` + "
+        "`id-token: write` on docs.yml's deploy job",
         permissions,
     ),
     Rule(
@@ -198,7 +205,8 @@ RULES = [
     Rule("timeouts", "every job sets `timeout-minutes`", timeouts),
     Rule(
         "concurrency",
-        "every workflow has a concurrency group; release.yml cancels only pull-request runs",
+        "every workflow has a concurrency group; release.yml and docs.yml (which run on tags) "
+        "cancel only pull-request runs",
         concurrency,
     ),
     Rule(

@@ -35,6 +35,7 @@ RELEASE_INPUTS = (
     "CHANGELOG.md",
     ".github/workflows/ci.yml",
     ".github/workflows/release.yml",
+    ".github/workflows/docs.yml",
     ".github/zizmor.yml",
     ".github/dependabot.yml",
 )

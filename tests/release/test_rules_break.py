@@ -109,6 +109,15 @@ CASES: list[tuple[str, str, Edit]] = [
     ("permissions", "attestations: write on the test job", replace(
         REL, "      contents: read\n    strategy:\n      fail-fast: false\n      matrix: ${{ fromJSON(needs.verify.outputs.test) }}",
         "      contents: read\n      attestations: write\n    strategy:\n      fail-fast: false\n      matrix: ${{ fromJSON(needs.verify.outputs.test) }}")),
+    ("docs-site", "site built without --strict", replace(
+        ".github/workflows/docs.yml", "--only-group docs mkdocs build --strict", "--only-group docs mkdocs build")),
+    ("docs-site", "site deployed from pull requests", replace(
+        ".github/workflows/docs.yml", "    needs: build\n    if: github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')\n", "    needs: build\n")),
+    ("docs-site", "uv cache in the docs workflow", replace(".github/workflows/docs.yml", "enable-cache: false", "enable-cache: true")),
+    ("permissions", "pages: write on the docs build", replace(
+        ".github/workflows/docs.yml", "    permissions:\n      contents: read\n", "    permissions:\n      contents: read\n      pages: write\n")),
+    ("concurrency", "docs tag runs cancellable", replace(
+        ".github/workflows/docs.yml", "cancel-in-progress: ${{ github.event_name == 'pull_request' }}", "cancel-in-progress: true")),
     ("no-cache-on-tags", "uv cache on a tag run", replace(REL, "enable-cache: false", "enable-cache: true")),
     ("no-cache-on-tags", "QEMU image cached on a tag run", replace(REL, "          cache-image: false\n", "")),
     ("no-cache-on-tags", "sccache on main pushes", replace(
