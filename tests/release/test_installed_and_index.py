@@ -90,7 +90,7 @@ def test_locked_test_requirements_are_the_test_group_with_hashes(tmp_path: Path)
         for line in text.splitlines()
         if "==" in line and not line.startswith((" ", "#"))
     }
-    assert {"pytest", "pytest-asyncio", "pytest-timeout", "cryptography"} <= pinned
+    assert {"pytest", "pytest-asyncio", "pytest-timeout"} <= pinned
     # Only what tests/unit and tests/integration import: no dev-only tools.
     assert not pinned & {"aioquic", "hypothesis", "pyyaml", "ruff", "playwright", "selenium"}
     assert "--hash=sha256:" in text
