@@ -102,37 +102,44 @@ def check_abi3audit(wheel: Path) -> list[Finding]:
     return [Finding(wheel.name, "abi3audit", " ".join(out.split())[:400] or f"exit {code}")]
 
 
-def _manylinux(tag: str) -> tuple[int, int] | None:
-    match = re.match(r"manylinux_(\d+)_(\d+)_", tag)
+def _manylinux(tag: str) -> tuple[str, int, int] | None:
+    """(libc family, major, minor) of a manylinux (glibc) or musllinux (musl) tag."""
+    match = re.match(r"(manylinux|musllinux)_(\d+)_(\d+)_", tag)
     if match:
-        return int(match.group(1)), int(match.group(2))
+        return match.group(1), int(match.group(2)), int(match.group(3))
     legacy = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
-    return legacy.get(tag.split("_")[0])
+    level = legacy.get(tag.split("_")[0])
+    return ("manylinux", *level) if level else None
 
 
 def check_auditwheel(wheel: Path) -> list[Finding]:
-    """``auditwheel show``: the needed glibc must not exceed the claimed manylinux level."""
+    """``auditwheel show``: the needed glibc (musl) must not exceed the claimed manylinux
+    (musllinux) level."""
     code, out = _tool("auditwheel", "show", "--json", str(wheel))
     if code != 0:
         return [Finding(wheel.name, "auditwheel", " ".join(out.split())[:400])]
     report = json.loads(out[out.index("{") :])
     needed = _manylinux(report.get("overall_tag", ""))
     if needed is None:
-        return [Finding(wheel.name, "auditwheel", f"not manylinux: {report.get('overall_tag')}")]
+        return [
+            Finding(
+                wheel.name, "auditwheel", f"not manylinux/musllinux: {report.get('overall_tag')}"
+            )
+        ]
     claimed = [
         level
         for tag in wheel.name.removesuffix(".whl").split("-")[-1].split(".")
-        if (level := _manylinux(tag))
+        if (level := _manylinux(tag)) and level[0] == needed[0]
     ]
     if not claimed:
-        return [Finding(wheel.name, "auditwheel", "Linux wheel without a manylinux tag")]
-    if min(claimed) < needed:
+        return [Finding(wheel.name, "auditwheel", f"Linux wheel without a {needed[0]} tag")]
+    lowest = min(claimed)
+    if lowest < needed:
         return [
             Finding(
                 wheel.name,
                 "auditwheel",
-                f"claims manylinux_{min(claimed)[0]}_{min(claimed)[1]} but needs "
-                f"{report.get('overall_tag')}",
+                f"claims {lowest[0]}_{lowest[1]}_{lowest[2]} but needs {report.get('overall_tag')}",
             )
         ]
     return []

@@ -136,6 +136,7 @@ def test_metadata_checker_reports_wrong_tags_and_missing_extension(
 
 
 def test_manylinux_levels() -> None:
-    assert inspect_dist._manylinux("manylinux_2_28_x86_64") == (2, 28)
-    assert inspect_dist._manylinux("manylinux2014_aarch64") == (2, 17)
+    assert inspect_dist._manylinux("manylinux_2_28_x86_64") == ("manylinux", 2, 28)
+    assert inspect_dist._manylinux("manylinux2014_aarch64") == ("manylinux", 2, 17)
+    assert inspect_dist._manylinux("musllinux_1_2_aarch64") == ("musllinux", 1, 2)
     assert inspect_dist._manylinux("linux_x86_64") is None
