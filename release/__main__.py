@@ -9,6 +9,7 @@ Subcommands (one module each):
     notes vX.Y.Z       the version's CHANGELOG.md entry (the GitHub release notes)
     checksums DIR      write SHA256SUMS for the release files in DIR
     manifest           the exact artifact file names of a release
+    test-requirements  write the locked test group (hashes) for cibuildwheel's test step
     matrix             the release workflow's job matrices, from the contract
     inspect DIST_DIR   twine, check-wheel-contents, abi3audit, auditwheel, metadata, manifest
     compliance         regenerate MATURIN_COMPLIANCE.md; --check fails if stale or a rule fails
@@ -37,6 +38,7 @@ SUBCOMMANDS = {
     "notes": ("changelog", "print (or write) the tag's CHANGELOG.md entry"),
     "checksums": ("checksums", "write SHA256SUMS for the release files in a directory"),
     "manifest": ("manifest", "print the exact artifact file names of a release"),
+    "test-requirements": ("suite_requirements", "write the locked test group, with hashes"),
     "matrix": ("matrix", "print (or write as step outputs) the workflow's job matrices"),
     "inspect": ("inspect_dist", "run every artifact checker on a directory"),
     "compliance": ("compliance", "regenerate MATURIN_COMPLIANCE.md (--check: verify only)"),

@@ -139,6 +139,20 @@ def _targets_section(ctx: Context) -> list[str]:
             f"`{target.platform_tag}`", tests,
         ])  # fmt: skip
     pythons = ", ".join(contract.pythons)
+    ft = contract.free_threaded
+    ft_lines: list[str] = []
+    if ft is not None:
+        ft_rows = [
+            [f"`{t.id}`", t.runner, t.archs, ", ".join(f"`{p}`" for p in t.platform_tags)]
+            for t in ft.targets
+        ]
+        ft_lines = [
+            "",
+            f"Free-threaded CPython {ft.python} (`{ft.abi}`, cibuildwheel `{ft.build}`, rule "
+            "`free-threaded`): built and tested on the same runner.",
+            "",
+            *_table(["job", "runner", "archs", "platform tags"], ft_rows),
+        ]
     return [
         "## Targets",
         "",
@@ -158,6 +172,7 @@ def _targets_section(ctx: Context) -> list[str]:
             ],
             rows,
         ),
+        *ft_lines,
     ]
 
 

@@ -62,6 +62,36 @@ class Target:
 
 
 @dataclass(frozen=True)
+class FreeThreadedTarget:
+    """One cibuildwheel job building free-threaded wheels (one per platform tag it lists)."""
+
+    id: str
+    runner: str
+    archs: str  # cibuildwheel's CIBW_ARCHS
+    platform_tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FreeThreaded:
+    """Version-specific wheels for a free-threaded CPython (abi3 does not cover it), built
+    and tested by cibuildwheel."""
+
+    python: str  # e.g. "3.14"
+    build: str  # cibuildwheel's CIBW_BUILD, e.g. "cp314t-*"
+    targets: tuple[FreeThreadedTarget, ...]
+
+    @property
+    def python_tag(self) -> str:
+        """``cp314`` for 3.14."""
+        return "cp" + self.python.replace(".", "")
+
+    @property
+    def abi(self) -> str:
+        """``cp314t``: the free-threaded ABI tag."""
+        return self.python_tag + "t"
+
+
+@dataclass(frozen=True)
 class Environment:
     """A GitHub deployment environment that publishes to a package index."""
 
@@ -89,6 +119,7 @@ class Contract:
     targets: tuple[Target, ...]
     sdist_wheel: Target
     ci_runners: tuple[str, ...]
+    free_threaded: FreeThreaded | None = None
 
     @property
     def min_python(self) -> str:
@@ -154,6 +185,26 @@ def _target(raw: dict[str, Any], where: str) -> Target:
     )
 
 
+def _free_threaded(raw: dict[str, Any] | None) -> FreeThreaded | None:
+    if raw is None:
+        return None
+    where = "free_threaded."
+    targets = tuple(
+        FreeThreadedTarget(
+            id=_require(t, "id", str, f"{where}targets[{i}]."),
+            runner=_require(t, "runner", str, f"{where}targets[{i}]."),
+            archs=_require(t, "archs", str, f"{where}targets[{i}]."),
+            platform_tags=tuple(_require(t, "platform_tags", list, f"{where}targets[{i}].")),
+        )
+        for i, t in enumerate(_require(raw, "targets", list, where))
+    )
+    return FreeThreaded(
+        python=_require(raw, "python", str, where),
+        build=_require(raw, "build", str, where),
+        targets=targets,
+    )
+
+
 def parse_contract(doc: str) -> Contract:
     """Parse the contract block of the compliance document's text."""
     try:
@@ -187,6 +238,7 @@ def parse_contract(doc: str) -> Contract:
         ),
         sdist_wheel=_target(_require(raw, "sdist_wheel", dict, ""), "sdist_wheel."),
         ci_runners=tuple(_require(_require(raw, "ci", dict, ""), "runners", list, "ci.")),
+        free_threaded=_free_threaded(raw.get("free_threaded")),
     )
 
 

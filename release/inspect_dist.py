@@ -145,6 +145,12 @@ def check_auditwheel(wheel: Path) -> list[Finding]:
     return []
 
 
+def _free_threaded(wheel_name: str, contract: Contract) -> bool:
+    """True for one of the contract's free-threaded (``cp3XYt``) wheels."""
+    ft = contract.free_threaded
+    return ft is not None and f"-{ft.python_tag}-{ft.abi}-" in wheel_name
+
+
 def _metadata(text: str) -> email.message.Message:
     return email.parser.Parser().parsestr(text)
 
@@ -172,15 +178,20 @@ def check_wheel_metadata(
         found.append(
             f"Requires-Python is {meta.get('Requires-Python')!r}, expected {expected_requires!r}"
         )
+    ft = contract.free_threaded
+    python, abi, extension = contract.python_tag, contract.abi, r"abi3\.so|pyd"
+    if ft is not None and _free_threaded(wheel.name, contract):
+        python, abi = ft.python_tag, ft.abi
+        extension = rf"cpython-{ft.abi.removeprefix('cp')}-[\w-]+\.so|{ft.abi}-[\w]+\.pyd"
     for tag in wheel_file.get_all("Tag") or []:
-        if not tag.startswith(f"{contract.python_tag}-{contract.abi}-"):
-            found.append(f"WHEEL tag {tag} is not {contract.python_tag}-{contract.abi}")
+        if not tag.startswith(f"{python}-{abi}-"):
+            found.append(f"WHEEL tag {tag} is not {python}-{abi}")
     package = project.import_name
     for required in (f"{package}/__init__.py", f"{package}/py.typed"):
         if required not in names:
             found.append(f"missing {required}")
-    if not any(re.fullmatch(rf"{package}/_\w+\.(abi3\.so|pyd)", n) for n in names):
-        found.append(f"no abi3 extension module under {package}/")
+    if not any(re.fullmatch(rf"{package}/_\w+\.({extension})", n) for n in names):
+        found.append(f"no {abi} extension module under {package}/")
     return [Finding(wheel.name, "metadata", message) for message in found]
 
 
@@ -226,7 +237,8 @@ def inspect_directory(
     for wheel in wheels:
         step(f"wheel checks: {wheel.name}")
         findings += check_wheel_contents(wheel, project.import_name)
-        findings += check_abi3audit(wheel)
+        if not _free_threaded(wheel.name, contract):
+            findings += check_abi3audit(wheel)  # a free-threaded wheel is not abi3
         if "linux" in wheel.name:
             findings += check_auditwheel(wheel)
         findings += check_wheel_metadata(wheel, project, contract, version)

@@ -45,9 +45,24 @@ def wheel_name(project: Project, contract: Contract, version: str, platform_tag:
     return f"{dist}-{file_version(version)}-{contract.python_tag}-{contract.abi}-{plat}.whl"
 
 
+def free_threaded_names(project: Project, contract: Contract, version: str) -> list[str]:
+    """The free-threaded wheels: one per platform tag of each cibuildwheel target."""
+    ft = contract.free_threaded
+    if ft is None:
+        return []
+    dist = normalize_dist_name(project.dist_name)
+    return [
+        f"{dist}-{file_version(version)}-{ft.python_tag}-{ft.abi}-{tag}.whl"
+        for target in ft.targets
+        for tag in target.platform_tags
+    ]
+
+
 def full_manifest(project: Project, contract: Contract, version: str) -> list[str]:
-    """Every artifact of a release: one wheel per target, then the sdist."""
+    """Every artifact of a release: one abi3 wheel per target, the free-threaded wheels,
+    then the sdist."""
     names = [wheel_name(project, contract, version, t.platform_tag) for t in contract.targets]
+    names += free_threaded_names(project, contract, version)
     return [*sorted(names), sdist_name(project, version)]
 
 

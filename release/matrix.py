@@ -10,6 +10,8 @@ tested: MATURIN_COMPLIANCE.md's contract block is the only place that says it.
 * ``test``: every contract Python x every test run of every target and of the sdist-built
   wheel: ``artifact``, ``runner``, ``machine``, ``via``, ``container``, ``python``.
 * ``smoke``: the contract Pythons, for installing the upload back from TestPyPI.
+* ``free_threaded``: one entry per cibuildwheel target of free-threaded wheels: ``id``,
+  ``runner``, ``archs``.
 
 Without ``--github-output`` the three matrices are printed as one JSON object.
 """
@@ -68,12 +70,20 @@ def smoke_matrix(contract: Contract) -> dict[str, Any]:
     return {"python": list(contract.pythons)}
 
 
+def free_threaded_matrix(contract: Contract) -> dict[str, Any]:
+    """The cibuildwheel job's matrix: one entry per free-threaded target."""
+    ft = contract.free_threaded
+    targets = ft.targets if ft else ()
+    return {"include": [{"id": t.id, "runner": t.runner, "archs": t.archs} for t in targets]}
+
+
 def matrices(contract: Contract) -> dict[str, dict[str, Any]]:
-    """The three matrices by output name."""
+    """The matrices by output name."""
     return {
         "build": build_matrix(contract),
         "test": test_matrix(contract),
         "smoke": smoke_matrix(contract),
+        "free_threaded": free_threaded_matrix(contract),
     }
 
 
@@ -83,7 +93,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--github-output",
         type=Path,
         metavar="FILE",
-        help="append build=, test= and smoke= lines to this file ($GITHUB_OUTPUT)",
+        help="append build=, test=, smoke= and free_threaded= lines to this file ($GITHUB_OUTPUT)",
     )
 
 

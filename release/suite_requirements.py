@@ -8,6 +8,7 @@ file names, and a release made on the day a test dependency is released is not a
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
 
 from release.build_settings import uv_binary
@@ -30,7 +31,7 @@ def export_command(uv: str, output: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def export_locked(project: Project, directory: Path) -> Path:
+def export_locked(project: Project, directory: Path, *, echo: bool = False) -> Path:
     """Write the locked test requirements (with hashes) into ``directory``; return the file."""
     uv = uv_binary()
     if uv is None:
@@ -38,10 +39,23 @@ def export_locked(project: Project, directory: Path) -> Path:
     if TEST_GROUP not in project.pyproject.get("dependency-groups", {}):
         raise ReleaseError(f"pyproject.toml has no [dependency-groups] {TEST_GROUP}")
     output = directory / FILE_NAME
-    run(export_command(uv, output), cwd=project.root, echo=False)
+    run(export_command(uv, output), cwd=project.root, echo=echo)
     return output
 
 
 def install_arguments(requirements: Path) -> list[str]:
     """Installer arguments that install exactly the exported versions (pip or uv pip)."""
     return ["--require-hashes", "--only-binary", ":all:", "-r", str(requirements)]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``test-requirements``."""
+    parser.add_argument("output", type=Path, help="requirements file to write")
+
+
+def main(args: argparse.Namespace, project: Project) -> int:
+    """Write the locked test requirements (for cibuildwheel's before-test step)."""
+    written = export_locked(project, args.output.resolve().parent, echo=True)
+    if written != args.output.resolve():
+        written.replace(args.output)
+    return 0

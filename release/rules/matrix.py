@@ -27,7 +27,14 @@ def _runs(job: Job, needle: str) -> bool:
 
 
 #: release.yml job -> the verify output its matrix is read from.
-MATRIX_OUTPUTS = {"wheels": "build", "test": "test", "smoke-testpypi": "smoke"}
+MATRIX_OUTPUTS = {
+    "wheels": "build",
+    "test": "test",
+    "smoke-testpypi": "smoke",
+    "free-threaded-wheels": "free_threaded",
+}
+CIBUILDWHEEL = "pypa/cibuildwheel"
+CIBW_ENVIRONMENTS = ("CIBW_ENVIRONMENT_LINUX", "CIBW_ENVIRONMENT_MACOS", "CIBW_ENVIRONMENT_WINDOWS")
 MATRIX_COMMAND = 'python -m release matrix --github-output "$GITHUB_OUTPUT"'
 
 
@@ -140,6 +147,49 @@ def test_steps(ctx: Context) -> list[str]:
     return found
 
 
+def free_threaded(ctx: Context) -> list[str]:
+    """The free-threaded wheels are built by cibuildwheel with the maturin backend and
+    Cargo.lock enforced, repaired to exactly the image's policy, and tested by cibuildwheel
+    with the installed-wheel suite and the locked test group."""
+    ft = ctx.contract.free_threaded
+    if ft is None:
+        return []
+    found: list[str] = []
+    if not ft.build.startswith(f"{ft.abi}-"):
+        found.append(f"contract free_threaded.build {ft.build!r} does not select {ft.abi}")
+    job = ctx.release.job("free-threaded-wheels")
+    env = job.data.get("env") or {}
+    if env.get("CIBW_BUILD") != ft.build:
+        found.append(
+            f"free-threaded-wheels CIBW_BUILD is {env.get('CIBW_BUILD')!r}, not {ft.build!r}"
+        )
+    if env.get("CIBW_ARCHS") != "${{ matrix.archs }}":
+        found.append("free-threaded-wheels CIBW_ARCHS is not ${{ matrix.archs }}")
+    for key in CIBW_ENVIRONMENTS:
+        if 'MATURIN_PEP517_ARGS="--locked"' not in str(env.get(key, "")):
+            found.append(f'free-threaded-wheels {key} lacks MATURIN_PEP517_ARGS="--locked"')
+    if "--only-plat" not in str(env.get("CIBW_REPAIR_WHEEL_COMMAND_LINUX", "")):
+        found.append(
+            "free-threaded-wheels does not repair Linux wheels to exactly the image's policy"
+        )
+    if "--require-hashes" not in str(env.get("CIBW_BEFORE_TEST", "")):
+        found.append("free-threaded-wheels does not install the locked test group (hashes)")
+    if "pytest" not in str(env.get("CIBW_TEST_COMMAND", "")) or not all(
+        suite in str(env.get("CIBW_TEST_COMMAND", ""))
+        for suite in ("tests/unit", "tests/integration")
+    ):
+        found.append("free-threaded-wheels does not test with tests/unit and tests/integration")
+    if not _runs(job, "python -m release test-requirements"):
+        found.append("free-threaded-wheels does not export the locked test requirements")
+    if len(job.steps_using(CIBUILDWHEEL)) != 1:
+        found.append(f"free-threaded-wheels does not build with one {CIBUILDWHEEL} step")
+    if "dist-${{ matrix.id }}" not in _uploaded_names(job):
+        found.append("free-threaded-wheels does not upload artifact dist-${{ matrix.id }}")
+    if job.data.get("runs-on") != "${{ matrix.runner }}":
+        found.append("free-threaded-wheels does not run on ${{ matrix.runner }}")
+    return found
+
+
 def ci_matrix(ctx: Context) -> list[str]:
     """CI builds a wheel on Linux, macOS and Windows and tests that installed wheel on every
     contract Python."""
@@ -189,6 +239,13 @@ RULES = [
         "the test job installs each matrix entry's wheel and tests it with its Python, "
         "expected CPU, native or QEMU run and container; QEMU is set up for QEMU entries",
         test_steps,
+    ),
+    Rule(
+        "free-threaded",
+        "free-threaded (cp3XYt) wheels are built by cibuildwheel for the contract's selector "
+        "with the maturin backend and --locked, repaired to exactly the image's policy, and "
+        "tested by cibuildwheel with tests/unit + tests/integration and the locked test group",
+        free_threaded,
     ),
     Rule(
         "matrix-ci",

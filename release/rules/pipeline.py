@@ -53,10 +53,15 @@ def expected_manifest(ctx: Context) -> list[str]:
     found: list[str] = []
     contract = ctx.contract
     names = full_manifest(ctx.project, contract, ctx.project.version)
-    if len(set(names)) != len(contract.targets) + 1:
+    ft_tags = (
+        sum(len(t.platform_tags) for t in contract.free_threaded.targets)
+        if (contract.free_threaded)
+        else 0
+    )
+    if len(set(names)) != len(contract.targets) + ft_tags + 1:
         found.append(
-            f"manifest has {len(set(names))} distinct names for "
-            f"{len(contract.targets)} targets + sdist"
+            f"manifest has {len(set(names))} distinct names for {len(contract.targets)} "
+            f"targets + {ft_tags} free-threaded wheels + sdist"
         )
     for target in (*contract.targets, contract.sdist_wheel):
         if target.os == "linux":
@@ -81,7 +86,8 @@ def expected_manifest(ctx: Context) -> list[str]:
     for download in inspect.steps_using(DOWNLOAD):
         if download.with_.get("pattern") != "dist-*":
             found.append("inspect job does not download every dist-* artifact")
-    for needed in ("sdist", "wheels"):
+    builders = ("sdist", "wheels", *(("free-threaded-wheels",) if contract.free_threaded else ()))
+    for needed in builders:
         if needed not in inspect.needs:
             found.append(f"inspect job does not need {needed}")
     for env in contract.environments:

@@ -30,6 +30,14 @@ def test_manifest_lists_one_wheel_per_target_and_the_sdist(repo_copy: Path) -> N
         f"web_transport_python-{version}-cp312-abi3-musllinux_1_2_x86_64.whl",
         f"web_transport_python-{version}-cp312-abi3-win_amd64.whl",
         f"web_transport_python-{version}-cp312-abi3-win_arm64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-macosx_10_13_x86_64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-macosx_11_0_arm64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-manylinux_2_28_aarch64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-manylinux_2_28_x86_64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-musllinux_1_2_aarch64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-musllinux_1_2_x86_64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-win_amd64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-win_arm64.whl",
         f"web_transport_python-{version}.tar.gz",
     ]
 
@@ -39,7 +47,7 @@ def test_manifest_command_prints_the_names(
 ) -> None:
     assert main(["--root", str(repo_copy), "manifest", "--version", "2.0.0"]) == 0
     lines = capsys.readouterr().out.split()
-    assert len(lines) == 8
+    assert len(lines) == 16
     assert all("-2.0.0" in line for line in lines)
 
 

@@ -39,5 +39,7 @@ def test_github_output_lines(repo_copy: Path, tmp_path: Path) -> None:
     out = tmp_path / "github_output"
     assert main(["--root", str(repo_copy), "matrix", "--github-output", str(out)]) == 0
     lines = dict(line.split("=", 1) for line in out.read_text().splitlines())
-    assert set(lines) == {"build", "test", "smoke"}
+    assert set(lines) == {"build", "test", "smoke", "free_threaded"}
+    ft = json.loads(lines["free_threaded"])["include"]
+    assert {e["runner"] for e in ft} >= {"ubuntu-24.04-arm", "windows-11-arm", "macos-15-intel"}
     assert json.loads(lines["smoke"]) == {"python": ["3.12", "3.13", "3.14", "3.15"]}

@@ -62,6 +62,16 @@ CASES: list[tuple[str, str, Edit]] = [
         REL, "target: ${{ matrix.target }}", "target: x86_64-unknown-linux-gnu")),
     ("matrix-test", "container ignored", replace(REL, ' --container "$CONTAINER"', "")),
     ("matrix-test", "QEMU never set up", replace(REL, "if: matrix.via == 'qemu'", "if: matrix.via == 'native'")),
+    ("free-threaded", "cibuildwheel builds every Python", replace(REL, "CIBW_BUILD: cp314t-*", "CIBW_BUILD: cp3*")),
+    ("free-threaded", "unlocked maturin backend", replace(
+        REL, 'CIBW_ENVIRONMENT_WINDOWS: MATURIN_PEP517_ARGS="--locked"', "CIBW_ENVIRONMENT_WINDOWS: PIP_NO_CACHE_DIR=1")),
+    ("free-threaded", "untested free-threaded wheels", replace(
+        REL, "CIBW_TEST_COMMAND: python -m pytest -p no:cacheprovider tests/unit tests/integration", "CIBW_TEST_COMMAND: python -c 'import web_transport'")),
+    ("free-threaded", "unlocked test dependencies", replace(REL, "pip install --require-hashes --only-binary", "pip install --only-binary")),
+    ("matrix-from-contract", "free-threaded matrix by hand", replace(
+        REL, "matrix: ${{ fromJSON(needs.verify.outputs.free_threaded) }}", "matrix:\n        include: [{ id: x, runner: ubuntu-24.04, archs: x86_64 }]")),
+    ("expected-manifest", "free-threaded wheels not inspected", replace(
+        REL, "needs: [sdist, wheels, free-threaded-wheels]", "needs: [sdist, wheels]")),
     ("matrix-ci", "no Windows in CI", replace(
         CI, "runner: [ubuntu-24.04, macos-15, windows-2022]\n    steps", "runner: [ubuntu-24.04, macos-15]\n    steps")),
     ("matrix-ci", "CI tests the source tree", replace(
@@ -223,4 +233,4 @@ def test_contract_edit_needs_no_workflow_edit(repo_copy: Path) -> None:
     assert _failing(repo_copy) == {}
     assert compliance.check(Project(repo_copy)) == 1
     assert compliance.regenerate(Project(repo_copy)) == 0
-    assert "win_amd64" not in doc.read_text().split("<!-- contract:end -->")[1]
+    assert "abi3-win_amd64" not in doc.read_text().split("<!-- contract:end -->")[1]
