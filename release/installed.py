@@ -196,9 +196,9 @@ def _in_container(args: argparse.Namespace, project: Project) -> int:
     ``--via qemu``)."""
     docker = shutil.which("docker")
     if not docker:
-        raise ReleaseError("--via qemu needs docker")
+        raise ReleaseError("a container run (--container, --via qemu) needs docker")
     if not args.dist:
-        raise ReleaseError("--via qemu needs --dist (a directory inside the checkout)")
+        raise ReleaseError("a container run needs --dist (a directory inside the checkout)")
     dist = Path(args.dist).resolve().relative_to(project.root).as_posix()
     container = "debian" if args.container == "none" else args.container
     image = f"python:{args.python}-{IMAGE_SUFFIX[container]}"
@@ -213,6 +213,16 @@ def _in_container(args: argparse.Namespace, project: Project) -> int:
     ]  # fmt: skip
     if args.expect_machine:
         inner += ["--expect-machine", args.expect_machine]
+    try:
+        _docker_run(docker, platform, project, locked_dir, image, inner)
+    finally:
+        shutil.rmtree(locked_dir, ignore_errors=True)
+    return 0
+
+
+def _docker_run(
+    docker: str, platform: list[str], project: Project, locked: Path, image: str, inner: list[str]
+) -> None:
     run(
         [
             docker,
@@ -222,7 +232,7 @@ def _in_container(args: argparse.Namespace, project: Project) -> int:
             "-v",
             f"{project.root}:/src:ro",
             "-v",
-            f"{locked_dir}:/locked:ro",
+            f"{locked}:/locked:ro",
             "-w",
             "/src",
             "-e",
@@ -234,7 +244,6 @@ def _in_container(args: argparse.Namespace, project: Project) -> int:
         ],
         timeout=SUITE_TIMEOUT,
     )
-    return 0
 
 
 def install_and_test(args: argparse.Namespace, project: Project) -> None:
