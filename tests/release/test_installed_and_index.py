@@ -95,3 +95,34 @@ def test_locked_test_requirements_are_the_test_group_with_hashes(tmp_path: Path)
     assert not pinned & {"aioquic", "hypothesis", "pyyaml", "ruff", "playwright", "selenium"}
     assert "--hash=sha256:" in text
     assert "web-transport" not in text
+
+
+@pytest.mark.parametrize(
+    ("via", "container", "image", "platform"),
+    [
+        ("native", "alpine", "python:3.15-alpine", None),
+        ("qemu", "debian", "python:3.15-slim", "linux/arm64"),
+        ("qemu", "none", "python:3.15-slim", "linux/arm64"),
+    ],
+)
+def test_container_runs_use_the_official_image_and_the_locked_requirements(
+    monkeypatch: pytest.MonkeyPatch, via: str, container: str, image: str, platform: str | None
+) -> None:
+    commands: list[list[str]] = []
+    monkeypatch.setattr(installed.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(installed, "run", lambda cmd, **kw: commands.append(list(map(str, cmd))))
+    dist = REPO / "target" / "dist-for-container-test"
+    args = argparse.Namespace(
+        dist=str(dist), python="3.15", version="0.1.0", expect_machine="aarch64",
+        via=via, container=container,
+    )  # fmt: skip
+    assert installed._in_container(args, Project(REPO)) == 0
+    (docker,) = [c for c in commands if c[0] == "/usr/bin/docker"]
+    assert image in docker
+    assert ("--platform" in docker) is (platform is not None)
+    if platform:
+        assert docker[docker.index("--platform") + 1] == platform
+    inner = docker[docker.index(image) + 1 :]
+    assert inner[:4] == ["python", "-m", "release", "test-installed"]
+    assert inner[inner.index("--requirements") + 1].startswith("/locked/")
+    assert "--via" not in inner  # the inner run is native inside the container
