@@ -153,6 +153,10 @@ def _copy_suites(project: Project, workdir: Path) -> list[str]:
         for helper in tests.iterdir():
             if helper.is_file():
                 shutil.copy2(helper, workdir / "tests" / helper.name)
+    readme = project.root / "README.md"
+    if present and readme.is_file():
+        # tests/unit/test_readme.py runs the README's examples against the installed wheel.
+        shutil.copy2(readme, workdir / "README.md")
     pytest_config = project.pyproject.get("tool", {}).get("pytest", {})
     if present and pytest_config:
         # pytest reads its ini options from pyproject.toml; carry them over, nothing else.
