@@ -895,7 +895,7 @@ def main() -> int:
     shown = [i for i in ALL_IMPLS if i in impls]
     md = markdown(table, fl, shown, extras, machine, reps)
     title = (
-        f"web-transport-py benchmarks ({extras['mode']}, median of {reps}; "
+        f"web-transport-python benchmarks ({extras['mode']}, median of {reps}; "
         f"{machine['cores']} cores, {machine['cpu']})"
     )
     chart_err = chart(table, shown, out / "results.png", title)

@@ -1,4 +1,4 @@
-"""Release toolkit for web-transport-py.
+"""Release toolkit for web-transport-python.
 
 One small CLI (``python -m release <subcommand>``) that the maintainer and the GitHub
 workflows both call, so that what a release checks is written once, in Python, and the

@@ -5,12 +5,17 @@ Subcommands (one module each):
     version            print the single version (Cargo.toml)
     bump X.Y.Z         set it in Cargo.toml and Cargo.lock, regenerate the compliance doc
     check-tag vX.Y.Z   fail unless the tag names exactly the version
+    check-name         fail if PyPI or TestPyPI would refuse the name as too similar
+    notes vX.Y.Z       the version's CHANGELOG.md entry (the GitHub release notes)
+    checksums DIR      write SHA256SUMS for the release files in DIR
     manifest           the exact artifact file names of a release
+    test-requirements  write the locked test group (hashes) for cibuildwheel's test step
+    matrix             the release workflow's job matrices, from the contract
     inspect DIST_DIR   twine, check-wheel-contents, abi3audit, auditwheel, metadata, manifest
     compliance         regenerate MATURIN_COMPLIANCE.md; --check fails if stale or a rule fails
     rehearse           the whole release on this machine, minus GitHub
     test-installed     install into a fresh environment and run the tests there
-    verify ARTIFACT..  verify Sigstore bundles against the release workflow's identity
+    verify ARTIFACT..  verify Sigstore bundles, SHA256SUMS, PEP 740 and GitHub attestations
 """
 
 from __future__ import annotations
@@ -29,12 +34,17 @@ SUBCOMMANDS = {
     "version": ("version", "print the single version (Cargo.toml [package].version)"),
     "bump": ("bump", "set the version in Cargo.toml and Cargo.lock; regenerate the doc"),
     "check-tag": ("check_tag", "fail unless a tag vX.Y.Z equals the version"),
+    "check-name": ("check_name", "fail if an index would refuse the name as too similar"),
+    "notes": ("changelog", "print (or write) the tag's CHANGELOG.md entry"),
+    "checksums": ("checksums", "write SHA256SUMS for the release files in a directory"),
     "manifest": ("manifest", "print the exact artifact file names of a release"),
+    "test-requirements": ("suite_requirements", "write the locked test group, with hashes"),
+    "matrix": ("matrix", "print (or write as step outputs) the workflow's job matrices"),
     "inspect": ("inspect_dist", "run every artifact checker on a directory"),
     "compliance": ("compliance", "regenerate MATURIN_COMPLIANCE.md (--check: verify only)"),
     "rehearse": ("rehearse", "rehearse the whole release locally"),
     "test-installed": ("installed", "install into a fresh environment and run the tests"),
-    "verify": ("verify", "verify artifacts' Sigstore bundles"),
+    "verify": ("verify", "verify Sigstore bundles, SHA256SUMS, PEP 740 and GitHub attestations"),
 }
 
 

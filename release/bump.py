@@ -1,18 +1,20 @@
 """``bump X.Y.Z``: set the single version and everything derived from it.
 
 Writes ``[package].version`` in Cargo.toml, this crate's entry in Cargo.lock (so
-``--locked`` builds keep working) and regenerates MATURIN_COMPLIANCE.md, whose generated
-part lists the expected artifact names of the version.
+``--locked`` builds keep working), moves CHANGELOG.md's ``[Unreleased]`` notes under a dated
+``[X.Y.Z]`` heading, and regenerates MATURIN_COMPLIANCE.md, whose generated part lists the
+expected artifact names of the version.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import re
 
 from release.console import detail, error, step
 from release.errors import ReleaseError
-from release.project import CARGO_LOCK, CARGO_TOML, Project
+from release.project import CARGO_LOCK, CARGO_TOML, CHANGELOG, Project
 
 VERSION_RE = re.compile(r"\d+\.\d+\.\d+")
 
@@ -42,6 +44,17 @@ def set_cargo_lock_version(text: str, crate: str, version: str) -> str:
     return new_text
 
 
+def set_changelog_version(text: str, version: str, date: str) -> str:
+    """Return CHANGELOG.md's text with the ``[Unreleased]`` notes moved under a new
+    ``## [version] - date`` heading (unchanged if the version already has one)."""
+    if re.search(rf"(?m)^## \[{re.escape(version)}\]", text):
+        return text
+    heading = "## [Unreleased]\n"
+    if heading not in text:
+        raise ReleaseError(f"{CHANGELOG}: no '## [Unreleased]' section to release")
+    return text.replace(heading, f"{heading}\n## [{version}] - {date}\n", 1)
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``bump``."""
     parser.add_argument("new_version", metavar="X.Y.Z")
@@ -65,6 +78,13 @@ def main(args: argparse.Namespace, project: Project) -> int:
         set_cargo_lock_version(lock.read_text("utf-8"), project.crate_name, version), "utf-8"
     )
     detail(f"wrote {CARGO_LOCK}")
+    changes = project.path(CHANGELOG)
+    if changes.is_file():
+        today = datetime.date.today().isoformat()
+        changes.write_text(
+            set_changelog_version(changes.read_text("utf-8"), version, today), "utf-8"
+        )
+        detail(f"wrote {CHANGELOG}: the [Unreleased] notes are now [{version}] - {today}")
     status = compliance.regenerate(project)
     detail("next: review the diff, commit, then tag v" + version + " (see docs/releasing.md)")
     return status

@@ -3,7 +3,8 @@
 The release workflow runs this first on a tag push, so a tag that disagrees with Cargo.toml
 (the single source of the version, which also feeds the wheel metadata and
 ``web_transport.__version__``) never builds anything. Cargo.lock must agree too, because the
-release builds with ``--locked``.
+release builds with ``--locked``, and CHANGELOG.md must have the version's dated entry,
+which becomes the GitHub release's description.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import argparse
 import re
 
 from release.console import error
+from release.errors import ReleaseError
 from release.project import Project
 
 TAG_RE = re.compile(r"v(\d+\.\d+\.\d+)")
@@ -30,6 +32,12 @@ def problems(tag: str, project: Project) -> list[str]:
     locked = project.cargo_lock_version()
     if locked != version:
         found.append(f"Cargo.lock records {project.crate_name} {locked}, Cargo.toml says {version}")
+    from release.changelog import release_notes
+
+    try:
+        release_notes(project, match.group(1))
+    except ReleaseError as exc:
+        found.append(str(exc))
     return found
 
 

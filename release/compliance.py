@@ -127,17 +127,37 @@ def _targets_section(ctx: Context) -> list[str]:
     contract = ctx.contract
     rows = []
     for target in (*contract.targets, contract.sdist_wheel):
-        tests = "; ".join(f"{t.runner} ({t.machine}, {t.via})" for t in target.tests)
+        tests = "; ".join(
+            f"{t.runner} ({t.machine}, {t.via}"
+            + ("" if t.container == "none" else f", in {t.container}")
+            + ")"
+            for t in target.tests
+        )
         rows.append([
             f"`{target.id}`", f"`{target.rust_target}`", target.runner,
             target.manylinux or "-", target.macos_deployment_target or "-",
             f"`{target.platform_tag}`", tests,
         ])  # fmt: skip
     pythons = ", ".join(contract.pythons)
+    ft = contract.free_threaded
+    ft_lines: list[str] = []
+    if ft is not None:
+        ft_rows = [
+            [f"`{t.id}`", t.runner, t.archs, ", ".join(f"`{p}`" for p in t.platform_tags)]
+            for t in ft.targets
+        ]
+        ft_lines = [
+            "",
+            f"Free-threaded CPython {ft.python} (`{ft.abi}`, cibuildwheel `{ft.build}`, rule "
+            "`free-threaded`): built and tested on the same runner.",
+            "",
+            *_table(["job", "runner", "archs", "platform tags"], ft_rows),
+        ]
     return [
         "## Targets",
         "",
-        f"Read from the contract; rule `matrix-build` and `matrix-test` hold release.yml to it. "
+        "Read from the contract; the verify job emits release.yml's build and test matrices "
+        "from it (`python -m release matrix`, rule `matrix-from-contract`). "
         f"Each wheel is tested on Python {pythons}.",
         "",
         *_table(
@@ -152,6 +172,7 @@ def _targets_section(ctx: Context) -> list[str]:
             ],
             rows,
         ),
+        *ft_lines,
     ]
 
 

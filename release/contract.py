@@ -18,13 +18,23 @@ BEGIN = "<!-- contract:begin (hand-edited; everything outside this block is gene
 END = "<!-- contract:end -->"
 
 
+#: How a wheel is run: on the runner's own CPU, or emulated by QEMU (binfmt) in a container.
+VIAS = ("native", "qemu")
+
+#: Containers a test may run in: none (the runner itself), or an official ``python:X.Y``
+#: image: ``debian`` (``-slim``, glibc) or ``alpine`` (musl).
+CONTAINERS = ("none", "debian", "alpine")
+
+
 @dataclass(frozen=True)
 class WheelTest:
-    """One place a target's wheel is tested: a runner, the CPU it reports, and how."""
+    """One place a target's wheel is tested: a runner, the CPU it reports, how, and in
+    which container (QEMU runs always use one)."""
 
     runner: str
     machine: str
-    via: str  # "native" or "qemu"
+    via: str  # one of VIAS
+    container: str = "none"  # one of CONTAINERS
 
 
 @dataclass(frozen=True)
@@ -52,6 +62,36 @@ class Target:
 
 
 @dataclass(frozen=True)
+class FreeThreadedTarget:
+    """One cibuildwheel job building free-threaded wheels (one per platform tag it lists)."""
+
+    id: str
+    runner: str
+    archs: str  # cibuildwheel's CIBW_ARCHS
+    platform_tags: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FreeThreaded:
+    """Version-specific wheels for a free-threaded CPython (abi3 does not cover it), built
+    and tested by cibuildwheel."""
+
+    python: str  # e.g. "3.14"
+    build: str  # cibuildwheel's CIBW_BUILD, e.g. "cp314t-*"
+    targets: tuple[FreeThreadedTarget, ...]
+
+    @property
+    def python_tag(self) -> str:
+        """``cp314`` for 3.14."""
+        return "cp" + self.python.replace(".", "")
+
+    @property
+    def abi(self) -> str:
+        """``cp314t``: the free-threaded ABI tag."""
+        return self.python_tag + "t"
+
+
+@dataclass(frozen=True)
 class Environment:
     """A GitHub deployment environment that publishes to a package index."""
 
@@ -71,12 +111,15 @@ class Contract:
     tag_pattern: str
     release_workflow: str
     ci_workflow: str
+    docs_workflow: str
     environments: tuple[Environment, ...]
     id_token_jobs: tuple[str, ...]
+    attestations_write_jobs: tuple[str, ...]
     contents_write_jobs: tuple[str, ...]
     targets: tuple[Target, ...]
     sdist_wheel: Target
     ci_runners: tuple[str, ...]
+    free_threaded: FreeThreaded | None = None
 
     @property
     def min_python(self) -> str:
@@ -120,12 +163,17 @@ def _target(raw: dict[str, Any], where: str) -> Target:
             runner=_require(t, "runner", str, f"{where}tests."),
             machine=_require(t, "machine", str, f"{where}tests."),
             via=_require(t, "via", str, f"{where}tests."),
+            container=str(t.get("container", "none")),
         )
         for t in _require(raw, "tests", list, where)
     )
     for test in tests:
-        if test.via not in ("native", "qemu"):
-            raise ReleaseError(f"contract: {where}tests.via must be 'native' or 'qemu'")
+        if test.via not in VIAS:
+            raise ReleaseError(f"contract: {where}tests.via must be one of {VIAS}")
+        if test.container not in CONTAINERS:
+            raise ReleaseError(f"contract: {where}tests.container must be one of {CONTAINERS}")
+        if test.via == "qemu" and test.container == "none":
+            raise ReleaseError(f"contract: {where}tests: a QEMU run needs a container")
     return Target(
         id=_require(raw, "id", str, where),
         rust_target=_require(raw, "rust_target", str, where),
@@ -134,6 +182,26 @@ def _target(raw: dict[str, Any], where: str) -> Target:
         tests=tests,
         manylinux=raw.get("manylinux"),
         macos_deployment_target=raw.get("macos_deployment_target"),
+    )
+
+
+def _free_threaded(raw: dict[str, Any] | None) -> FreeThreaded | None:
+    if raw is None:
+        return None
+    where = "free_threaded."
+    targets = tuple(
+        FreeThreadedTarget(
+            id=_require(t, "id", str, f"{where}targets[{i}]."),
+            runner=_require(t, "runner", str, f"{where}targets[{i}]."),
+            archs=_require(t, "archs", str, f"{where}targets[{i}]."),
+            platform_tags=tuple(_require(t, "platform_tags", list, f"{where}targets[{i}].")),
+        )
+        for i, t in enumerate(_require(raw, "targets", list, where))
+    )
+    return FreeThreaded(
+        python=_require(raw, "python", str, where),
+        build=_require(raw, "build", str, where),
+        targets=targets,
     )
 
 
@@ -152,6 +220,7 @@ def parse_contract(doc: str) -> Contract:
         tag_pattern=_require(raw, "tag_pattern", str, ""),
         release_workflow=_require(raw, "release_workflow", str, ""),
         ci_workflow=_require(raw, "ci_workflow", str, ""),
+        docs_workflow=_require(raw, "docs_workflow", str, ""),
         environments=tuple(
             Environment(
                 name=name,
@@ -162,12 +231,14 @@ def parse_contract(doc: str) -> Contract:
             for name, env in envs.items()
         ),
         id_token_jobs=tuple(_require(jobs, "id_token_write", list, "jobs.")),
+        attestations_write_jobs=tuple(_require(jobs, "attestations_write", list, "jobs.")),
         contents_write_jobs=tuple(_require(jobs, "contents_write", list, "jobs.")),
         targets=tuple(
             _target(t, f"targets[{i}].") for i, t in enumerate(_require(raw, "targets", list, ""))
         ),
         sdist_wheel=_target(_require(raw, "sdist_wheel", dict, ""), "sdist_wheel."),
         ci_runners=tuple(_require(_require(raw, "ci", dict, ""), "runners", list, "ci.")),
+        free_threaded=_free_threaded(raw.get("free_threaded")),
     )
 
 

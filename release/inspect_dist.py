@@ -13,8 +13,8 @@ Checkers, each reported as one line per finding (``FAIL <checker> <file>: <messa
 * ``metadata``: name, version, Requires-Python and wheel tags inside each wheel match the
   project; the sdist carries Cargo.lock so ``--locked`` builds from it work.
 
-``--manifest-only`` runs just the manifest check using only the standard library (the
-publish jobs run it with the runner's Python right before uploading).
+``--manifest-only`` runs just the manifest check, needing only ``packaging`` (the
+publish jobs run it right before uploading).
 """
 
 from __future__ import annotations
@@ -102,40 +102,53 @@ def check_abi3audit(wheel: Path) -> list[Finding]:
     return [Finding(wheel.name, "abi3audit", " ".join(out.split())[:400] or f"exit {code}")]
 
 
-def _manylinux(tag: str) -> tuple[int, int] | None:
-    match = re.match(r"manylinux_(\d+)_(\d+)_", tag)
+def _manylinux(tag: str) -> tuple[str, int, int] | None:
+    """(libc family, major, minor) of a manylinux (glibc) or musllinux (musl) tag."""
+    match = re.match(r"(manylinux|musllinux)_(\d+)_(\d+)_", tag)
     if match:
-        return int(match.group(1)), int(match.group(2))
+        return match.group(1), int(match.group(2)), int(match.group(3))
     legacy = {"manylinux2014": (2, 17), "manylinux2010": (2, 12), "manylinux1": (2, 5)}
-    return legacy.get(tag.split("_")[0])
+    level = legacy.get(tag.split("_")[0])
+    return ("manylinux", *level) if level else None
 
 
 def check_auditwheel(wheel: Path) -> list[Finding]:
-    """``auditwheel show``: the needed glibc must not exceed the claimed manylinux level."""
+    """``auditwheel show``: the needed glibc (musl) must not exceed the claimed manylinux
+    (musllinux) level."""
     code, out = _tool("auditwheel", "show", "--json", str(wheel))
     if code != 0:
         return [Finding(wheel.name, "auditwheel", " ".join(out.split())[:400])]
     report = json.loads(out[out.index("{") :])
     needed = _manylinux(report.get("overall_tag", ""))
     if needed is None:
-        return [Finding(wheel.name, "auditwheel", f"not manylinux: {report.get('overall_tag')}")]
+        return [
+            Finding(
+                wheel.name, "auditwheel", f"not manylinux/musllinux: {report.get('overall_tag')}"
+            )
+        ]
     claimed = [
         level
         for tag in wheel.name.removesuffix(".whl").split("-")[-1].split(".")
-        if (level := _manylinux(tag))
+        if (level := _manylinux(tag)) and level[0] == needed[0]
     ]
     if not claimed:
-        return [Finding(wheel.name, "auditwheel", "Linux wheel without a manylinux tag")]
-    if min(claimed) < needed:
+        return [Finding(wheel.name, "auditwheel", f"Linux wheel without a {needed[0]} tag")]
+    lowest = min(claimed)
+    if lowest < needed:
         return [
             Finding(
                 wheel.name,
                 "auditwheel",
-                f"claims manylinux_{min(claimed)[0]}_{min(claimed)[1]} but needs "
-                f"{report.get('overall_tag')}",
+                f"claims {lowest[0]}_{lowest[1]}_{lowest[2]} but needs {report.get('overall_tag')}",
             )
         ]
     return []
+
+
+def _free_threaded(wheel_name: str, contract: Contract) -> bool:
+    """True for one of the contract's free-threaded (``cp3XYt``) wheels."""
+    ft = contract.free_threaded
+    return ft is not None and f"-{ft.python_tag}-{ft.abi}-" in wheel_name
 
 
 def _metadata(text: str) -> email.message.Message:
@@ -165,15 +178,20 @@ def check_wheel_metadata(
         found.append(
             f"Requires-Python is {meta.get('Requires-Python')!r}, expected {expected_requires!r}"
         )
+    ft = contract.free_threaded
+    python, abi, extension = contract.python_tag, contract.abi, r"abi3\.so|pyd"
+    if ft is not None and _free_threaded(wheel.name, contract):
+        python, abi = ft.python_tag, ft.abi
+        extension = rf"cpython-{ft.abi.removeprefix('cp')}-[\w-]+\.so|{ft.abi}-[\w]+\.pyd"
     for tag in wheel_file.get_all("Tag") or []:
-        if not tag.startswith(f"{contract.python_tag}-{contract.abi}-"):
-            found.append(f"WHEEL tag {tag} is not {contract.python_tag}-{contract.abi}")
+        if not tag.startswith(f"{python}-{abi}-"):
+            found.append(f"WHEEL tag {tag} is not {python}-{abi}")
     package = project.import_name
     for required in (f"{package}/__init__.py", f"{package}/py.typed"):
         if required not in names:
             found.append(f"missing {required}")
-    if not any(re.fullmatch(rf"{package}/_\w+\.(abi3\.so|pyd)", n) for n in names):
-        found.append(f"no abi3 extension module under {package}/")
+    if not any(re.fullmatch(rf"{package}/_\w+\.({extension})", n) for n in names):
+        found.append(f"no {abi} extension module under {package}/")
     return [Finding(wheel.name, "metadata", message) for message in found]
 
 
@@ -219,7 +237,8 @@ def inspect_directory(
     for wheel in wheels:
         step(f"wheel checks: {wheel.name}")
         findings += check_wheel_contents(wheel, project.import_name)
-        findings += check_abi3audit(wheel)
+        if not _free_threaded(wheel.name, contract):
+            findings += check_abi3audit(wheel)  # a free-threaded wheel is not abi3
         if "linux" in wheel.name:
             findings += check_auditwheel(wheel)
         findings += check_wheel_metadata(wheel, project, contract, version)

@@ -9,10 +9,13 @@ in which the source tree's ``python/`` is not importable:
    the environment's site-packages, that ``__version__`` is the expected version and, with
    ``--expect-machine``, that the interpreter runs on the expected CPU (which slice of a
    universal2 wheel was tested);
-2. ``tests/unit`` and ``tests/integration`` (copied out of the checkout) run under pytest.
+2. ``tests/unit`` and ``tests/integration`` (copied out of the checkout) run under pytest,
+   with exactly the test dependencies ``uv.lock`` names (the ``test`` group, hash-checked).
 
-With ``--via qemu`` the same command runs inside an aarch64 ``python:X.Y-slim`` container
-under QEMU (binfmt must be registered, e.g. by docker/setup-qemu-action).
+With ``--container debian`` or ``alpine`` the same command runs inside the official
+``python:X.Y-slim`` (glibc) or ``python:X.Y-alpine`` (musl, for musllinux wheels) image; with
+``--via qemu`` that container is an aarch64 one run under QEMU (binfmt must be registered,
+e.g. by docker/setup-qemu-action; the container defaults to ``debian``).
 
 This module only uses the standard library, so it also runs in a bare container.
 """
@@ -30,11 +33,12 @@ from pathlib import Path
 
 from release.build_settings import uv_binary
 from release.console import detail, step, warn
+from release.contract import CONTAINERS, VIAS
 from release.errors import ReleaseError
 from release.interpreters import find_cpython
 from release.process import run
 from release.project import Project
-from release.suite_requirements import suite_requirements
+from release.suite_requirements import export_locked, install_arguments
 
 #: The test directories run against the installed wheel.
 SUITES = ("tests/unit", "tests/integration")
@@ -149,6 +153,10 @@ def _copy_suites(project: Project, workdir: Path) -> list[str]:
         for helper in tests.iterdir():
             if helper.is_file():
                 shutil.copy2(helper, workdir / "tests" / helper.name)
+    readme = project.root / "README.md"
+    if present and readme.is_file():
+        # tests/unit/test_readme.py runs the README's examples against the installed wheel.
+        shutil.copy2(readme, workdir / "README.md")
     pytest_config = project.pyproject.get("tool", {}).get("pytest", {})
     if present and pytest_config:
         # pytest reads its ini options from pyproject.toml; carry them over, nothing else.
@@ -159,13 +167,17 @@ def _copy_suites(project: Project, workdir: Path) -> list[str]:
     return present
 
 
-def _run_suites(env: Environment, project: Project, workdir: Path) -> None:
+def _run_suites(
+    env: Environment, project: Project, workdir: Path, args: argparse.Namespace
+) -> None:
     suites = _copy_suites(project, workdir)
     if not suites:
         detail(f"no tests in {' or '.join(SUITES)} yet: ran the import smoke test only")
         return
     step(f"pytest {' '.join(suites)} against the installed wheel (cwd {workdir})")
-    env.install(*suite_requirements(project))
+    given = getattr(args, "requirements", None)  # callers like the rehearsal may omit it
+    locked = Path(given) if given else export_locked(project, workdir)
+    env.install(*install_arguments(locked))
     result = run(
         [env.python, "-m", "pytest", "-p", "no:cacheprovider", *suites],
         cwd=workdir,
@@ -179,31 +191,52 @@ def _run_suites(env: Environment, project: Project, workdir: Path) -> None:
         raise ReleaseError(f"pytest failed (exit {result.returncode})")
 
 
+#: ``--container`` value -> suffix of the official ``python:X.Y`` image tag.
+IMAGE_SUFFIX = {"debian": "slim", "alpine": "alpine"}
+
+
 def _in_container(args: argparse.Namespace, project: Project) -> int:
-    """Re-run this command inside an aarch64 Python container under QEMU."""
+    """Re-run this command inside an official Python container (aarch64 under QEMU for
+    ``--via qemu``)."""
     docker = shutil.which("docker")
     if not docker:
-        raise ReleaseError("--via qemu needs docker")
+        raise ReleaseError("a container run (--container, --via qemu) needs docker")
     if not args.dist:
-        raise ReleaseError("--via qemu needs --dist (a directory inside the checkout)")
+        raise ReleaseError("a container run needs --dist (a directory inside the checkout)")
     dist = Path(args.dist).resolve().relative_to(project.root).as_posix()
-    image = f"python:{args.python}-slim"
-    step(f"test in {image} (linux/arm64, QEMU)")
+    container = "debian" if args.container == "none" else args.container
+    image = f"python:{args.python}-{IMAGE_SUFFIX[container]}"
+    platform = ["--platform", "linux/arm64"] if args.via == "qemu" else []
+    step(f"test in {image}" + (" (linux/arm64, QEMU)" if platform else " (native)"))
+    # The container has no uv: the locked test requirements are exported here and mounted.
+    locked_dir = Path(tempfile.mkdtemp(prefix="release-locked-"))
+    locked = export_locked(project, locked_dir)
     inner = [
         "python", "-m", "release", "test-installed", "--dist", dist, "--python", "python",
-        "--version", args.version,
+        "--version", args.version, "--requirements", f"/locked/{locked.name}",
     ]  # fmt: skip
     if args.expect_machine:
         inner += ["--expect-machine", args.expect_machine]
+    try:
+        _docker_run(docker, platform, project, locked_dir, image, inner)
+    finally:
+        shutil.rmtree(locked_dir, ignore_errors=True)
+    return 0
+
+
+def _docker_run(
+    docker: str, platform: list[str], project: Project, locked: Path, image: str, inner: list[str]
+) -> None:
     run(
         [
             docker,
             "run",
             "--rm",
-            "--platform",
-            "linux/arm64",
+            *platform,
             "-v",
             f"{project.root}:/src:ro",
+            "-v",
+            f"{locked}:/locked:ro",
             "-w",
             "/src",
             "-e",
@@ -215,7 +248,6 @@ def _in_container(args: argparse.Namespace, project: Project) -> int:
         ],
         timeout=SUITE_TIMEOUT,
     )
-    return 0
 
 
 def install_and_test(args: argparse.Namespace, project: Project) -> None:
@@ -232,7 +264,7 @@ def install_and_test(args: argparse.Namespace, project: Project) -> None:
         _install_package(env, args, requirement)
         step("import smoke test")
         _smoke(env, project, workdir, args)
-        _run_suites(env, project, workdir)
+        _run_suites(env, project, workdir, args)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -246,7 +278,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="CPython X.Y or an interpreter path (default: the running one)",
     )  # fmt: skip
     parser.add_argument("--expect-machine", help="fail unless platform.machine() is this")
-    parser.add_argument("--via", choices=("native", "qemu"), default="native")
+    parser.add_argument("--via", choices=VIAS, default="native")
+    parser.add_argument(
+        "--container",
+        choices=CONTAINERS,
+        default="none",
+        help="run inside python:X.Y-slim (debian) or python:X.Y-alpine (default: none)",
+    )
+    parser.add_argument(
+        "--requirements",
+        help="locked test requirements with hashes (default: exported from uv.lock)",
+    )
     parser.add_argument(
         "--attempts", type=int, default=1, help=f"index install attempts, {RETRY_DELAY}s apart"
     )
@@ -255,7 +297,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace, project: Project) -> int:
     """Run ``test-installed``."""
     args.version = args.version or project.version
-    if args.via == "qemu":
+    if args.via == "qemu" or args.container != "none":
         return _in_container(args, project)
     install_and_test(args, project)
     print(f"ok: {project.dist_name} {args.version} passed on Python {args.python}")

@@ -1,10 +1,11 @@
 """``manifest``: the exact list of artifact file names a release of a version consists of.
 
-One wheel per contract target plus the sdist. The names follow maturin 1.16: the wheel's
-Python tag is ``cp3XY`` for the abi3 floor, and compressed platform tags are written with
-their parts sorted (as maturin writes them). The release workflow's inspect job requires the
-downloaded artifacts to be exactly this list; the local rehearsal, which can only build the
-host's wheel, uses :func:`host_manifest` instead.
+One wheel per contract target plus the sdist. The names are written as maturin 1.16 writes
+them (Python tag ``cp3XY`` for the abi3 floor, compressed platform tags sorted), but
+:func:`compare` matches wheels by their set of tags, so a maturin that orders a compressed
+tag set differently still matches while a missing or an extra tag does not. The release
+workflow's inspect job requires the downloaded artifacts to be exactly this list; the local
+rehearsal, which can only build the host's wheel, uses :func:`compare_host` instead.
 """
 
 from __future__ import annotations
@@ -44,9 +45,24 @@ def wheel_name(project: Project, contract: Contract, version: str, platform_tag:
     return f"{dist}-{file_version(version)}-{contract.python_tag}-{contract.abi}-{plat}.whl"
 
 
+def free_threaded_names(project: Project, contract: Contract, version: str) -> list[str]:
+    """The free-threaded wheels: one per platform tag of each cibuildwheel target."""
+    ft = contract.free_threaded
+    if ft is None:
+        return []
+    dist = normalize_dist_name(project.dist_name)
+    return [
+        f"{dist}-{file_version(version)}-{ft.python_tag}-{ft.abi}-{tag}.whl"
+        for target in ft.targets
+        for tag in target.platform_tags
+    ]
+
+
 def full_manifest(project: Project, contract: Contract, version: str) -> list[str]:
-    """Every artifact of a release: one wheel per target, then the sdist."""
+    """Every artifact of a release: one abi3 wheel per target, the free-threaded wheels,
+    then the sdist."""
     names = [wheel_name(project, contract, version, t.platform_tag) for t in contract.targets]
+    names += free_threaded_names(project, contract, version)
     return [*sorted(names), sdist_name(project, version)]
 
 
@@ -63,12 +79,35 @@ class ManifestCheck:
         return not self.missing and not self.unexpected
 
 
+def artifact_key(file_name: str) -> tuple[object, ...]:
+    """What identifies an artifact: for a wheel its name, version, build tag and the *set* of
+    (python, abi, platform) tags its file name expands to (PEP 427/425, parsed by
+    ``packaging``), so compressed tag sets written in another order still match; for any
+    other file its exact name."""
+    if file_name.endswith(".whl"):
+        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+
+        try:
+            name, version, build, tags = parse_wheel_filename(file_name)
+        except InvalidWheelFilename:
+            return ("file", file_name)
+        return ("wheel", name, str(version), build, frozenset(tags))
+    return ("file", file_name)
+
+
 def compare(expected: list[str], present: list[str]) -> ManifestCheck:
-    """Compare an exact manifest with the files present."""
-    return ManifestCheck(
-        missing=tuple(sorted(set(expected) - set(present))),
-        unexpected=tuple(sorted(set(present) - set(expected))),
-    )
+    """Compare an exact manifest with the files present, wheels by their tag sets."""
+    wanted = {artifact_key(name): name for name in expected}
+    seen: set[tuple[object, ...]] = set()
+    unexpected: list[str] = []
+    for name in sorted(present):
+        key = artifact_key(name)
+        if key in wanted and key not in seen:
+            seen.add(key)
+        else:
+            unexpected.append(name)  # not in the manifest, or a second file with its tags
+    missing = sorted(name for key, name in wanted.items() if key not in seen)
+    return ManifestCheck(missing=tuple(missing), unexpected=tuple(unexpected))
 
 
 def is_host_wheel(project: Project, contract: Contract, version: str, file_name: str) -> bool:

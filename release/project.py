@@ -23,7 +23,10 @@ TOOLCHAIN = "rust-toolchain.toml"
 LIB_RS = "src/lib.rs"
 INIT_PY = "python/web_transport/__init__.py"
 COMPLIANCE_DOC = "MATURIN_COMPLIANCE.md"
+CHANGELOG = "CHANGELOG.md"
+GITHUB_DIR = ".github"
 WORKFLOWS_DIR = ".github/workflows"
+DEPENDABOT = ".github/dependabot.yml"
 ZIZMOR_CONFIG = ".github/zizmor.yml"
 
 #: The repository slug used when ``[project.urls]`` names no GitHub repository.

@@ -120,7 +120,7 @@ def rehearse(project: Project, out: Path, pythons: list[str]) -> list[str]:
     (sdist,) = dist.glob("*.tar.gz")
     # Unpack outside the checkout: inside it, Cargo would take the checkout's workspace
     # (Cargo.toml [workspace]) for the sdist's, as it never would for a user.
-    source = _unpack_sdist(sdist, Path(tempfile.mkdtemp(prefix="web-transport-py-sdist-")))
+    source = _unpack_sdist(sdist, Path(tempfile.mkdtemp(prefix="web-transport-python-sdist-")))
     detail("building from the unpacked sdist (cargo output is shown when it finishes)")
     output = _maturin(
         project, "build", *build_settings.MATURIN_BUILD_ARGS,

@@ -1,31 +1,61 @@
-"""Which packages the test suite needs in a fresh environment next to the installed wheel.
+"""The locked test dependencies installed next to a wheel under test.
 
-They are the ``dev`` dependency group of pyproject.toml minus the tools that only lint,
-type-check or drive browsers; so a test dependency added there is installed here too.
+They are pyproject.toml's ``test`` dependency group (only what ``tests/unit`` and
+``tests/integration`` import), exported from ``uv.lock`` with hashes, so every installed-wheel
+test, in the workflows, the rehearsal and the containers, runs the exact versions the lock
+file names, and a release made on the day a test dependency is released is not affected.
 """
 
 from __future__ import annotations
 
-import re
+import argparse
+from pathlib import Path
 
+from release.build_settings import uv_binary
+from release.errors import ReleaseError
+from release.process import run
 from release.project import Project
 
-#: dev-group entries that the unit and integration tests do not import (linters, browsers).
-NOT_FOR_TESTS = frozenset({"ruff", "ty", "playwright", "selenium"})
+#: The dependency group holding what the installed-wheel suites import.
+TEST_GROUP = "test"
 
-#: Used when pyproject.toml has no dev group (the packages the tests are known to use).
-FALLBACK = ("pytest", "pytest-asyncio", "pytest-timeout", "hypothesis", "aioquic", "pyyaml")
-
-
-def requirement_name(requirement: str) -> str:
-    """The normalized project name of a PEP 508 requirement string."""
-    match = re.match(r"\s*([A-Za-z0-9][A-Za-z0-9._-]*)", requirement)
-    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else ""
+#: File name of the exported requirements (pip's hash-checking mode reads it).
+FILE_NAME = "test-requirements.txt"
 
 
-def suite_requirements(project: Project) -> list[str]:
-    """Requirement strings to install for running ``tests/unit`` and ``tests/integration``."""
-    groups = project.pyproject.get("dependency-groups", {})
-    dev = [r for r in groups.get("dev", []) if isinstance(r, str)]
-    chosen = [r for r in dev if requirement_name(r) not in NOT_FOR_TESTS]
-    return chosen or list(FALLBACK)
+def export_command(uv: str, output: Path) -> list[str]:
+    """``uv export`` of the test group as it is locked, with hashes, without the project."""
+    return [
+        uv, "export", "--frozen", "--only-group", TEST_GROUP, "--no-emit-project",
+        "--no-header", "--quiet", "--output-file", str(output),
+    ]  # fmt: skip
+
+
+def export_locked(project: Project, directory: Path, *, echo: bool = False) -> Path:
+    """Write the locked test requirements (with hashes) into ``directory``; return the file."""
+    uv = uv_binary()
+    if uv is None:
+        raise ReleaseError("uv is needed to export the locked test dependencies (uv.lock)")
+    if TEST_GROUP not in project.pyproject.get("dependency-groups", {}):
+        raise ReleaseError(f"pyproject.toml has no [dependency-groups] {TEST_GROUP}")
+    output = directory / FILE_NAME
+    run(export_command(uv, output), cwd=project.root, echo=echo)
+    return output
+
+
+def install_arguments(requirements: Path) -> list[str]:
+    """Installer arguments that install exactly the exported versions (pip or uv pip)."""
+    return ["--require-hashes", "--only-binary", ":all:", "-r", str(requirements)]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``test-requirements``."""
+    parser.add_argument("output", type=Path, help="requirements file to write")
+
+
+def main(args: argparse.Namespace, project: Project) -> int:
+    """Write the locked test requirements (for cibuildwheel's before-test step)."""
+    written = export_locked(project, args.output.resolve().parent, echo=True)
+    if written != args.output.resolve():
+        written.replace(args.output)
+    return 0

@@ -1,28 +1,51 @@
-"""``verify ARTIFACT...``: check downloaded artifacts against their Sigstore bundles.
+"""``verify ARTIFACT...``: check release files against what the release workflow made.
 
-Each ``<artifact>`` must sit next to ``<artifact>.sigstore.json`` (as attached to the GitHub
-release). The signature must come from this repository's release workflow run for the tag
-of that version, as issued by GitHub Actions' OIDC provider:
+Every release file has three kinds of evidence, all made by this repository's
+``release.yml`` running for the version's tag; each can be checked here:
 
-    identity  https://github.com/<owner>/<repo>/.github/workflows/release.yml@refs/tags/vX.Y.Z
-    issuer    https://token.actions.githubusercontent.com
+1. **Sigstore bundle** (default, ``--no-sigstore`` to skip): ``<file>.sigstore.json`` next to
+   the file, as attached to the GitHub release. The certificate must be the workflow's:
 
-The tag defaults to ``v`` + the version in the artifact's file name.
+       identity  https://github.com/<owner>/<repo>/.github/workflows/release.yml@refs/tags/vX.Y.Z
+       issuer    https://token.actions.githubusercontent.com
+
+   and name the repository, the tag ref and a ``push`` trigger.
+2. **PEP 740 attestation on PyPI** (``--pypi``, or ``--pypi-url`` for TestPyPI): the
+   file's provenance from the index's integrity API, verified with ``pypi-attestations``
+   against the trusted publisher: this repository, ``release.yml``, environment ``pypi``
+   (``testpypi`` for TestPyPI).
+3. **GitHub build provenance** (``--github``): ``gh attestation verify`` (the GitHub CLI,
+   logged in) for this repository, signed by ``release.yml`` at the tag, on GitHub-hosted
+   runners.
+
+With ``--checksums SHA256SUMS`` (the release's checksum file) each file's SHA-256 must also
+be listed there. The tag defaults to ``v`` + the version in the file name; the repository
+to ``--repository``, else ``[project.urls]``.
 """
 
 from __future__ import annotations
 
 import argparse
 import re
+import shutil
+import urllib.error
+import urllib.request
 from pathlib import Path
 
+from release import checksums
 from release.console import detail, error, step
 from release.errors import ReleaseError
+from release.process import run
 from release.project import Project
 
 ISSUER = "https://token.actions.githubusercontent.com"
 WORKFLOW = ".github/workflows/release.yml"
 BUNDLE_SUFFIX = ".sigstore.json"
+#: PyPI's integrity API (PEP 740) content type.
+INTEGRITY_JSON = "application/vnd.pypi.integrity.v1+json"
+PYPI = "https://pypi.org"
+#: The publishing environment of each index (the contract's environment names).
+ENVIRONMENTS = {"https://pypi.org": "pypi", "https://test.pypi.org": "testpypi"}
 
 
 def identity(repository: str, tag: str) -> str:
@@ -69,6 +92,68 @@ def verify_artifact(artifact: Path, repository: str, tag: str, *, offline: bool)
         raise ReleaseError(f"{artifact.name}: verification failed ({exc})") from exc
 
 
+def provenance_url(base: str, project: str, version: str, file_name: str) -> str:
+    """The PEP 740 provenance URL of one file on an index (PyPI's integrity API)."""
+    return f"{base.rstrip('/')}/integrity/{project}/{version}/{file_name}/provenance"
+
+
+def verify_pep740(
+    artifact: Path, project: str, repository: str, base: str, *, offline: bool
+) -> None:
+    """Verify the index's PEP 740 attestations of ``artifact`` against our publisher."""
+    from pypi_attestations import (
+        AttestationError,
+        Distribution,
+        GitHubPublisher,
+        Provenance,
+        VerificationError,
+    )
+
+    url = provenance_url(base, project, version_from_name(artifact.name), artifact.name)
+    request = urllib.request.Request(url, headers={"Accept": INTEGRITY_JSON})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            provenance = Provenance.model_validate_json(response.read())
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        raise ReleaseError(f"{artifact.name}: no PEP 740 provenance at {url} ({exc})") from exc
+    publisher = GitHubPublisher(
+        repository=repository,
+        workflow=WORKFLOW.rsplit("/", 1)[1],
+        environment=ENVIRONMENTS.get(base.rstrip("/")),
+    )
+    attestations = [a for b in provenance.attestation_bundles for a in b.attestations]
+    if not attestations:
+        raise ReleaseError(f"{artifact.name}: the provenance at {url} holds no attestation")
+    try:
+        dist = Distribution.from_file(artifact)
+        for attestation in attestations:
+            attestation.verify(publisher, dist, offline=offline)
+    except (AttestationError, VerificationError, ValueError) as exc:
+        raise ReleaseError(f"{artifact.name}: PEP 740 attestation failed ({exc})") from exc
+
+
+def github_command(gh: str, artifact: Path, repository: str, tag: str) -> list[str]:
+    """``gh attestation verify`` for a file built by the release workflow at ``tag``."""
+    return [
+        gh, "attestation", "verify", str(artifact), "--repo", repository,
+        "--signer-workflow", f"{repository}/{WORKFLOW}", "--source-ref", f"refs/tags/{tag}",
+        "--deny-self-hosted-runners",
+    ]  # fmt: skip
+
+
+def verify_github(artifact: Path, repository: str, tag: str) -> None:
+    """Verify the GitHub build provenance attestation of ``artifact`` with the GitHub CLI."""
+    gh = shutil.which("gh")
+    if gh is None:
+        raise ReleaseError("--github needs the GitHub CLI `gh` (https://cli.github.com), logged in")
+    result = run(github_command(gh, artifact, repository, tag), check=False, capture=True)
+    if result.returncode != 0:
+        output = (result.stdout + result.stderr).strip().splitlines()
+        raise ReleaseError(
+            f"{artifact.name}: GitHub attestation failed ({output[-1] if output else 'gh'})"
+        )
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``verify``."""
     parser.add_argument("artifacts", nargs="+", type=Path, metavar="ARTIFACT")
@@ -77,20 +162,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--offline", action="store_true", help="use the cached Sigstore trust root, no network"
     )
+    parser.add_argument(
+        "--sigstore",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="check <file>.sigstore.json (default: yes)",
+    )
+    parser.add_argument("--checksums", type=Path, help="SHA256SUMS that must list each file")
+    parser.add_argument("--pypi", action="store_true", help=f"check PEP 740 attestations on {PYPI}")
+    parser.add_argument("--pypi-url", help="check PEP 740 attestations on this index instead")
+    parser.add_argument(
+        "--github", action="store_true", help="check GitHub build provenance (gh attestation)"
+    )
 
 
 def main(args: argparse.Namespace, project: Project) -> int:
-    """Verify every artifact; exit 1 if any fails."""
+    """Verify every artifact; exit 1 if any check of any artifact fails."""
     repository = args.repository or project.repository
+    index = args.pypi_url or (PYPI if args.pypi else None)
+    sums = checksums.parse(args.checksums.read_text(encoding="utf-8")) if args.checksums else None
     failures = 0
     for artifact in args.artifacts:
-        if artifact.name.endswith(BUNDLE_SUFFIX):
+        if artifact.name.endswith(BUNDLE_SUFFIX) or artifact.name == checksums.FILE_NAME:
             continue
         try:
             tag = args.tag or f"v{version_from_name(artifact.name)}"
             step(f"verify {artifact.name}")
-            detail(f"identity {identity(repository, tag)}")
-            verify_artifact(artifact, repository, tag, offline=args.offline)
+            if sums is not None:
+                checksums.check(artifact, sums)
+                detail(f"listed in {args.checksums} with its SHA-256")
+            if args.sigstore:
+                detail(f"Sigstore identity {identity(repository, tag)}")
+                verify_artifact(artifact, repository, tag, offline=args.offline)
+            if index:
+                verify_pep740(artifact, project.dist_name, repository, index, offline=args.offline)
+                detail(f"PEP 740 attestation from {index} verified")
+            if args.github:
+                verify_github(artifact, repository, tag)
+                detail("GitHub build provenance verified")
             detail("OK")
         except ReleaseError as exc:
             error(str(exc))

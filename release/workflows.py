@@ -99,8 +99,16 @@ class Job:
 
     @property
     def matrix(self) -> dict[str, Any]:
-        """The job's ``strategy.matrix``, or an empty dict."""
-        return dict((self.data.get("strategy") or {}).get("matrix") or {})
+        """The job's ``strategy.matrix`` when written out, or an empty dict."""
+        matrix = (self.data.get("strategy") or {}).get("matrix")
+        return dict(matrix) if isinstance(matrix, dict) else {}
+
+    @property
+    def matrix_expression(self) -> str:
+        """The job's ``strategy.matrix`` when it is one expression (``${{ fromJSON(...) }}``),
+        else an empty string."""
+        matrix = (self.data.get("strategy") or {}).get("matrix")
+        return matrix if isinstance(matrix, str) else ""
 
     @property
     def environment(self) -> dict[str, Any] | None:

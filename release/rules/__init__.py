@@ -7,7 +7,7 @@ repository and assert that it fails.
 
 from __future__ import annotations
 
-from release.rules import contract_rule, hygiene, linters, matrix, metadata, pipeline
+from release.rules import contract_rule, docs_site, hygiene, linters, matrix, metadata, pipeline
 from release.rules.base import Context, Rule
 
 ALL_RULES: list[Rule] = [
@@ -16,6 +16,7 @@ ALL_RULES: list[Rule] = [
     *matrix.RULES,
     *pipeline.RULES,
     *hygiene.RULES,
+    *docs_site.RULES,
     *linters.RULES,
 ]
 

@@ -32,10 +32,15 @@ class Context:
         """The CI workflow named by the contract."""
         return load_workflow(self.project.workflow_path(self.contract.ci_workflow))
 
+    @cached_property
+    def docs(self) -> Workflow:
+        """The documentation workflow named by the contract."""
+        return load_workflow(self.project.workflow_path(self.contract.docs_workflow))
+
     @property
     def workflows(self) -> list[Workflow]:
-        """Both workflows."""
-        return [self.release, self.ci]
+        """Every workflow: release, CI and docs."""
+        return [self.release, self.ci, self.docs]
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,15 @@ def contract_consistent(ctx: Context) -> list[str]:
             found.append(f"target {target.id} has no manylinux level")
         if target.os != "linux" and target.manylinux:
             found.append(f"target {target.id} is not Linux but has a manylinux level")
+        musl = target.rust_target.endswith("-musl")
+        if target.os == "linux" and musl != str(target.manylinux).startswith("musllinux_"):
+            found.append(f"target {target.id}: a musl Rust target needs a musllinux_X_Y level")
+        for run in target.tests:
+            if target.os == "linux" and musl != (run.container == "alpine"):
+                found.append(
+                    f"target {target.id}: tested on {run.runner} in container {run.container}; "
+                    "musllinux wheels are tested in alpine, manylinux wheels not"
+                )
         if target.os == "macos" and not target.macos_deployment_target:
             found.append(f"target {target.id} has no macos_deployment_target")
     if {e.name for e in contract.environments} != {"testpypi", "pypi"}:
@@ -39,7 +48,8 @@ RULES = [
     Rule(
         "contract",
         "the contract block parses; Pythons are distinct 3.N versions; every target has a "
-        "manylinux level iff it is Linux, a deployment target if macOS, and at least one test run",
+        "manylinux level iff it is Linux (musllinux iff musl, then tested in Alpine), a "
+        "deployment target if macOS, and at least one test run",
         contract_consistent,
     )
 ]

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import re
 
+from release.errors import ReleaseError
+from release.project import DEPENDABOT
 from release.rules.base import Context, Rule
 from release.workflows import run_commands
 
@@ -52,10 +54,19 @@ def permissions(ctx: Context) -> list[str]:
                     allowed = workflow is ctx.release and job.id in contract.id_token_jobs
                 if scope == "contents" and level == "write":
                     allowed = workflow is ctx.release and job.id in contract.contents_write_jobs
+                if scope == "attestations" and level == "write":
+                    allowed = workflow is ctx.release and job.id in contract.attestations_write_jobs
+                if scope in ("pages", "id-token") and level == "write" and workflow is ctx.docs:
+                    allowed = job.id == DOCS_DEPLOY_JOB
                 if not allowed:
                     found.append(f"{workflow.name} job {job.id}: {scope}: {level} not allowed")
     release_jobs = ctx.release.jobs
-    for job_id in (*contract.id_token_jobs, *contract.contents_write_jobs):
+    jobs = (
+        *contract.id_token_jobs,
+        *contract.attestations_write_jobs,
+        *contract.contents_write_jobs,
+    )
+    for job_id in jobs:
         if job_id not in release_jobs:
             found.append(f"contract names job {job_id}, which release.yml lacks")
     return found
@@ -89,12 +100,13 @@ def concurrency(ctx: Context) -> list[str]:
         group = workflow.data.get("concurrency")
         if not isinstance(group, dict) or "group" not in group:
             found.append(f"{workflow.name}: no concurrency group")
-    release = ctx.release.data.get("concurrency") or {}
-    if release.get("cancel-in-progress") not in (
-        False,
-        "${{ github.event_name == 'pull_request' }}",
-    ):
-        found.append("release.yml: cancel-in-progress may cancel a tag run")
+    for workflow in (ctx.release, ctx.docs):
+        group = workflow.data.get("concurrency") or {}
+        if group.get("cancel-in-progress") not in (
+            False,
+            "${{ github.event_name == 'pull_request' }}",
+        ):
+            found.append(f"{workflow.name}: cancel-in-progress may cancel a tag run")
     return found
 
 
@@ -128,6 +140,48 @@ def thin_steps(ctx: Context) -> list[str]:
     return found
 
 
+#: The docs workflow's only job that may write: it deploys the site to GitHub Pages.
+DOCS_DEPLOY_JOB = "deploy"
+
+#: Ecosystems Dependabot must propose updates for: the pinned actions, Cargo.lock, uv.lock.
+UPDATED_ECOSYSTEMS = ("github-actions", "cargo", "uv")
+
+
+def update_proposals(ctx: Context) -> list[str]:
+    """Dependabot proposes grouped weekly updates for actions, Cargo and uv; CI runs zizmor
+    online (impostor commits, known-vulnerable actions) with the workflow token."""
+    import yaml
+
+    found: list[str] = []
+    try:
+        config = yaml.safe_load(ctx.project.text(DEPENDABOT)) or {}
+    except ReleaseError as exc:
+        config = {}
+        found.append(str(exc))
+    updates = {u.get("package-ecosystem"): u for u in config.get("updates") or []}
+    for ecosystem in UPDATED_ECOSYSTEMS:
+        update = updates.get(ecosystem)
+        if update is None:
+            found.append(f"{DEPENDABOT}: no updates for {ecosystem}")
+            continue
+        if (update.get("schedule") or {}).get("interval") != "weekly":
+            found.append(f"{DEPENDABOT}: {ecosystem} updates are not weekly")
+        if not update.get("groups"):
+            found.append(f"{DEPENDABOT}: {ecosystem} updates are not grouped")
+    online = [
+        s
+        for job in ctx.ci.jobs.values()
+        for s in job.steps
+        if "zizmor" in s.run and "--offline" not in s.run
+    ]
+    if not online:
+        found.append("ci.yml does not run zizmor online")
+    for step in online:
+        if (step.data.get("env") or {}).get("GH_TOKEN") != "${{ github.token }}":
+            found.append(f"ci.yml {step.label}: online zizmor without GH_TOKEN: github.token")
+    return found
+
+
 RULES = [
     Rule(
         "action-pinning",
@@ -138,8 +192,9 @@ RULES = [
     Rule(
         "permissions",
         "top-level `permissions: {}`; every job declares read-only permissions except "
-        "`id-token: write` on the contract's signing/publishing jobs and `contents: write` on "
-        "the GitHub-release job",
+        "`id-token: write` on the contract's signing/publishing jobs, `attestations: write` on "
+        "its attesting job, `contents: write` on the GitHub-release job, and `pages: write` + "
+        "`id-token: write` on docs.yml's deploy job",
         permissions,
     ),
     Rule(
@@ -150,7 +205,8 @@ RULES = [
     Rule("timeouts", "every job sets `timeout-minutes`", timeouts),
     Rule(
         "concurrency",
-        "every workflow has a concurrency group; release.yml cancels only pull-request runs",
+        "every workflow has a concurrency group; release.yml and docs.yml (which run on tags) "
+        "cancel only pull-request runs",
         concurrency,
     ),
     Rule(
@@ -163,5 +219,11 @@ RULES = [
         "thin-steps",
         "every `run:` step in release.yml is a single command (the checks live in `release`)",
         thin_steps,
+    ),
+    Rule(
+        "update-proposals",
+        "Dependabot proposes grouped weekly updates for GitHub Actions, Cargo and uv; ci.yml "
+        "runs zizmor online (impostor commits, known-vulnerable actions) with the workflow token",
+        update_proposals,
     ),
 ]

@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from release.project import WORKFLOWS_DIR, ZIZMOR_CONFIG
+from release.project import GITHUB_DIR, ZIZMOR_CONFIG
 from release.rules.base import Context, Rule
 
 LINT_TIMEOUT = 120
@@ -49,14 +49,15 @@ def actionlint(ctx: Context) -> list[str]:
 
 
 def zizmor(ctx: Context) -> list[str]:
-    """zizmor (offline, default persona) reports nothing on the workflows directory."""
+    """zizmor (offline, pedantic persona) reports nothing on .github (workflows and
+    dependabot.yml)."""
     binary = tool_path("zizmor")
     if binary is None:
         return ["zizmor is not installed (uv run --only-group release ...)"]
-    cmd = [binary, "--offline", "--no-progress", "--format", "plain"]
+    cmd = [binary, "--offline", "--no-progress", "--persona", "pedantic", "--format", "plain"]
     config = ctx.project.path(ZIZMOR_CONFIG)
     cmd += ["--config", str(config)] if config.is_file() else ["--no-config"]
-    code, out = _run([*cmd, WORKFLOWS_DIR], ctx.project.root)
+    code, out = _run([*cmd, GITHUB_DIR], ctx.project.root)
     if code == 0:
         return []
     lines = [ln for ln in out.splitlines() if ln.startswith(("error", "warning", "help", "info"))]
@@ -67,5 +68,10 @@ RULES = [
     Rule(
         "actionlint", "actionlint (with shellcheck on `run:` scripts) reports nothing", actionlint
     ),
-    Rule("zizmor", "zizmor --offline reports nothing at its default persona", zizmor),
+    Rule(
+        "zizmor",
+        "zizmor --offline reports nothing at its pedantic persona on .github (workflows and "
+        "dependabot.yml)",
+        zizmor,
+    ),
 ]

@@ -10,6 +10,7 @@ from release.workflows import Job
 
 MATURIN_ACTION = "PyO3/maturin-action"
 UPLOAD = "actions/upload-artifact"
+DOWNLOAD = "actions/download-artifact"
 QEMU_ACTION = "docker/setup-qemu-action"
 
 
@@ -25,36 +26,53 @@ def _runs(job: Job, needle: str) -> bool:
     return any(needle in s.run for s in job.steps)
 
 
-def build_matrix(ctx: Context) -> list[str]:
-    """The release workflow builds exactly the contract's targets, the sdist, and a wheel
-    from the sdist, each where and how the contract says."""
-    contract = ctx.contract
+#: release.yml job -> the verify output its matrix is read from.
+MATRIX_OUTPUTS = {
+    "wheels": "build",
+    "test": "test",
+    "smoke-testpypi": "smoke",
+    "free-threaded-wheels": "free_threaded",
+}
+CIBUILDWHEEL = "pypa/cibuildwheel"
+CIBW_ENVIRONMENTS = ("CIBW_ENVIRONMENT_LINUX", "CIBW_ENVIRONMENT_MACOS", "CIBW_ENVIRONMENT_WINDOWS")
+MATRIX_COMMAND = 'python -m release matrix --github-output "$GITHUB_OUTPUT"'
+
+
+def matrices_from_contract(ctx: Context) -> list[str]:
+    """The verify job emits the matrices from the contract; the wheels, test and smoke jobs
+    read them with fromJSON, and their steps use the matrix fields."""
+    workflow = ctx.release
+    found: list[str] = []
+    verify = workflow.job("verify")
+    emitting = [s for s in verify.steps if MATRIX_COMMAND in s.run]
+    if not emitting:
+        found.append(f"verify job does not run `{MATRIX_COMMAND}`")
+    step_id = str(emitting[0].data.get("id", "")) if emitting else ""
+    outputs = verify.data.get("outputs") or {}
+    for job_id, output in MATRIX_OUTPUTS.items():
+        wanted = f"${{{{ steps.{step_id}.outputs.{output} }}}}"
+        if outputs.get(output) != wanted:
+            found.append(f"verify job output {output} is not {wanted}")
+        job = workflow.job(job_id)
+        expression = f"${{{{ fromJSON(needs.verify.outputs.{output}) }}}}"
+        if job.matrix_expression != expression:
+            found.append(f"{job_id} job's matrix is not {expression}")
+        if "verify" not in job.needs:
+            found.append(f"{job_id} job does not need verify (its matrix comes from there)")
+    return found
+
+
+def build_steps(ctx: Context) -> list[str]:
+    """The wheels job builds each matrix entry's target at its level and deployment target;
+    the sdist and a wheel built from the unpacked sdist are produced."""
     workflow = ctx.release
     found: list[str] = []
     wheels = workflow.job("wheels")
-    include = wheels.matrix.get("include") or []
-    actual = {
-        (
-            _norm(e.get("id")),
-            _norm(e.get("runner")),
-            _norm(e.get("target")),
-            _norm(e.get("manylinux")),
-        )
-        for e in include
-    }
-    expected = {(t.id, t.runner, t.rust_target, _norm(t.manylinux)) for t in contract.targets}
-    for missing in sorted(expected - actual):
-        found.append(f"wheels matrix lacks {missing} (id, runner, target, manylinux)")
-    for extra in sorted(actual - expected):
-        found.append(f"wheels matrix has {extra}, not in the contract")
-    macos = [t for t in contract.targets if t.macos_deployment_target]
     env = (wheels.data.get("env") or {}).get("MACOSX_DEPLOYMENT_TARGET")
-    for target in macos:
-        if _norm(env) != target.macos_deployment_target:
-            found.append(
-                f"wheels env MACOSX_DEPLOYMENT_TARGET is {env!r}, contract says "
-                f"{target.macos_deployment_target!r}"
-            )
+    if env != "${{ matrix.macos-deployment-target }}":
+        found.append(
+            "wheels env MACOSX_DEPLOYMENT_TARGET is not ${{ matrix.macos-deployment-target }}"
+        )
     steps = wheels.steps_using(MATURIN_ACTION)
     if len(steps) != 1:
         found.append(f"wheels job has {len(steps)} maturin-action steps, expected 1")
@@ -63,6 +81,8 @@ def build_matrix(ctx: Context) -> list[str]:
             found.append(f"{step.label}: target is not ${{{{ matrix.target }}}}")
         if step.with_.get("manylinux") != "${{ matrix.manylinux }}":
             found.append(f"{step.label}: manylinux is not ${{{{ matrix.manylinux }}}}")
+    if wheels.data.get("runs-on") != "${{ matrix.runner }}":
+        found.append("wheels job does not run on ${{ matrix.runner }}")
     if "dist-${{ matrix.id }}" not in _uploaded_names(wheels):
         found.append("wheels job does not upload artifact dist-${{ matrix.id }}")
     sdist = workflow.job("sdist")
@@ -70,7 +90,7 @@ def build_matrix(ctx: Context) -> list[str]:
         found.append("sdist job does not run maturin sdist")
     if "dist-sdist" not in _uploaded_names(sdist):
         found.append("sdist job does not upload artifact dist-sdist")
-    found += _sdist_wheel(ctx, contract.sdist_wheel)
+    found += _sdist_wheel(ctx, ctx.contract.sdist_wheel)
     return found
 
 
@@ -93,55 +113,80 @@ def _sdist_wheel(ctx: Context, target: Target) -> list[str]:
     return found
 
 
-def wheel_tests_matrix(ctx: Context) -> list[str]:
-    """Every wheel (and the wheel built from the sdist) is tested on every contract Python,
-    on the contract's runners and CPUs, natively or under QEMU as the contract says."""
+def test_steps(ctx: Context) -> list[str]:
+    """The test job installs each matrix entry's wheel and tests it on the entry's runner,
+    CPU, Python, emulation and container; QEMU is set up for the QEMU entries."""
     contract = ctx.contract
-    workflow = ctx.release
     found: list[str] = []
-    job = workflow.job("test")
-    pythons = [str(p) for p in job.matrix.get("python", [])]
-    if sorted(pythons) != sorted(contract.pythons):
-        found.append(f"test matrix Pythons {pythons}, contract says {list(contract.pythons)}")
-    actual = {
-        (
-            _norm(p.get("artifact")),
-            _norm(p.get("runner")),
-            _norm(p.get("machine")),
-            _norm(p.get("via")),
-        )
-        for p in job.matrix.get("platform", [])
-    }
-    expected = {
-        (f"dist-{t.id}", run.runner, run.machine, run.via)
-        for t in contract.targets
-        for run in t.tests
-    } | {
-        (contract.sdist_wheel.id, run.runner, run.machine, run.via)
-        for run in contract.sdist_wheel.tests
-    }
-    for missing in sorted(expected - actual):
-        found.append(f"test matrix lacks {missing} (artifact, runner, machine, via)")
-    for extra in sorted(actual - expected):
-        found.append(f"test matrix has {extra}, not in the contract")
+    job = ctx.release.job("test")
     for needed in ("wheels", "sdist-wheel"):
         if needed not in job.needs:
             found.append(f"test job does not need {needed}")
+    if job.data.get("runs-on") != "${{ matrix.runner }}":
+        found.append("test job does not run on ${{ matrix.runner }}")
+    downloads = job.steps_using(DOWNLOAD)
+    if not any(s.with_.get("name") == "${{ matrix.artifact }}" for s in downloads):
+        found.append("test job does not download ${{ matrix.artifact }}")
+    env = job.data.get("env") or {}
+    for var, field in (("PY", "python"), ("MACHINE", "machine"), ("VIA", "via"),
+                       ("CONTAINER", "container")):  # fmt: skip
+        if env.get(var) != f"${{{{ matrix.{field} }}}}":
+            found.append(f"test job env {var} is not ${{{{ matrix.{field} }}}}")
     command = "python -m release test-installed --dist dist"
     if not _runs(job, command):
         found.append(f"test job does not run `{command}`")
-    for option in ('--python "$PY"', '--expect-machine "$MACHINE"', '--via "$VIA"'):
+    for option in ('--python "$PY"', '--expect-machine "$MACHINE"', '--via "$VIA"',
+                   '--container "$CONTAINER"'):  # fmt: skip
         if not _runs(job, option):
             found.append(f"test job's test-installed lacks {option}")
-    uses_qemu = any(run.via == "qemu" for t in contract.targets for run in t.tests)
-    if uses_qemu and not job.steps_using(QEMU_ACTION):
-        found.append("test job has no QEMU (binfmt) setup step for the qemu entries")
-    smoke = workflow.job("smoke-testpypi")
-    smoke_pythons = [str(p) for p in smoke.matrix.get("python", [])]
-    if sorted(smoke_pythons) != sorted(contract.pythons):
+    targets = (*contract.targets, contract.sdist_wheel)
+    if any(run.via == "qemu" for t in targets for run in t.tests):
+        qemu = job.steps_using(QEMU_ACTION)
+        if not qemu or qemu[0].condition != "matrix.via == 'qemu'":
+            found.append("test job has no QEMU (binfmt) setup step for the qemu entries")
+    return found
+
+
+def free_threaded(ctx: Context) -> list[str]:
+    """The free-threaded wheels are built by cibuildwheel with the maturin backend and
+    Cargo.lock enforced, repaired to exactly the image's policy, and tested by cibuildwheel
+    with the installed-wheel suite and the locked test group."""
+    ft = ctx.contract.free_threaded
+    if ft is None:
+        return []
+    found: list[str] = []
+    if not ft.build.startswith(f"{ft.abi}-"):
+        found.append(f"contract free_threaded.build {ft.build!r} does not select {ft.abi}")
+    job = ctx.release.job("free-threaded-wheels")
+    env = job.data.get("env") or {}
+    if env.get("CIBW_BUILD") != ft.build:
         found.append(
-            f"smoke-testpypi Pythons {smoke_pythons}, contract says {list(contract.pythons)}"
+            f"free-threaded-wheels CIBW_BUILD is {env.get('CIBW_BUILD')!r}, not {ft.build!r}"
         )
+    if env.get("CIBW_ARCHS") != "${{ matrix.archs }}":
+        found.append("free-threaded-wheels CIBW_ARCHS is not ${{ matrix.archs }}")
+    for key in CIBW_ENVIRONMENTS:
+        if 'MATURIN_PEP517_ARGS="--locked"' not in str(env.get(key, "")):
+            found.append(f'free-threaded-wheels {key} lacks MATURIN_PEP517_ARGS="--locked"')
+    if "--only-plat" not in str(env.get("CIBW_REPAIR_WHEEL_COMMAND_LINUX", "")):
+        found.append(
+            "free-threaded-wheels does not repair Linux wheels to exactly the image's policy"
+        )
+    if "--require-hashes" not in str(env.get("CIBW_BEFORE_TEST", "")):
+        found.append("free-threaded-wheels does not install the locked test group (hashes)")
+    if "pytest" not in str(env.get("CIBW_TEST_COMMAND", "")) or not all(
+        suite in str(env.get("CIBW_TEST_COMMAND", ""))
+        for suite in ("tests/unit", "tests/integration")
+    ):
+        found.append("free-threaded-wheels does not test with tests/unit and tests/integration")
+    if not _runs(job, "python -m release test-requirements"):
+        found.append("free-threaded-wheels does not export the locked test requirements")
+    if len(job.steps_using(CIBUILDWHEEL)) != 1:
+        found.append(f"free-threaded-wheels does not build with one {CIBUILDWHEEL} step")
+    if "dist-${{ matrix.id }}" not in _uploaded_names(job):
+        found.append("free-threaded-wheels does not upload artifact dist-${{ matrix.id }}")
+    if job.data.get("runs-on") != "${{ matrix.runner }}":
+        found.append("free-threaded-wheels does not run on ${{ matrix.runner }}")
     return found
 
 
@@ -177,18 +222,30 @@ def ci_matrix(ctx: Context) -> list[str]:
 
 RULES = [
     Rule(
+        "matrix-from-contract",
+        "the verify job emits the build, test and smoke matrices from the contract (`release "
+        "matrix`); the wheels, test and smoke-testpypi jobs read them with fromJSON",
+        matrices_from_contract,
+    ),
+    Rule(
         "matrix-build",
-        "release.yml's wheels matrix equals the contract targets (id, runner, Rust target, "
-        "manylinux level), MACOSX_DEPLOYMENT_TARGET matches, and the sdist and a wheel built "
+        "the wheels job builds each matrix entry (runner, Rust target, manylinux/musllinux "
+        "level, macOS deployment target) and uploads dist-<id>; the sdist and a wheel built "
         "from the unpacked sdist are produced",
-        build_matrix,
+        build_steps,
     ),
     Rule(
         "matrix-test",
-        "release.yml's test matrix equals contract Pythons x contract test runs (runner, CPU, "
-        "native or QEMU) for every wheel and the sdist-built wheel; the TestPyPI smoke test "
-        "covers every contract Python",
-        wheel_tests_matrix,
+        "the test job installs each matrix entry's wheel and tests it with its Python, "
+        "expected CPU, native or QEMU run and container; QEMU is set up for QEMU entries",
+        test_steps,
+    ),
+    Rule(
+        "free-threaded",
+        "free-threaded (cp3XYt) wheels are built by cibuildwheel for the contract's selector "
+        "with the maturin backend and --locked, repaired to exactly the image's policy, and "
+        "tested by cibuildwheel with tests/unit + tests/integration and the locked test group",
+        free_threaded,
     ),
     Rule(
         "matrix-ci",

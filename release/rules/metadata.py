@@ -69,6 +69,21 @@ def classifiers(ctx: Context) -> list[str]:
     return found
 
 
+#: The [project.urls] labels PyPI shows (and verifies against the trusted publisher).
+URL_LABELS = ("Homepage", "Source", "Documentation", "Issues", "Changelog")
+
+
+def project_urls(ctx: Context) -> list[str]:
+    """[project.urls] has every label, and Source names the GitHub repository that signs."""
+    urls = ctx.project.pyproject.get("project", {}).get("urls", {})
+    found = [f"[project.urls] lacks {label}" for label in URL_LABELS if label not in urls]
+    source = str(urls.get("Source", ""))
+    repository = ctx.project.repository
+    if source.rstrip("/") != f"https://github.com/{repository}":
+        found.append(f"[project.urls] Source {source!r} is not https://github.com/{repository}")
+    return found
+
+
 RULES = [
     Rule(
         "version-single-source",
@@ -91,5 +106,11 @@ RULES = [
         "metadata-classifiers",
         "Python version classifiers equal the contract's Pythons, plus '3 :: Only'",
         classifiers,
+    ),
+    Rule(
+        "metadata-urls",
+        "[project.urls] has Homepage, Source, Documentation, Issues and Changelog; Source is "
+        "the GitHub repository whose workflow signs (the Sigstore identity)",
+        project_urls,
     ),
 ]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from release import build_settings
+from release.errors import ReleaseError
 from release.manifest import full_manifest
 from release.project import CARGO_LOCK
 from release.rules.base import Context, Rule
@@ -16,6 +17,7 @@ DOWNLOAD = "actions/download-artifact"
 UPLOAD = "actions/upload-artifact"
 SIGSTORE = "sigstore/gh-action-sigstore-python"
 PUBLISH = "pypa/gh-action-pypi-publish"
+QEMU_ACTION = "docker/setup-qemu-action"
 TAG_CONDITION = "github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')"
 #: Jobs of release.yml that only run for a pushed tag.
 TAG_ONLY_JOBS = ("sign", "publish-testpypi", "smoke-testpypi", "publish-pypi", "github-release")
@@ -35,6 +37,8 @@ def tag_verification(ctx: Context) -> list[str]:
         found.append('verify job does not run `release check-tag "$GITHUB_REF_NAME"`')
     if not _runs(verify, "python -m release compliance --check"):
         found.append("verify job does not run `release compliance --check`")
+    if not _runs(verify, "python -m release check-name"):
+        found.append("verify job does not run `release check-name`")
     for job_id in ("sdist", "wheels"):
         if "verify" not in workflow.job(job_id).needs:
             found.append(f"{job_id} job does not need verify")
@@ -49,18 +53,25 @@ def expected_manifest(ctx: Context) -> list[str]:
     found: list[str] = []
     contract = ctx.contract
     names = full_manifest(ctx.project, contract, ctx.project.version)
-    if len(set(names)) != len(contract.targets) + 1:
+    ft_tags = (
+        sum(len(t.platform_tags) for t in contract.free_threaded.targets)
+        if (contract.free_threaded)
+        else 0
+    )
+    if len(set(names)) != len(contract.targets) + ft_tags + 1:
         found.append(
-            f"manifest has {len(set(names))} distinct names for "
-            f"{len(contract.targets)} targets + sdist"
+            f"manifest has {len(set(names))} distinct names for {len(contract.targets)} "
+            f"targets + {ft_tags} free-threaded wheels + sdist"
         )
     for target in (*contract.targets, contract.sdist_wheel):
         if target.os == "linux":
             arch = target.rust_target.split("-")[0]
-            if target.platform_tag.split(".")[0] != f"manylinux_{target.manylinux}_{arch}":
+            level = str(target.manylinux)
+            prefix = level if level.startswith("musllinux_") else f"manylinux_{level}"
+            if target.platform_tag.split(".")[0] != f"{prefix}_{arch}":
                 found.append(
                     f"target {target.id}: platform tag {target.platform_tag} does not match "
-                    f"manylinux {target.manylinux} on {arch}"
+                    f"{prefix} on {arch}"
                 )
     workflow = ctx.release
     inspect = workflow.job("inspect")
@@ -75,12 +86,13 @@ def expected_manifest(ctx: Context) -> list[str]:
     for download in inspect.steps_using(DOWNLOAD):
         if download.with_.get("pattern") != "dist-*":
             found.append("inspect job does not download every dist-* artifact")
-    for needed in ("sdist", "wheels"):
+    builders = ("sdist", "wheels", *(("free-threaded-wheels",) if contract.free_threaded else ()))
+    for needed in builders:
         if needed not in inspect.needs:
             found.append(f"inspect job does not need {needed}")
     for env in contract.environments:
         job = workflow.job(env.job)
-        if not _runs(job, "python3 -m release inspect dist --manifest-only"):
+        if not _runs(job, "python -m release inspect dist --manifest-only"):
             found.append(f"{env.job} does not check the upload directory against the manifest")
     return found
 
@@ -170,6 +182,8 @@ def environments(ctx: Context) -> list[str]:
                     )
                 if step.with_.get("attestations") is not True:
                     found.append(f"{step.label}: PEP 740 attestations are not enabled")
+                if step.with_.get("skip-existing") is not True:
+                    found.append(f"{step.label}: skip-existing is not true (a re-run would fail)")
                 if any(k in step.with_ for k in ("password", "user")):
                     found.append(f"{step.label}: uses a password instead of trusted publishing")
         elif env is not None or publishes:
@@ -214,8 +228,11 @@ def signing_separated(ctx: Context) -> list[str]:
         for key in ("upload-signing-artifacts", "release-signing-artifacts"):
             if step.with_.get(key) is not False:
                 found.append(f"{step.label}: {key} is not false")
-    if not _runs(sign, "python -m release verify signing/"):
+    verify = _runs(sign, "python -m release verify signing/")
+    if not verify:
         found.append("sign job does not verify the bundles with `release verify`")
+    elif not all('--repository "$GITHUB_REPOSITORY"' in s.run for s in verify):
+        found.append('`release verify` in the sign job lacks --repository "$GITHUB_REPOSITORY"')
     bundle_uploads = [s for s in sign.steps_using(UPLOAD)]
     if not bundle_uploads or any(
         str(s.with_.get("name", "")).startswith("dist-") for s in bundle_uploads
@@ -238,6 +255,47 @@ def signing_separated(ctx: Context) -> list[str]:
     return found
 
 
+ATTEST = "actions/attest-build-provenance"
+
+
+def notes_and_provenance(ctx: Context) -> list[str]:
+    """CHANGELOG.md has the version's entry, which is the GitHub release's description; the
+    sign job writes SHA256SUMS, checks it, attests build provenance for every file it lists,
+    and the GitHub release carries it."""
+    from release.changelog import release_notes
+
+    found: list[str] = []
+    try:
+        release_notes(ctx.project, ctx.project.version)
+    except ReleaseError as exc:
+        found.append(str(exc))
+    workflow = ctx.release
+    sign = workflow.job("sign")
+    sums = "signing/SHA256SUMS"
+    if not _runs(sign, f"python -m release checksums signing --output {sums}"):
+        found.append(f"sign job does not write {sums} with `release checksums`")
+    if not _runs(sign, f"--checksums {sums}"):
+        found.append(f"sign job's `release verify` does not check {sums}")
+    attest = sign.steps_using(ATTEST)
+    if len(attest) != 1 or attest[0].with_.get("subject-checksums") != sums:
+        found.append(f"sign job does not attest build provenance for {sums} ({ATTEST})")
+    uploaded = " ".join(str(s.with_.get("path", "")) for s in sign.steps_using(UPLOAD))
+    if sums not in uploaded:
+        found.append(f"sign job does not upload {sums} with the bundles")
+    for job in workflow.jobs.values():
+        if job.id != "sign" and job.steps_using(ATTEST):
+            found.append(f"job {job.id} attests; only the sign job may")
+    release = workflow.job("github-release")
+    if not _runs(release, 'python3 -m release notes "$GITHUB_REF_NAME" --output'):
+        found.append("github-release does not take its notes from CHANGELOG.md (`release notes`)")
+    create = _runs(release, "gh release create")
+    if not create or "--notes-file" not in create[0].run or "--generate-notes" in create[0].run:
+        found.append("github-release does not use the CHANGELOG entry as the release body")
+    if not any(s.with_.get("name") == "sigstore-bundles" for s in release.steps_using(DOWNLOAD)):
+        found.append("github-release does not attach the bundles and SHA256SUMS")
+    return found
+
+
 def no_cache_on_tags(ctx: Context) -> list[str]:
     """No build cache in the release workflow; CI caches (sccache) only on pull requests."""
     found: list[str] = []
@@ -248,6 +306,10 @@ def no_cache_on_tags(ctx: Context) -> list[str]:
                 found.append(f"release.yml {step.label}: cache action {step.action}")
             if step.action == "astral-sh/setup-uv" and step.with_.get("enable-cache") is not False:
                 found.append(f"release.yml {step.label}: setup-uv without enable-cache: false")
+            if step.action == QEMU_ACTION and step.with_.get("cache-image") is not False:
+                found.append(
+                    f"release.yml {step.label}: setup-qemu-action without cache-image: false"
+                )
             if "cache" in step.with_ and step.action != "astral-sh/setup-uv":
                 found.append(f"release.yml {step.label}: sets a cache input")
             if "sccache" in step.with_:
@@ -270,8 +332,9 @@ def no_cache_on_tags(ctx: Context) -> list[str]:
 RULES = [
     Rule(
         "tag-verification",
-        "release.yml runs on tags v*.*.*; its first job checks the tag equals the version and "
-        "that this document is current; sdist and wheel builds wait for it",
+        "release.yml runs on tags v*.*.*; its first job checks the tag equals the version, "
+        "that this document is current and that PyPI accepts the name; sdist and wheel "
+        "builds wait for it",
         tag_verification,
     ),
     Rule(
@@ -296,19 +359,28 @@ RULES = [
     Rule(
         "environments",
         "only the contract's publish jobs have environments (testpypi, then pypi) and publish, "
-        "with trusted publishing and PEP 740 attestations, after signing and a TestPyPI "
-        "install test, and only for tag pushes",
+        "with trusted publishing, PEP 740 attestations and skip-existing (re-runnable), after "
+        "signing and a TestPyPI install test, and only for tag pushes",
         environments,
     ),
     Rule(
         "signing-separated",
-        "one sign job signs a separate signing/ copy, verifies the bundles and uploads them "
+        "one sign job signs a separate signing/ copy, verifies the bundles (for the workflow's "
+        "own repository) and uploads them "
         "under a non-dist name; publish jobs upload only fresh dist-* downloads",
         signing_separated,
     ),
     Rule(
+        "notes-and-provenance",
+        "CHANGELOG.md has the version's entry and it is the GitHub release's body; the sign "
+        "job writes and checks SHA256SUMS, attests GitHub build provenance for every file in "
+        "it, and the release carries it",
+        notes_and_provenance,
+    ),
+    Rule(
         "no-cache-on-tags",
-        "release.yml uses no build cache (no cache actions, setup-uv caching off, no sccache); "
+        "release.yml uses no build cache (no cache actions, setup-uv caching off, "
+        "setup-qemu-action's binfmt image cache off, no sccache); "
         "ci.yml, which never runs on tags, enables sccache on pull requests only",
         no_cache_on_tags,
     ),

@@ -21,7 +21,6 @@ import contextlib
 import importlib.metadata
 import json
 import os
-import shutil
 import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -165,10 +164,8 @@ def cert() -> Cert:
 
 
 @pytest.fixture(scope="session")
-def long_cert(tmp_path_factory: pytest.TempPathFactory) -> LongCert:
-    if shutil.which("openssl") is None:
-        pytest.skip("the openssl CLI is not installed")
-    return LongCert(tmp_path_factory.mktemp("long-cert"))
+def long_cert() -> LongCert:
+    return LongCert()
 
 
 @pytest.fixture(scope="session")

@@ -4,7 +4,6 @@ versions seen, and the collected matrix. (A module of its own, because every
 
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 
 import web_transport as wt
@@ -24,24 +23,16 @@ class Cert:
         self.hash = wt.certificate_hash(self.der)
 
 
-class LongCert:
-    """A 30-day self-signed ECDSA P-256 certificate made with the openssl CLI (longer
-    than the 14 days that ``serverCertificateHashes`` allows)."""
+#: Committed certificates of the integration suite (made once by its certs/make_certs.py).
+CERTS = Path(__file__).resolve().parents[1] / "integration" / "certs"
 
-    def __init__(self, directory: Path) -> None:
-        cert_path, key_path = directory / "cert.pem", directory / "key.pem"
-        subprocess.run(
-            [
-                "openssl", "req", "-x509", "-newkey", "ec",
-                "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "30",
-                "-subj", "/CN=localhost",
-                "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1",
-                "-keyout", str(key_path), "-out", str(cert_path),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )  # fmt: skip
-        self.der = cert_path.read_bytes()
-        self.key = key_path.read_bytes()
+
+class LongCert:
+    """A self-signed ECDSA P-256 certificate (PEM) valid for 50 years, longer than the 14
+    days that ``serverCertificateHashes`` allows: ``tests/integration/certs/long.pem``, so
+    no test depends on an ``openssl`` command."""
+
+    def __init__(self) -> None:
+        self.der = (CERTS / "long.pem").read_bytes()
+        self.key = (CERTS / "long.key").read_bytes()
         self.hash = wt.certificate_hash(self.der)

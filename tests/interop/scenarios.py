@@ -96,7 +96,7 @@ SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
         "cert-hash-over-14-days",
         "pinned certificate valid > 14 days",
-        "a 30-day certificate made with the openssl CLI is refused when pinned by hash "
+        "a certificate valid for 50 years is refused when pinned by hash "
         "(browsers reject the session; our Client raises ConnectError mentioning 14 days)",
         NOT_AIOQUIC_CLIENT,
     ),

@@ -2,7 +2,7 @@
 
 Proves that our Client interoperates with an independent HTTP/3 WebTransport server
 (aioquic, draft-02 SETTINGS): certificate-hash pinning (and its 14-day rule, with a
-30-day openssl certificate), streams both ways, 200 concurrent streams against aioquic's
+50-year certificate), streams both ways, 200 concurrent streams against aioquic's
 limit of 128 (our open_bi waits for MAX_STREAMS), server-initiated streams, datagrams,
 SessionRejected.status_code, close capsules both ways, stream error codes both ways,
 subprotocols, request headers, a CONNECT FIN without capsule, and 51 sequential sessions.

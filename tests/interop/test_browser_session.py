@@ -1,7 +1,7 @@
 """Browser (Chromium, Firefox) <-> our Server: sessions.
 
 Proves, for each browser: ``serverCertificateHashes`` with a ``generate_self_signed``
-certificate (and a wrong hash refused), a 30-day openssl certificate refused when pinned,
+certificate (and a wrong hash refused), a 50-year certificate refused when pinned,
 a rejected session (403), close code and reason both ways (the browser's ``closed``
 promise <-> our ``SessionClosedByPeer``), subprotocol negotiation, the request URL and
 Origin header, an abruptly closed page (our pending read ends, the session closes, nothing

@@ -1,19 +1,27 @@
 """Fixtures for the release toolkit's tests: a temporary copy of the repository's release
 inputs, so a test can break one thing and see exactly which rule notices.
 
-These tests need the ``release`` dependency group; they run from ``.ci/release-gates`` as
-``uv run --only-group release pytest --confcutdir=tests/release tests/release``. In an
-environment without that group (the project's dev environment) they are not collected.
+These tests need the ``release`` dependency group, which the ``dev`` group includes: the
+README's ``uv run pytest`` collects them, and ``.ci/release-gates`` runs them as
+``uv run --only-group release pytest --confcutdir=tests/release tests/release``. They need no
+network (local indexes only listen on 127.0.0.1). In an environment without that group they
+are not collected.
 """
 
 from __future__ import annotations
 
 import importlib.util
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
 from release_edits import REPO
+
+# `uv run pytest` does not put the repository root on sys.path (`python -m pytest` does):
+# without it, `release` would name this directory instead of the toolkit.
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 
 #: The repository files the compliance rules read.
 RELEASE_INPUTS = (
@@ -24,9 +32,12 @@ RELEASE_INPUTS = (
     "src/lib.rs",
     "python/web_transport/__init__.py",
     "MATURIN_COMPLIANCE.md",
+    "CHANGELOG.md",
     ".github/workflows/ci.yml",
     ".github/workflows/release.yml",
+    ".github/workflows/docs.yml",
     ".github/zizmor.yml",
+    ".github/dependabot.yml",
 )
 
 if importlib.util.find_spec("sigstore") is None or importlib.util.find_spec("yaml") is None:

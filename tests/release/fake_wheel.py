@@ -15,14 +15,14 @@ def _record_line(name: str, data: bytes) -> str:
 
 
 def build_fake_wheel(directory: Path, version: str, tag: str = "py3-none-any") -> Path:
-    """Write ``web_transport_py-<version>-<tag>.whl`` into ``directory`` and return it."""
-    info = f"web_transport_py-{version}.dist-info"
+    """Write ``web_transport_python-<version>-<tag>.whl`` into ``directory`` and return it."""
+    info = f"web_transport_python-{version}.dist-info"
     files = {
         "web_transport/__init__.py": b"from web_transport._web_transport import __version__\n",
         "web_transport/_web_transport.py": f'__version__ = "{version}"\n'.encode(),
         "web_transport/py.typed": b"",
         f"{info}/METADATA": (
-            f"Metadata-Version: 2.4\nName: web-transport-py\nVersion: {version}\n"
+            f"Metadata-Version: 2.4\nName: web-transport-python\nVersion: {version}\n"
             "Requires-Python: >=3.12\n"
         ).encode(),
         f"{info}/WHEEL": (
@@ -31,7 +31,7 @@ def build_fake_wheel(directory: Path, version: str, tag: str = "py3-none-any") -
     }
     record = [_record_line(n, d) for n, d in files.items()] + [f"{info}/RECORD,,"]
     files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()
-    path = directory / f"web_transport_py-{version}-{tag}.whl"
+    path = directory / f"web_transport_python-{version}-{tag}.whl"
     with zipfile.ZipFile(path, "w") as archive:
         for name, data in files.items():
             archive.writestr(name, data)

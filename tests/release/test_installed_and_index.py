@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from fake_wheel import build_fake_wheel
+from release_edits import REPO
 
 from release import installed
 from release.errors import ReleaseError
@@ -78,3 +79,50 @@ def test_local_index_upload_and_exact_install(repo_copy: Path, tmp_path: Path) -
             installed.install_and_test(_args(index_url=index.simple_url, version="0.0.1"), project)
     assert index.process is not None
     assert index.process.poll() is not None
+
+
+def test_locked_test_requirements_are_the_test_group_with_hashes(tmp_path: Path) -> None:
+    from release.suite_requirements import export_locked
+
+    text = export_locked(Project(REPO), tmp_path).read_text(encoding="utf-8")
+    pinned = {
+        line.split("==")[0]
+        for line in text.splitlines()
+        if "==" in line and not line.startswith((" ", "#"))
+    }
+    assert {"pytest", "pytest-asyncio", "pytest-timeout"} <= pinned
+    # Only what tests/unit and tests/integration import: no dev-only tools.
+    assert not pinned & {"aioquic", "hypothesis", "pyyaml", "ruff", "playwright", "selenium"}
+    assert "--hash=sha256:" in text
+    assert "web-transport" not in text
+
+
+@pytest.mark.parametrize(
+    ("via", "container", "image", "platform"),
+    [
+        ("native", "alpine", "python:3.15-alpine", None),
+        ("qemu", "debian", "python:3.15-slim", "linux/arm64"),
+        ("qemu", "none", "python:3.15-slim", "linux/arm64"),
+    ],
+)
+def test_container_runs_use_the_official_image_and_the_locked_requirements(
+    monkeypatch: pytest.MonkeyPatch, via: str, container: str, image: str, platform: str | None
+) -> None:
+    commands: list[list[str]] = []
+    monkeypatch.setattr(installed.shutil, "which", lambda name: f"/usr/bin/{name}")
+    monkeypatch.setattr(installed, "run", lambda cmd, **kw: commands.append(list(map(str, cmd))))
+    dist = REPO / "target" / "dist-for-container-test"
+    args = argparse.Namespace(
+        dist=str(dist), python="3.15", version="0.1.0", expect_machine="aarch64",
+        via=via, container=container,
+    )  # fmt: skip
+    assert installed._in_container(args, Project(REPO)) == 0
+    (docker,) = [c for c in commands if c[0] == "/usr/bin/docker"]
+    assert image in docker
+    assert ("--platform" in docker) is (platform is not None)
+    if platform:
+        assert docker[docker.index("--platform") + 1] == platform
+    inner = docker[docker.index(image) + 1 :]
+    assert inner[:4] == ["python", "-m", "release", "test-installed"]
+    assert inner[inner.index("--requirements") + 1].startswith("/locked/")
+    assert "--via" not in inner  # the inner run is native inside the container

@@ -22,12 +22,23 @@ def test_manifest_lists_one_wheel_per_target_and_the_sdist(repo_copy: Path) -> N
     version = Project(repo_copy).version
     names = _full(repo_copy)
     assert names == [
-        f"web_transport_py-{version}-cp312-abi3-macosx_10_12_universal2.macosx_10_12_x86_64"
+        f"web_transport_python-{version}-cp312-abi3-macosx_10_12_universal2.macosx_10_12_x86_64"
         ".macosx_11_0_arm64.whl",
-        f"web_transport_py-{version}-cp312-abi3-manylinux_2_28_aarch64.whl",
-        f"web_transport_py-{version}-cp312-abi3-manylinux_2_28_x86_64.whl",
-        f"web_transport_py-{version}-cp312-abi3-win_amd64.whl",
-        f"web_transport_py-{version}.tar.gz",
+        f"web_transport_python-{version}-cp312-abi3-manylinux_2_28_aarch64.whl",
+        f"web_transport_python-{version}-cp312-abi3-manylinux_2_28_x86_64.whl",
+        f"web_transport_python-{version}-cp312-abi3-musllinux_1_2_aarch64.whl",
+        f"web_transport_python-{version}-cp312-abi3-musllinux_1_2_x86_64.whl",
+        f"web_transport_python-{version}-cp312-abi3-win_amd64.whl",
+        f"web_transport_python-{version}-cp312-abi3-win_arm64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-macosx_10_13_x86_64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-macosx_11_0_arm64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-manylinux_2_28_aarch64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-manylinux_2_28_x86_64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-musllinux_1_2_aarch64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-musllinux_1_2_x86_64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-win_amd64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-win_arm64.whl",
+        f"web_transport_python-{version}.tar.gz",
     ]
 
 
@@ -36,12 +47,42 @@ def test_manifest_command_prints_the_names(
 ) -> None:
     assert main(["--root", str(repo_copy), "manifest", "--version", "2.0.0"]) == 0
     lines = capsys.readouterr().out.split()
-    assert len(lines) == 5
+    assert len(lines) == 16
     assert all("-2.0.0" in line for line in lines)
 
 
 def test_platform_tags_are_written_sorted_like_maturin() -> None:
     assert manifest.canonical_platform_tag("b.a.c") == "a.b.c"
+
+
+UNIVERSAL2 = "macosx_10_12_universal2.macosx_10_12_x86_64.macosx_11_0_arm64"
+
+
+@pytest.mark.parametrize(
+    ("present_tag", "matches"),
+    [
+        (UNIVERSAL2, True),
+        ("macosx_11_0_arm64.macosx_10_12_x86_64.macosx_10_12_universal2", True),  # reordered
+        ("macosx_10_12_x86_64.macosx_10_12_universal2", False),  # a tag missing
+        (UNIVERSAL2 + ".macosx_10_9_x86_64", False),  # an extra tag
+    ],
+)
+def test_wheels_compare_by_tag_set(present_tag: str, matches: bool) -> None:
+    expected = [f"web_transport_python-1.0.0-cp312-abi3-{UNIVERSAL2}.whl"]
+    present = [f"web_transport_python-1.0.0-cp312-abi3-{present_tag}.whl"]
+    result = manifest.compare(expected, present)
+    assert result.ok is matches
+    if not matches:
+        assert result.missing == tuple(expected)
+        assert result.unexpected == tuple(present)
+
+
+def test_two_spellings_of_one_wheel_are_one_too_many() -> None:
+    wheel = f"web_transport_python-1.0.0-cp312-abi3-{UNIVERSAL2}.whl"
+    reordered = wheel.replace(UNIVERSAL2, ".".join(reversed(UNIVERSAL2.split("."))))
+    result = manifest.compare([wheel], [wheel, reordered])
+    assert result.missing == ()
+    assert len(result.unexpected) == 1
 
 
 def _dist_with(tmp_path: Path, names: list[str]) -> Path:
@@ -79,11 +120,11 @@ def test_host_only_accepts_the_sdist_and_one_installable_wheel(
     from packaging.tags import sys_tags
 
     host = next(iter(sys_tags())).platform
-    wheel = f"web_transport_py-{version}-cp312-abi3-{host}.whl"
+    wheel = f"web_transport_python-{version}-cp312-abi3-{host}.whl"
     sdist = manifest.sdist_name(project, version)
     ok = manifest.compare_host(project, contract, version, [wheel, sdist])
     assert ok.ok, ok
-    foreign = f"web_transport_py-{version}-cp312-abi3-win_arm64.whl"
+    foreign = f"web_transport_python-{version}-cp312-abi3-win_arm64.whl"
     bad = manifest.compare_host(project, contract, version, [foreign, sdist])
     assert bad.missing
     assert bad.unexpected == (foreign,)
@@ -103,6 +144,7 @@ def test_metadata_checker_reports_wrong_tags_and_missing_extension(
 
 
 def test_manylinux_levels() -> None:
-    assert inspect_dist._manylinux("manylinux_2_28_x86_64") == (2, 28)
-    assert inspect_dist._manylinux("manylinux2014_aarch64") == (2, 17)
+    assert inspect_dist._manylinux("manylinux_2_28_x86_64") == ("manylinux", 2, 28)
+    assert inspect_dist._manylinux("manylinux2014_aarch64") == ("manylinux", 2, 17)
+    assert inspect_dist._manylinux("musllinux_1_2_aarch64") == ("musllinux", 1, 2)
     assert inspect_dist._manylinux("linux_x86_64") is None

@@ -38,10 +38,15 @@ def test_check_tag_requires_cargo_lock_to_agree(repo_copy: Path) -> None:
 
 def test_bump_sets_every_copy_and_regenerates_the_document(repo_copy: Path) -> None:
     project = Project(repo_copy)
+    changes = repo_copy / "CHANGELOG.md"
+    changes.write_text(
+        changes.read_text().replace("## [Unreleased]\n", "## [Unreleased]\n\n- new\n")
+    )
     assert main(["--root", str(repo_copy), "bump", "7.8.9"]) in (0, 1)
+    assert "## [7.8.9] - " in changes.read_text()
     assert project.version == "7.8.9"
     assert project.cargo_lock_version() == "7.8.9"
-    assert "web_transport_py-7.8.9.tar.gz" in (repo_copy / "MATURIN_COMPLIANCE.md").read_text()
+    assert "web_transport_python-7.8.9.tar.gz" in (repo_copy / "MATURIN_COMPLIANCE.md").read_text()
     assert check_tag.problems("v7.8.9", project) == []
     assert (
         compliance.render(project, compliance.evaluate(project))

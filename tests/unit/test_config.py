@@ -317,7 +317,7 @@ async def test_async_context_managers_return_self(self_signed_cert: Any) -> None
 
 
 def test_version_matches_distribution() -> None:
-    assert wt.__version__ == importlib.metadata.version("web-transport-py")
+    assert wt.__version__ == importlib.metadata.version("web-transport-python")
     assert isinstance(wt.__version__, str)
 
 
