@@ -148,8 +148,10 @@ def _targets_section(ctx: Context) -> list[str]:
         ]
         ft_lines = [
             "",
-            f"Free-threaded CPython {ft.python} (`{ft.abi}`, cibuildwheel `{ft.build}`, rule "
-            "`free-threaded`): built and tested on the same runner.",
+            f"Free-threaded CPython {', '.join(ft.pythons)} "
+            f"({', '.join(f'`{abi}`' for abi in ft.abis)}, cibuildwheel `{ft.build}`, rule "
+            "`free-threaded`): one wheel per Python per platform tag, built and tested on the "
+            "same runner.",
             "",
             *_table(["job", "runner", "archs", "platform tags"], ft_rows),
         ]

@@ -73,22 +73,27 @@ class FreeThreadedTarget:
 
 @dataclass(frozen=True)
 class FreeThreaded:
-    """Version-specific wheels for a free-threaded CPython (abi3 does not cover it), built
-    and tested by cibuildwheel."""
+    """Version-specific wheels for free-threaded CPythons (abi3 does not cover them), built
+    and tested by cibuildwheel: one wheel per Python per platform tag."""
 
-    python: str  # e.g. "3.14"
-    build: str  # cibuildwheel's CIBW_BUILD, e.g. "cp314t-*"
+    pythons: tuple[str, ...]  # e.g. ("3.14", "3.15")
+    build: str  # cibuildwheel's CIBW_BUILD, e.g. "cp314t-* cp315t-*"
     targets: tuple[FreeThreadedTarget, ...]
 
     @property
-    def python_tag(self) -> str:
-        """``cp314`` for 3.14."""
-        return "cp" + self.python.replace(".", "")
+    def abis(self) -> tuple[str, ...]:
+        """``("cp314t", "cp315t")``: the free-threaded ABI tag of each Python."""
+        return tuple(free_threaded_abi(python) for python in self.pythons)
 
     @property
-    def abi(self) -> str:
-        """``cp314t``: the free-threaded ABI tag."""
-        return self.python_tag + "t"
+    def selector(self) -> str:
+        """The CIBW_BUILD value selecting exactly these Pythons: ``cp314t-* cp315t-*``."""
+        return " ".join(f"{abi}-*" for abi in self.abis)
+
+
+def free_threaded_abi(python: str) -> str:
+    """``cp314t`` for ``3.14``: the ABI tag (the Python tag is the same without the ``t``)."""
+    return "cp" + python.replace(".", "") + "t"
 
 
 @dataclass(frozen=True)
@@ -199,7 +204,7 @@ def _free_threaded(raw: dict[str, Any] | None) -> FreeThreaded | None:
         for i, t in enumerate(_require(raw, "targets", list, where))
     )
     return FreeThreaded(
-        python=_require(raw, "python", str, where),
+        pythons=tuple(_require(raw, "pythons", list, where)),
         build=_require(raw, "build", str, where),
         targets=targets,
     )

@@ -145,10 +145,12 @@ def check_auditwheel(wheel: Path) -> list[Finding]:
     return []
 
 
-def _free_threaded(wheel_name: str, contract: Contract) -> bool:
-    """True for one of the contract's free-threaded (``cp3XYt``) wheels."""
+def _free_threaded_abi(wheel_name: str, contract: Contract) -> str | None:
+    """The ABI tag (``cp314t``, ``cp315t``) of one of the contract's free-threaded wheels,
+    or None for any other file."""
     ft = contract.free_threaded
-    return ft is not None and f"-{ft.python_tag}-{ft.abi}-" in wheel_name
+    abis = ft.abis if ft is not None else ()
+    return next((a for a in abis if f"-{a.removesuffix('t')}-{a}-" in wheel_name), None)
 
 
 def _metadata(text: str) -> email.message.Message:
@@ -178,11 +180,11 @@ def check_wheel_metadata(
         found.append(
             f"Requires-Python is {meta.get('Requires-Python')!r}, expected {expected_requires!r}"
         )
-    ft = contract.free_threaded
     python, abi, extension = contract.python_tag, contract.abi, r"abi3\.so|pyd"
-    if ft is not None and _free_threaded(wheel.name, contract):
-        python, abi = ft.python_tag, ft.abi
-        extension = rf"cpython-{ft.abi.removeprefix('cp')}-[\w-]+\.so|{ft.abi}-[\w]+\.pyd"
+    ft_abi = _free_threaded_abi(wheel.name, contract)
+    if ft_abi is not None:
+        python, abi = ft_abi.removesuffix("t"), ft_abi
+        extension = rf"cpython-{ft_abi.removeprefix('cp')}-[\w-]+\.so|{ft_abi}-[\w]+\.pyd"
     for tag in wheel_file.get_all("Tag") or []:
         if not tag.startswith(f"{python}-{abi}-"):
             found.append(f"WHEEL tag {tag} is not {python}-{abi}")
@@ -237,7 +239,7 @@ def inspect_directory(
     for wheel in wheels:
         step(f"wheel checks: {wheel.name}")
         findings += check_wheel_contents(wheel, project.import_name)
-        if not _free_threaded(wheel.name, contract):
+        if _free_threaded_abi(wheel.name, contract) is None:
             findings += check_abi3audit(wheel)  # a free-threaded wheel is not abi3
         if "linux" in wheel.name:
             findings += check_auditwheel(wheel)

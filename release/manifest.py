@@ -46,13 +46,15 @@ def wheel_name(project: Project, contract: Contract, version: str, platform_tag:
 
 
 def free_threaded_names(project: Project, contract: Contract, version: str) -> list[str]:
-    """The free-threaded wheels: one per platform tag of each cibuildwheel target."""
+    """The free-threaded wheels: one per free-threaded Python per platform tag of each
+    cibuildwheel target (``…-cp315-cp315t-win_amd64.whl``)."""
     ft = contract.free_threaded
     if ft is None:
         return []
     dist = normalize_dist_name(project.dist_name)
     return [
-        f"{dist}-{file_version(version)}-{ft.python_tag}-{ft.abi}-{tag}.whl"
+        f"{dist}-{file_version(version)}-{abi.removesuffix('t')}-{abi}-{tag}.whl"
+        for abi in ft.abis
         for target in ft.targets
         for tag in target.platform_tags
     ]

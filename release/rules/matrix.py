@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
-from release.contract import Target
+from release.contract import FreeThreaded, Target
 from release.rules.base import Context, Rule
 from release.workflows import Job
 
@@ -36,6 +37,9 @@ MATRIX_OUTPUTS = {
 CIBUILDWHEEL = "pypa/cibuildwheel"
 CIBW_ENVIRONMENTS = ("CIBW_ENVIRONMENT_LINUX", "CIBW_ENVIRONMENT_MACOS", "CIBW_ENVIRONMENT_WINDOWS")
 MATRIX_COMMAND = 'python -m release matrix --github-output "$GITHUB_OUTPUT"'
+#: cibuildwheel 4.2 raises MACOSX_DEPLOYMENT_TARGET to these floors for CPython 3.14 and
+#: later (cibuildwheel/platforms/macos.py), and maturin tags the wheel with the raised value.
+CIBW_MACOS_FLOORS = {"x86_64": (10, 15), "arm64": (11, 0)}
 
 
 def matrices_from_contract(ctx: Context) -> list[str]:
@@ -148,26 +152,36 @@ def test_steps(ctx: Context) -> list[str]:
 
 
 def free_threaded(ctx: Context) -> list[str]:
-    """The free-threaded wheels are built by cibuildwheel with the maturin backend and
-    Cargo.lock enforced, repaired to exactly the image's policy, and tested by cibuildwheel
-    with the installed-wheel suite and the locked test group."""
+    """The free-threaded wheels (every contract free-threaded Python: cp314t, cp315t) are
+    built by cibuildwheel with the maturin backend and Cargo.lock enforced, repaired to
+    exactly the image's policy, and tested by cibuildwheel with the installed-wheel suite
+    and the locked test group."""
     ft = ctx.contract.free_threaded
     if ft is None:
         return []
     found: list[str] = []
-    if not ft.build.startswith(f"{ft.abi}-"):
-        found.append(f"contract free_threaded.build {ft.build!r} does not select {ft.abi}")
+    # Exactly one `cpXYt-*` selector per contract Python: no other interpreter, none missing.
+    if ft.build.split() != ft.selector.split():
+        found.append(
+            f"contract free_threaded.build {ft.build!r} does not select exactly "
+            f"{', '.join(ft.abis)} ({ft.selector!r})"
+        )
     job = ctx.release.job("free-threaded-wheels")
     env = job.data.get("env") or {}
-    if env.get("CIBW_BUILD") != ft.build:
+    built = str(env.get("CIBW_BUILD", "")).split()
+    if built != ft.build.split():
         found.append(
             f"free-threaded-wheels CIBW_BUILD is {env.get('CIBW_BUILD')!r}, not {ft.build!r}"
         )
+    for abi in ft.abis:
+        if f"{abi}-*" not in built:
+            found.append(f"free-threaded-wheels CIBW_BUILD does not build {abi}")
     if env.get("CIBW_ARCHS") != "${{ matrix.archs }}":
         found.append("free-threaded-wheels CIBW_ARCHS is not ${{ matrix.archs }}")
     for key in CIBW_ENVIRONMENTS:
         if 'MATURIN_PEP517_ARGS="--locked"' not in str(env.get(key, "")):
             found.append(f'free-threaded-wheels {key} lacks MATURIN_PEP517_ARGS="--locked"')
+    found += _macos_tags(ft, str(env.get("CIBW_ENVIRONMENT_MACOS", "")))
     if "--only-plat" not in str(env.get("CIBW_REPAIR_WHEEL_COMMAND_LINUX", "")):
         found.append(
             "free-threaded-wheels does not repair Linux wheels to exactly the image's policy"
@@ -187,6 +201,30 @@ def free_threaded(ctx: Context) -> list[str]:
         found.append("free-threaded-wheels does not upload artifact dist-${{ matrix.id }}")
     if job.data.get("runs-on") != "${{ matrix.runner }}":
         found.append("free-threaded-wheels does not run on ${{ matrix.runner }}")
+    return found
+
+
+def _macos_tags(ft: FreeThreaded, environment: str) -> list[str]:
+    """Each contract macOS tag is the one cibuildwheel produces: the workflow's
+    MACOSX_DEPLOYMENT_TARGET, or cibuildwheel's floor for the CPU where that is higher."""
+    match = re.search(r"MACOSX_DEPLOYMENT_TARGET=(\d+)\.(\d+)", environment)
+    if match is None:
+        return ["free-threaded-wheels CIBW_ENVIRONMENT_MACOS sets no MACOSX_DEPLOYMENT_TARGET"]
+    wanted = (int(match[1]), int(match[2]))
+    found: list[str] = []
+    for target in ft.targets:
+        for tag in target.platform_tags:
+            parsed = re.fullmatch(r"macosx_(\d+)_(\d+)_(\w+)", tag)
+            if parsed is None or parsed[3] not in CIBW_MACOS_FLOORS:
+                continue
+            major, minor = max(wanted, CIBW_MACOS_FLOORS[parsed[3]])
+            built = f"macosx_{major}_{minor}_{parsed[3]}"
+            if tag != built:
+                found.append(
+                    f"free-threaded target {target.id}: contract tag {tag}, but cibuildwheel "
+                    f"builds {built} (MACOSX_DEPLOYMENT_TARGET {wanted[0]}.{wanted[1]}, floor "
+                    f"{'.'.join(map(str, CIBW_MACOS_FLOORS[parsed[3]]))} for CPython 3.14+)"
+                )
     return found
 
 
@@ -242,7 +280,8 @@ RULES = [
     ),
     Rule(
         "free-threaded",
-        "free-threaded (cp3XYt) wheels are built by cibuildwheel for the contract's selector "
+        "free-threaded wheels (one per contract free-threaded Python: cp314t, cp315t) are "
+        "built by cibuildwheel for exactly the contract's selector "
         "with the maturin backend and --locked, repaired to exactly the image's policy, and "
         "tested by cibuildwheel with tests/unit + tests/integration and the locked test group",
         free_threaded,

@@ -53,11 +53,8 @@ def expected_manifest(ctx: Context) -> list[str]:
     found: list[str] = []
     contract = ctx.contract
     names = full_manifest(ctx.project, contract, ctx.project.version)
-    ft_tags = (
-        sum(len(t.platform_tags) for t in contract.free_threaded.targets)
-        if (contract.free_threaded)
-        else 0
-    )
+    ft = contract.free_threaded
+    ft_tags = len(ft.pythons) * sum(len(t.platform_tags) for t in ft.targets) if ft else 0
     if len(set(names)) != len(contract.targets) + ft_tags + 1:
         found.append(
             f"manifest has {len(set(names))} distinct names for {len(contract.targets)} "

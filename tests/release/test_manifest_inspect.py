@@ -30,7 +30,7 @@ def test_manifest_lists_one_wheel_per_target_and_the_sdist(repo_copy: Path) -> N
         f"web_transport_python-{version}-cp312-abi3-musllinux_1_2_x86_64.whl",
         f"web_transport_python-{version}-cp312-abi3-win_amd64.whl",
         f"web_transport_python-{version}-cp312-abi3-win_arm64.whl",
-        f"web_transport_python-{version}-cp314-cp314t-macosx_10_13_x86_64.whl",
+        f"web_transport_python-{version}-cp314-cp314t-macosx_10_15_x86_64.whl",
         f"web_transport_python-{version}-cp314-cp314t-macosx_11_0_arm64.whl",
         f"web_transport_python-{version}-cp314-cp314t-manylinux_2_28_aarch64.whl",
         f"web_transport_python-{version}-cp314-cp314t-manylinux_2_28_x86_64.whl",
@@ -38,6 +38,14 @@ def test_manifest_lists_one_wheel_per_target_and_the_sdist(repo_copy: Path) -> N
         f"web_transport_python-{version}-cp314-cp314t-musllinux_1_2_x86_64.whl",
         f"web_transport_python-{version}-cp314-cp314t-win_amd64.whl",
         f"web_transport_python-{version}-cp314-cp314t-win_arm64.whl",
+        f"web_transport_python-{version}-cp315-cp315t-macosx_10_15_x86_64.whl",
+        f"web_transport_python-{version}-cp315-cp315t-macosx_11_0_arm64.whl",
+        f"web_transport_python-{version}-cp315-cp315t-manylinux_2_28_aarch64.whl",
+        f"web_transport_python-{version}-cp315-cp315t-manylinux_2_28_x86_64.whl",
+        f"web_transport_python-{version}-cp315-cp315t-musllinux_1_2_aarch64.whl",
+        f"web_transport_python-{version}-cp315-cp315t-musllinux_1_2_x86_64.whl",
+        f"web_transport_python-{version}-cp315-cp315t-win_amd64.whl",
+        f"web_transport_python-{version}-cp315-cp315t-win_arm64.whl",
         f"web_transport_python-{version}.tar.gz",
     ]
 
@@ -47,7 +55,7 @@ def test_manifest_command_prints_the_names(
 ) -> None:
     assert main(["--root", str(repo_copy), "manifest", "--version", "2.0.0"]) == 0
     lines = capsys.readouterr().out.split()
-    assert len(lines) == 16
+    assert len(lines) == 24  # 7 abi3 + 8 cp314t + 8 cp315t wheels + the sdist
     assert all("-2.0.0" in line for line in lines)
 
 
@@ -141,6 +149,17 @@ def test_metadata_checker_reports_wrong_tags_and_missing_extension(
     messages = " | ".join(f.message for f in findings)
     assert "WHEEL tag py3-none-any is not cp312-abi3" in messages
     assert "no abi3 extension module" in messages
+
+
+def test_metadata_checker_holds_a_cp315t_wheel_to_cp315t(repo_copy: Path, tmp_path: Path) -> None:
+    project = Project(repo_copy)
+    wheel = build_fake_wheel(tmp_path, project.version, "cp315-cp315t-win_amd64")
+    findings = inspect_dist.check_wheel_metadata(
+        wheel, project, load_contract(project), project.version
+    )
+    # The tag is right for a cp315t wheel; the stand-in's pure-Python module is not a
+    # cp315t extension.
+    assert [f.message for f in findings] == ["no cp315t extension module under web_transport/"]
 
 
 def test_manylinux_levels() -> None:

@@ -62,7 +62,11 @@ CASES: list[tuple[str, str, Edit]] = [
         REL, "target: ${{ matrix.target }}", "target: x86_64-unknown-linux-gnu")),
     ("matrix-test", "container ignored", replace(REL, ' --container "$CONTAINER"', "")),
     ("matrix-test", "QEMU never set up", replace(REL, "if: matrix.via == 'qemu'", "if: matrix.via == 'native'")),
-    ("free-threaded", "cibuildwheel builds every Python", replace(REL, "CIBW_BUILD: cp314t-*", "CIBW_BUILD: cp3*")),
+    ("free-threaded", "cibuildwheel builds every Python", replace(REL, "CIBW_BUILD: cp314t-* cp315t-*", "CIBW_BUILD: cp3*")),
+    ("free-threaded", "cp315t not built", replace(REL, "CIBW_BUILD: cp314t-* cp315t-*", "CIBW_BUILD: cp314t-*")),
+    ("free-threaded", "contract selector misses cp315t", replace(DOC, 'build = "cp314t-* cp315t-*"', 'build = "cp314t-*"')),
+    ("free-threaded", "macOS x86_64 tag below cibuildwheel's 3.14+ floor", replace(
+        DOC, 'platform_tags = ["macosx_10_15_x86_64"]', 'platform_tags = ["macosx_10_13_x86_64"]')),
     ("free-threaded", "unlocked maturin backend", replace(
         REL, 'CIBW_ENVIRONMENT_WINDOWS: MATURIN_PEP517_ARGS="--locked"', "CIBW_ENVIRONMENT_WINDOWS: PIP_NO_CACHE_DIR=1")),
     ("free-threaded", "untested free-threaded wheels", replace(
