@@ -16,21 +16,19 @@ use web_transport_quinn as wtq;
 use wtq::proto::ConnectRequest;
 use wtq::quinn;
 
+use crate::args::{check_code, parse_addr};
 use crate::cert::{load_certificate_chain, sha256, validity, MAX_HASH_VALIDITY_DAYS};
 use crate::config::{crypto_provider, Transport, TransportConfig};
-use crate::errors::EndpointInfo;
-use crate::net::{parse_addr, DrainDeadline};
-use crate::operation::{spawn, Build};
+use crate::endpoint::Endpoint;
+use crate::errors::os_error;
+use crate::operation::{resolve_to_self, spawn, Build};
 use crate::runtime::runtime;
 use crate::session::Session;
 
 #[pyclass(frozen, module = "web_transport")]
 pub struct Client {
     inner: wtq::Client,
-    endpoint: quinn::Endpoint,
-    /// Its `closing` flag is the client's: set once `close()` began.
-    info: EndpointInfo,
-    drain: DrainDeadline,
+    endpoint: Endpoint,
 }
 
 /// Accepts exactly the certificates a browser accepts for `serverCertificateHashes`:
@@ -262,14 +260,14 @@ impl Client {
     /// `reason`) and start the drain deadline of `wait_closed`.
     fn close_now(&self, code: u32, reason: &[u8]) -> PyResult<()> {
         let _guard = runtime()?.enter();
-        self.info.closing.store(true, Ordering::SeqCst);
-        self.drain.start(std::time::Duration::ZERO);
-        self.endpoint.close(code.into(), reason);
+        self.endpoint.mark_closing();
+        self.endpoint.start_drain(std::time::Duration::ZERO);
+        self.endpoint.quinn.close(code.into(), reason);
         Ok(())
     }
 }
 
-#[pymethods]
+#[gate::pymethods]
 impl Client {
     #[new]
     #[pyo3(signature = (
@@ -295,7 +293,6 @@ impl Client {
         transport: Option<Bound<'_, TransportConfig>>,
         bind: Option<&str>,
     ) -> PyResult<Self> {
-        let _entered = crate::shutdown::enter();
         let settings = Transport::parse(
             congestion_control,
             max_idle_timeout,
@@ -350,12 +347,10 @@ impl Client {
             None => quinn::Endpoint::client(SocketAddr::from(([0u16; 8], 0)))
                 .or_else(|_| quinn::Endpoint::client(SocketAddr::from(([0u8; 4], 0)))),
         }
-        .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("cannot bind: {e}")))?;
+        .map_err(|e| os_error("cannot bind", &e))?;
         Ok(Self {
             inner: wtq::Client::new(endpoint.clone(), config),
-            endpoint,
-            info: EndpointInfo::new(&settings),
-            drain: DrainDeadline::default(),
+            endpoint: Endpoint::new(endpoint, &settings),
         })
     }
 
@@ -368,7 +363,6 @@ impl Client {
         protocols: Option<Vec<String>>,
         headers: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let parsed = url::Url::parse(url)
             .map_err(|e| PyValueError::new_err(format!("url: invalid URL {url:?}: {e}")))?;
         if parsed.scheme() != "https" {
@@ -396,7 +390,7 @@ impl Client {
             request = request.with_headers(request_headers(headers)?);
         }
         let client = self.inner.clone();
-        let endpoint = self.info.clone();
+        let endpoint = self.endpoint.info.clone();
         spawn(py, async move {
             let session = Arc::new(client.connect(request).await?);
             Ok(Build((session, endpoint), |py, (s, endpoint)| {
@@ -410,26 +404,18 @@ impl Client {
     /// Close every session of this client with `code` and `reason` (QUIC CONNECTION_CLOSE).
     #[pyo3(signature = (code = None, reason = ""), text_signature = "(self, code=0, reason='')")]
     fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
-        let code = crate::errors::check_code("code", code)?;
+        let code = check_code("code", code)?;
         self.close_now(code, reason.as_bytes())
     }
 
     /// Wait until every connection of this client is closed (after `close()`: at most
-    /// `net::DRAIN_LIMIT`).
+    /// `endpoint::DRAIN_LIMIT`).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let idle = self.drain.idle(self.endpoint.clone());
-        spawn(py, async move {
-            idle.await;
-            Ok(())
-        })
+        self.endpoint.wait_closed(py)
     }
 
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let this = slf.clone().into_any().unbind();
-        spawn(slf.py(), async move { Ok(this) })
+        resolve_to_self(slf)
     }
 
     #[pyo3(signature = (*_args))]
@@ -438,7 +424,6 @@ impl Client {
         py: Python<'py>,
         _args: &Bound<'py, pyo3::types::PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         self.close_now(0, b"")?;
         self.wait_closed(py)
     }

@@ -23,7 +23,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use pyo3::prelude::*;
-use pyo3::types::PyCFunction;
 
 use crate::shutdown::with_python;
 
@@ -116,11 +115,10 @@ fn new_queue(event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<LoopQueue>> {
         owner: weak_owner(event_loop),
     });
     let held = queue.clone();
-    let on_readable = PyCFunction::new_closure(py, None, None, move |args, _kwargs| {
-        let _entered = crate::shutdown::enter();
+    let on_readable = crate::shutdown::callback(py, move |py| {
         let mut buf = [0u8; 64];
         while matches!((&read_end).read(&mut buf), Ok(n) if n > 0) {}
-        held.drain(args.py());
+        held.drain(py);
     })?;
     match event_loop.call_method1(pyo3::intern!(py, "add_reader"), (fd, on_readable)) {
         Ok(_) => Ok(queue),
@@ -182,12 +180,9 @@ impl LoopQueue {
             Wake::Threadsafe(event_loop) => {
                 let queue = self.clone();
                 with_python(move |py| {
-                    let drain = match PyCFunction::new_closure(py, None, None, {
+                    let drain = match crate::shutdown::callback(py, {
                         let queue = queue.clone();
-                        move |args, _kwargs| {
-                            let _entered = crate::shutdown::enter();
-                            queue.drain(args.py())
-                        }
+                        move |py| queue.drain(py)
                     }) {
                         Ok(d) => d,
                         Err(err) => return err.write_unraisable(py, None),

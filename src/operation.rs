@@ -166,10 +166,9 @@ fn asyncio(py: Python<'_>) -> PyResult<&Asyncio> {
 #[pyclass(frozen)]
 struct AbortOnCancel(tokio::task::AbortHandle);
 
-#[pymethods]
+#[gate::pymethods]
 impl AbortOnCancel {
     fn __call__(&self, fut: &Bound<'_, PyAny>) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         if fut.call_method0("cancelled")?.is_truthy()? {
             self.0.abort();
         }
@@ -202,7 +201,6 @@ impl Drop for Operation {
     fn drop(&mut self) {
         // Releasing the asyncio future can run Python code (an unretrieved exception is
         // logged), so the thread counts as inside the binding until it is released.
-        let _entered = crate::shutdown::enter();
         let state = std::mem::replace(&mut self.state, State::Ready(Mutex::new(None)));
         if let State::Ready(mut ready) = state {
             if let Some(Ok(outcome)) = taken(&mut ready) {
@@ -280,20 +278,17 @@ impl Operation {
     }
 }
 
-#[pymethods]
+#[gate::pymethods]
 impl Operation {
     fn __await__(slf: Py<Self>) -> Py<Self> {
-        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __iter__(slf: Py<Self>) -> Py<Self> {
-        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __next__<'py>(&mut self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let none = py.None().into_bound(py);
         self.send(py, &none)
     }
@@ -303,7 +298,6 @@ impl Operation {
         py: Python<'py>,
         value: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         match &mut self.state {
             State::Ready(ready) => match taken(ready) {
                 Some(Ok(outcome)) => Err(stop_with(py, outcome)),
@@ -329,7 +323,6 @@ impl Operation {
         val: Option<&Bound<'py, PyAny>>,
         tb: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         // An exception thrown in (a task cancelled, even after the result arrived) means
         // nobody will take the result: cancel, or give an arrived result back unused.
         self.close(py)?;
@@ -350,7 +343,6 @@ impl Operation {
 
     /// Cancel the operation if it has not completed; give an unconsumed result back.
     fn close(&mut self, py: Python<'_>) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         let (future, abort) = match &mut self.state {
             State::Ready(ready) => {
                 if let Some(Ok(outcome)) = taken(ready) {
@@ -440,4 +432,11 @@ where
         },
     )?
     .into_any())
+}
+
+/// The awaitable `__aenter__` returns: it resolves to `slf` itself (every async context
+/// manager of the package).
+pub fn resolve_to_self<'py, T: pyo3::PyClass>(slf: &Bound<'py, T>) -> PyResult<Bound<'py, PyAny>> {
+    let this = slf.clone().into_any().unbind();
+    spawn(slf.py(), async move { Ok(this) })
 }

@@ -6,7 +6,6 @@
 //! there; a read cancelled first takes nothing, so a cancelled read, an interrupted
 //! `readexactly` or a `read(-1)` over its limit loses nothing and reorders nothing.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 
@@ -19,10 +18,12 @@ use pyo3::types::{PyBytes, PyTuple};
 use tokio::sync::{watch, Mutex};
 use web_transport_quinn as wtq;
 
-use crate::errors::{check_code, Error, Origin};
-use crate::net::Int;
+use crate::args::{check_code, Int};
+use crate::close_cause::CloseCause;
+use crate::errors::Error;
 use crate::operation::{spawn, Outcome};
 use crate::runtime::{spawn_detached, unless_closed};
+use crate::stash::Stash;
 
 pub struct RecvState {
     stream: Mutex<wtq::RecvStream>,
@@ -30,7 +31,7 @@ pub struct RecvState {
     eof: AtomicBool,
     stopped: AtomicBool,
     closed: watch::Sender<bool>,
-    origin: Origin,
+    cause: CloseCause,
 }
 
 impl Drop for RecvState {
@@ -43,52 +44,6 @@ impl Drop for RecvState {
         if let Ok(mut stream) = self.stream.try_lock() {
             let _ = stream.stop(0);
         }
-    }
-}
-
-/// Bytes taken from quinn but not yet returned, with their total length.
-#[derive(Default)]
-struct Stash {
-    chunks: VecDeque<Bytes>,
-    len: usize,
-}
-
-impl Stash {
-    fn push_back(&mut self, b: Bytes) {
-        self.len += b.len();
-        self.chunks.push_back(b);
-    }
-
-    fn take(&mut self, max: usize) -> Option<Bytes> {
-        let front = self.chunks.front_mut()?;
-        let b = if front.len() <= max {
-            self.chunks.pop_front()?
-        } else {
-            front.split_to(max)
-        };
-        self.len -= b.len();
-        Some(b)
-    }
-
-    /// Take up to `max` bytes, across chunks.
-    fn take_parts(&mut self, max: usize) -> Vec<Bytes> {
-        let mut parts = Vec::new();
-        let mut left = max;
-        while left > 0 {
-            match self.take(left) {
-                Some(b) => {
-                    left -= b.len();
-                    parts.push(b);
-                }
-                None => break,
-            }
-        }
-        parts
-    }
-
-    fn drain(&mut self) -> Vec<Bytes> {
-        self.len = 0;
-        self.chunks.drain(..).collect()
     }
 }
 
@@ -308,7 +263,7 @@ pub struct RecvStream {
 }
 
 impl RecvStream {
-    pub fn new(stream: wtq::RecvStream, origin: Origin) -> Self {
+    pub fn new(stream: wtq::RecvStream, cause: CloseCause) -> Self {
         Self {
             state: Arc::new(RecvState {
                 stream: Mutex::new(stream),
@@ -316,7 +271,7 @@ impl RecvStream {
                 eof: AtomicBool::new(false),
                 stopped: AtomicBool::new(false),
                 closed: watch::channel(false).0,
-                origin,
+                cause,
             }),
         }
     }
@@ -351,7 +306,7 @@ impl RecvStream {
         let state = self.state.clone();
         spawn(
             py,
-            self.state.origin.clone().fixed(async move {
+            self.state.cause.clone().with_real_cause(async move {
                 open?;
                 state.fill(1, max, None).await?;
                 Ok(Take {
@@ -363,7 +318,7 @@ impl RecvStream {
     }
 }
 
-#[pymethods]
+#[gate::pymethods]
 impl RecvStream {
     /// Read up to `n` bytes (`-1`: until the end of the stream, at most `limit` bytes).
     #[pyo3(signature = (n = Int(-1), *, limit = None))]
@@ -373,7 +328,6 @@ impl RecvStream {
         n: Int,
         limit: Option<Int>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let (n, limit) = (n.0, limit.map(|l| l.0));
         if n < -1 {
             return Err(PyValueError::new_err(format!(
@@ -394,7 +348,7 @@ impl RecvStream {
             if max == 0 {
                 return spawn(
                     py,
-                    self.state.origin.clone().fixed(async move {
+                    self.state.cause.clone().with_real_cause(async move {
                         open?;
                         Ok(Take {
                             state,
@@ -408,7 +362,7 @@ impl RecvStream {
         let limit = limit.map(|l| l as usize);
         spawn(
             py,
-            self.state.origin.clone().fixed(async move {
+            self.state.cause.clone().with_real_cause(async move {
                 open?;
                 state.fill(usize::MAX, usize::MAX, limit).await?;
                 Ok(Take {
@@ -421,7 +375,6 @@ impl RecvStream {
 
     /// Read exactly `n` bytes.
     fn readexactly<'py>(&self, py: Python<'py>, n: Int) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let n = n.0;
         let n = usize::try_from(n)
             .map_err(|_| PyValueError::new_err(format!("n must be >= 0, got {n}")))?;
@@ -429,7 +382,7 @@ impl RecvStream {
         let state = self.state.clone();
         spawn(
             py,
-            self.state.origin.clone().fixed(async move {
+            self.state.cause.clone().with_real_cause(async move {
                 open?;
                 state.fill(n, n, None).await?;
                 Ok(Take {
@@ -447,7 +400,6 @@ impl RecvStream {
         py: Python<'py>,
         buffer: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let view = PyBuffer::<u8>::get(buffer).map_err(|_| {
             PyTypeError::new_err(
                 "buffer must be a writable bytes-like object (bytearray, memoryview)",
@@ -468,7 +420,7 @@ impl RecvStream {
         let state = self.state.clone();
         spawn(
             py,
-            self.state.origin.clone().fixed(async move {
+            self.state.cause.clone().with_real_cause(async move {
                 open?;
                 if max > 0 {
                     state.fill(1, max, None).await?;
@@ -481,7 +433,6 @@ impl RecvStream {
     /// Ask the peer to stop sending (STOP_SENDING with `error_code`).
     #[pyo3(signature = (error_code = None), text_signature = "(self, error_code=0)")]
     fn stop(&self, error_code: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         let code = check_code("error_code", error_code)?;
         self.do_stop(code).map_err(PyErr::from)
     }
@@ -489,11 +440,10 @@ impl RecvStream {
     /// Wait until the stream ends: `None` after the peer's FIN (all data received) or a
     /// local stop, or the peer's RESET_STREAM code.
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let state = self.state.clone();
         spawn(
             py,
-            self.state.origin.clone().fixed(async move {
+            self.state.cause.clone().with_real_cause(async move {
                 let mut s = state.stream.lock().await;
                 s.received_reset().await.map_err(Error::from)
             }),
@@ -501,19 +451,15 @@ impl RecvStream {
     }
 
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
-        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         self.read_up_to(py, 1 << 20, true)
     }
 
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let this = slf.clone().into_any().unbind();
-        spawn(slf.py(), async move { Ok(this) })
+        crate::operation::resolve_to_self(slf)
     }
 
     /// Stop the stream (code 0) on exit unless it reached its end.
@@ -523,7 +469,6 @@ impl RecvStream {
         py: Python<'py>,
         _args: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let done = self.state.eof.load(Ordering::SeqCst) && self.state.stashed() == 0;
         if !done && !self.state.stopped.load(Ordering::SeqCst) {
             let _ = self.do_stop(0);

@@ -13,8 +13,10 @@ use pyo3::types::PyTuple;
 use tokio::sync::{watch, Mutex};
 use web_transport_quinn as wtq;
 
+use crate::args::check_code;
 use crate::buffer::to_bytes;
-use crate::errors::{check_code, Error, Origin};
+use crate::close_cause::CloseCause;
+use crate::errors::Error;
 use crate::operation::spawn;
 use crate::runtime::{spawn_detached, unless_closed};
 
@@ -24,7 +26,7 @@ pub struct SendState {
     finished: AtomicBool,
     reset: AtomicBool,
     priority: AtomicI32,
-    origin: Origin,
+    cause: CloseCause,
 }
 
 #[pyclass(frozen, module = "web_transport")]
@@ -68,14 +70,14 @@ impl SendStreams {
 }
 
 impl SendStream {
-    pub fn new(stream: wtq::SendStream, streams: &SendStreams, origin: Origin) -> Self {
+    pub fn new(stream: wtq::SendStream, streams: &SendStreams, cause: CloseCause) -> Self {
         let state = Arc::new(SendState {
             stream: Mutex::new(stream),
             closed: watch::channel(false).0,
             finished: AtomicBool::new(false),
             reset: AtomicBool::new(false),
             priority: AtomicI32::new(0),
-            origin,
+            cause,
         });
         streams.add(&state);
         Self { state }
@@ -115,7 +117,7 @@ impl SendStream {
         let state = self.state.clone();
         spawn(
             py,
-            self.state.origin.clone().fixed(async move {
+            self.state.cause.clone().with_real_cause(async move {
                 open?;
                 let mut rx = state.closed.subscribe();
                 let finished = unless_closed(&mut rx, async {
@@ -138,17 +140,16 @@ impl SendStream {
     }
 }
 
-#[pymethods]
+#[gate::pymethods]
 impl SendStream {
     /// Write all of `data` (any bytes-like object).
     fn write<'py>(&self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let data = to_bytes(data, "data")?;
         let open = self.check_open();
         let state = self.state.clone();
         spawn(
             py,
-            self.state.origin.clone().fixed(async move {
+            self.state.cause.clone().with_real_cause(async move {
                 open?;
                 if data.is_empty() {
                     return Ok(());
@@ -175,13 +176,12 @@ impl SendStream {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let data = to_bytes(data, "data")?;
         let open = self.check_open();
         let state = self.state.clone();
         spawn(
             py,
-            self.state.origin.clone().fixed(async move {
+            self.state.cause.clone().with_real_cause(async move {
                 open?;
                 if data.is_empty() {
                     return Ok(0usize);
@@ -203,25 +203,22 @@ impl SendStream {
 
     /// Finish the stream (QUIC FIN) after any pending write.
     fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         self.do_finish(py)
     }
 
     /// Abruptly end the stream with RESET_STREAM and `error_code`.
     #[pyo3(signature = (error_code = None), text_signature = "(self, error_code=0)")]
     fn reset(&self, error_code: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         let code = check_code("error_code", error_code)?;
         self.do_reset(code).map_err(PyErr::from)
     }
 
     /// Wait until the peer has everything (`None`) or sent STOP_SENDING (its code).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let state = self.state.clone();
         spawn(
             py,
-            self.state.origin.clone().fixed(async move {
+            self.state.cause.clone().with_real_cause(async move {
                 let s = state.stream.lock().await;
                 s.stopped().await.map_err(Error::from)
             }),
@@ -231,13 +228,11 @@ impl SendStream {
     /// Scheduling priority among this session's streams; higher is sent first.
     #[getter]
     fn priority(&self) -> i32 {
-        let _entered = crate::shutdown::enter();
         self.state.priority.load(Ordering::SeqCst)
     }
 
     #[setter]
     fn set_priority(&self, value: i32) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         self.state.priority.store(value, Ordering::SeqCst);
         match self.state.stream.try_lock() {
             Ok(s) => {
@@ -254,9 +249,7 @@ impl SendStream {
     }
 
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let this = slf.clone().into_any().unbind();
-        spawn(slf.py(), async move { Ok(this) })
+        crate::operation::resolve_to_self(slf)
     }
 
     /// Finish on a clean exit, reset (code 0) when an exception escapes.
@@ -267,7 +260,6 @@ impl SendStream {
         exc_type: &Bound<'py, PyAny>,
         _rest: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         if self.check_open().is_err() {
             return spawn(py, async { Ok(()) });
         }
