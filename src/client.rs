@@ -9,165 +9,24 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use web_transport_quinn as wtq;
 use wtq::proto::ConnectRequest;
 use wtq::quinn;
 
 use crate::args::{check_code, parse_addr};
-use crate::cert::{load_certificate_chain, sha256, validity, MAX_HASH_VALIDITY_DAYS};
+use crate::cert::load_certificate_chain;
 use crate::config::{crypto_provider, Transport, TransportConfig};
 use crate::endpoint::Endpoint;
 use crate::errors::os_error;
-use crate::operation::{resolve_to_self, spawn, Build};
+use crate::operation::{resolve_to_self, spawn};
 use crate::runtime::runtime;
-use crate::session::Session;
+use crate::session::NewSession;
+use crate::tls::{Check, Verifier};
 
 #[pyclass(frozen, module = "web_transport")]
 pub struct Client {
     inner: wtq::Client,
     endpoint: Endpoint,
-}
-
-/// Accepts exactly the certificates a browser accepts for `serverCertificateHashes`:
-/// SHA-256 of the leaf matches, currently valid, validity span at most 14 days.
-#[derive(Debug)]
-struct HashPinning {
-    hashes: Vec<Vec<u8>>,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-fn reject(message: String) -> rustls::Error {
-    #[derive(Debug)]
-    struct Why(String);
-    impl std::fmt::Display for Why {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-    impl std::error::Error for Why {}
-    rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(Why(
-        message,
-    )))))
-}
-
-impl ServerCertVerifier for HashPinning {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let hash = sha256(end_entity);
-        if !self.hashes.contains(&hash) {
-            return Err(reject(
-                "the server certificate's SHA-256 hash is not in server_certificate_hashes".into(),
-            ));
-        }
-        let Some((not_before, not_after)) = validity(end_entity) else {
-            return Err(reject("the server certificate cannot be parsed".into()));
-        };
-        let now = now.as_secs() as i64;
-        if not_after - not_before > MAX_HASH_VALIDITY_DAYS * 86_400 {
-            return Err(reject(format!(
-                "the server certificate is valid for more than {MAX_HASH_VALIDITY_DAYS} days, \
-                 which browsers refuse for certificate hashes"
-            )));
-        }
-        if now < not_before || now > not_after {
-            return Err(reject(
-                "the server certificate is expired or not yet valid".into(),
-            ));
-        }
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// Accepts any certificate (signatures are still checked). Dangerous.
-#[derive(Debug)]
-struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
 }
 
 static WARNED_NO_VERIFICATION: AtomicBool = AtomicBool::new(false);
@@ -318,13 +177,19 @@ impl Client {
             let hashes = parse_hashes(hashes)?;
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(HashPinning { hashes, provider }))
+                .with_custom_certificate_verifier(Arc::new(Verifier {
+                    check: Check::Hashes(hashes),
+                    provider,
+                }))
                 .with_no_client_auth()
         } else if no_cert_verification {
             warn_no_verification(py)?;
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+                .with_custom_certificate_verifier(Arc::new(Verifier {
+                    check: Check::Nothing,
+                    provider,
+                }))
                 .with_no_client_auth()
         } else {
             let roots = root_store(ca_certificates)?;
@@ -393,11 +258,7 @@ impl Client {
         let endpoint = self.endpoint.info.clone();
         spawn(py, async move {
             let session = Arc::new(client.connect(request).await?);
-            Ok(Build((session, endpoint), |py, (s, endpoint)| {
-                Ok(Bound::new(py, Session::new(s, &endpoint))?
-                    .into_any()
-                    .unbind())
-            }))
+            Ok(NewSession(session, endpoint))
         })
     }
 

@@ -32,7 +32,7 @@ pub trait Completion: Send {
 }
 
 /// Completions waiting for a drain, and whether a wake-up is already on its way.
-type Pending = (Vec<(Py<PyAny>, Box<dyn Completion>)>, bool);
+type Queued = (Vec<(Py<PyAny>, Box<dyn Completion>)>, bool);
 
 enum Wake {
     /// Write end of the socketpair whose read end the loop watches.
@@ -43,7 +43,7 @@ enum Wake {
 }
 
 pub struct LoopQueue {
-    items: Mutex<Pending>,
+    items: Mutex<Queued>,
     wake: Wake,
     /// A weak reference to the loop the queue was made for (`None` if the loop type has
     /// no weak references): a later loop at the same address must not get this queue.

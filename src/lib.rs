@@ -14,6 +14,7 @@ mod datagram;
 mod endpoint;
 mod errors;
 mod exceptions;
+mod new_stream;
 mod operation;
 mod recv_stream;
 mod registry;
@@ -27,6 +28,7 @@ mod stash;
 mod stats;
 #[cfg(test)]
 mod test_support;
+mod tls;
 
 #[pymodule]
 fn _web_transport(m: &Bound<'_, PyModule>) -> PyResult<()> {

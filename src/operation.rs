@@ -67,15 +67,6 @@ impl Outcome for Py<PyAny> {
     }
 }
 
-/// An outcome built by a closure (for pyclass results created on the loop thread).
-pub struct Build<T: Send + 'static>(pub T, pub fn(Python<'_>, T) -> PyResult<Py<PyAny>>);
-
-impl<T: Send + 'static> Outcome for Build<T> {
-    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        (self.1)(py, self.0)
-    }
-}
-
 /// Object-safe form of [`Outcome`].
 trait DynOutcome: Send {
     fn convert(self: Box<Self>, py: Python<'_>) -> PyResult<Py<PyAny>>;
@@ -189,8 +180,8 @@ enum State {
     /// Only reached through `&mut self` (`Mutex::get_mut`, no locking): the mutex only
     /// makes the class `Sync`, as pyclasses must be.
     Ready(Mutex<ReadyOutcome>),
-    /// Waiting on tokio.
-    Pending {
+    /// Waiting on tokio, through an asyncio future of the loop.
+    Spawned {
         future: Py<PyAny>,
         iter: Option<Py<PyAny>>,
         abort: tokio::task::AbortHandle,
@@ -200,7 +191,9 @@ enum State {
 impl Drop for Operation {
     fn drop(&mut self) {
         // Releasing the asyncio future can run Python code (an unretrieved exception is
-        // logged), so the thread counts as inside the binding until it is released.
+        // logged), so the thread counts as inside the binding until it is released. (A
+        // pyclass's Drop runs from its dealloc, which no attribute of ours wraps.)
+        let _entered = crate::shutdown::enter();
         let state = std::mem::replace(&mut self.state, State::Ready(Mutex::new(None)));
         if let State::Ready(mut ready) = state {
             if let Some(Ok(outcome)) = taken(&mut ready) {
@@ -304,7 +297,7 @@ impl Operation {
                 Some(Err(err)) => Err(err.into_pyerr(py)),
                 None => Err(reused()),
             },
-            State::Pending { future, iter, .. } => {
+            State::Spawned { future, iter, .. } => {
                 match Self::pending_iter(py, future, iter)?
                     .call_method1(pyo3::intern!(py, "send"), (value,))
                 {
@@ -326,7 +319,7 @@ impl Operation {
         // An exception thrown in (a task cancelled, even after the result arrived) means
         // nobody will take the result: cancel, or give an arrived result back unused.
         self.close(py)?;
-        let State::Pending { future, iter, .. } = &mut self.state else {
+        let State::Spawned { future, iter, .. } = &mut self.state else {
             return Err(thrown(typ, val));
         };
         let it = Self::pending_iter(py, future, iter)?;
@@ -350,7 +343,7 @@ impl Operation {
                 }
                 return Ok(());
             }
-            State::Pending { future, abort, .. } => (future.bind(py), abort),
+            State::Spawned { future, abort, .. } => (future.bind(py), abort),
         };
         if !future
             .call_method0(pyo3::intern!(py, "done"))?
@@ -424,7 +417,7 @@ where
     Ok(Bound::new(
         py,
         Operation {
-            state: State::Pending {
+            state: State::Spawned {
                 future: py_fut.unbind(),
                 iter: None,
                 abort: handle.abort_handle(),

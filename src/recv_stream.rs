@@ -22,7 +22,7 @@ use crate::args::{check_code, Int};
 use crate::close_cause::CloseCause;
 use crate::errors::Error;
 use crate::operation::{spawn, Outcome};
-use crate::runtime::{spawn_detached, unless_closed};
+use crate::runtime::{now_or_soon, unless_closed};
 use crate::stash::Stash;
 
 pub struct RecvState {
@@ -222,12 +222,12 @@ impl Outcome for Take {
 
 /// A completed `readinto`: the bytes are copied out of the stash into the caller's
 /// buffer on the event loop's thread (nothing is taken if the read was cancelled).
-struct Into {
+struct ReadInto {
     target: Py<PyAny>,
     state: Arc<RecvState>,
 }
 
-impl Outcome for Into {
+impl Outcome for ReadInto {
     fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let target = self.target.bind(py);
         let buffer = PyBuffer::<u8>::get(target)?;
@@ -281,19 +281,37 @@ impl RecvStream {
             return Err(Error::StreamClosedLocally("the stream was already stopped"));
         }
         self.state.closed.send_replace(true);
-        match self.state.stream.try_lock() {
-            Ok(mut s) => {
+        now_or_soon(
+            &self.state,
+            |s| &s.stream,
+            move |s| {
                 let _ = s.stop(code);
-            }
-            Err(_) => {
-                let state = self.state.clone();
-                spawn_detached(async move {
-                    let _ = state.stream.lock().await.stop(code);
-                })
-                .map_err(|e| Error::Runtime(e.to_string()))?;
-            }
-        }
-        Ok(())
+            },
+        )
+        .map_err(|e| Error::Runtime(e.to_string()))
+    }
+
+    /// The operation of every read but `readinto`: fill the stash (`fill`: at least
+    /// `min`, at most `max` bytes, failing past `limit`), then take what `want` says when
+    /// the result is delivered.
+    fn take<'py>(
+        &self,
+        py: Python<'py>,
+        fill: Option<(usize, usize, Option<usize>)>,
+        want: Want,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let open = self.state.check_open();
+        let state = self.state.clone();
+        spawn(
+            py,
+            self.state.cause.clone().with_real_cause(async move {
+                open?;
+                if let Some((min, max, limit)) = fill {
+                    state.fill(min, max, limit).await?;
+                }
+                Ok(Take { state, want })
+            }),
+        )
     }
 
     fn read_up_to<'py>(
@@ -302,19 +320,7 @@ impl RecvStream {
         max: usize,
         end_stops: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let open = self.state.check_open();
-        let state = self.state.clone();
-        spawn(
-            py,
-            self.state.cause.clone().with_real_cause(async move {
-                open?;
-                state.fill(1, max, None).await?;
-                Ok(Take {
-                    state,
-                    want: Want::Up { max, end_stops },
-                })
-            }),
-        )
+        self.take(py, Some((1, max, None)), Want::Up { max, end_stops })
     }
 }
 
@@ -341,36 +347,15 @@ impl RecvStream {
                 )));
             }
         }
-        let open = self.state.check_open();
-        let state = self.state.clone();
         if n >= 0 {
             let max = n as usize;
             if max == 0 {
-                return spawn(
-                    py,
-                    self.state.cause.clone().with_real_cause(async move {
-                        open?;
-                        Ok(Take {
-                            state,
-                            want: Want::Exact(0),
-                        })
-                    }),
-                );
+                return self.take(py, None, Want::Exact(0));
             }
             return self.read_up_to(py, max, false);
         }
         let limit = limit.map(|l| l as usize);
-        spawn(
-            py,
-            self.state.cause.clone().with_real_cause(async move {
-                open?;
-                state.fill(usize::MAX, usize::MAX, limit).await?;
-                Ok(Take {
-                    state,
-                    want: Want::All,
-                })
-            }),
-        )
+        self.take(py, Some((usize::MAX, usize::MAX, limit)), Want::All)
     }
 
     /// Read exactly `n` bytes.
@@ -378,19 +363,7 @@ impl RecvStream {
         let n = n.0;
         let n = usize::try_from(n)
             .map_err(|_| PyValueError::new_err(format!("n must be >= 0, got {n}")))?;
-        let open = self.state.check_open();
-        let state = self.state.clone();
-        spawn(
-            py,
-            self.state.cause.clone().with_real_cause(async move {
-                open?;
-                state.fill(n, n, None).await?;
-                Ok(Take {
-                    state,
-                    want: Want::Exact(n),
-                })
-            }),
-        )
+        self.take(py, Some((n, n, None)), Want::Exact(n))
     }
 
     /// Read into a writable, C-contiguous bytes-like `buffer`; return the byte count
@@ -425,7 +398,7 @@ impl RecvStream {
                 if max > 0 {
                     state.fill(1, max, None).await?;
                 }
-                Ok(Into { target, state })
+                Ok(ReadInto { target, state })
             }),
         )
     }

@@ -17,9 +17,9 @@ use wtq::proto::ConnectResponse;
 use crate::args::{addr_tuple, Int};
 use crate::endpoint::EndpointInfo;
 use crate::errors::Error;
-use crate::operation::{spawn, Build};
+use crate::operation::spawn;
 use crate::registry::Registry;
-use crate::session::Session;
+use crate::session::NewSession;
 
 #[pyclass(frozen, module = "web_transport")]
 pub struct SessionRequest {
@@ -124,11 +124,7 @@ impl SessionRequest {
             }
             let session = std::sync::Arc::new(request.respond(response).await?);
             registry.add(&session);
-            Ok(Build((session, endpoint), |py, (s, endpoint)| {
-                Ok(Bound::new(py, Session::new(s, &endpoint))?
-                    .into_any()
-                    .unbind())
-            }))
+            Ok(NewSession(session, endpoint))
         })
     }
 

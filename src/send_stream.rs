@@ -5,6 +5,7 @@
 //! `finish` with `StreamClosedLocally`) and sends RESET_STREAM as soon as the stream is
 //! free.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
@@ -18,7 +19,7 @@ use crate::buffer::to_bytes;
 use crate::close_cause::CloseCause;
 use crate::errors::Error;
 use crate::operation::spawn;
-use crate::runtime::{spawn_detached, unless_closed};
+use crate::runtime::{now_or_soon, unless_closed};
 
 pub struct SendState {
     stream: Mutex<wtq::SendStream>,
@@ -97,19 +98,49 @@ impl SendStream {
         self.check_open()?;
         self.state.reset.store(true, Ordering::SeqCst);
         self.state.closed.send_replace(true);
-        match self.state.stream.try_lock() {
-            Ok(mut s) => {
+        now_or_soon(
+            &self.state,
+            |s| &s.stream,
+            move |s| {
                 let _ = s.reset(code);
+            },
+        )
+        .map_err(|e| Error::Runtime(e.to_string()))
+    }
+
+    /// The operation of `write` (`all`: every byte, quinn sharing the buffer) and
+    /// `write_some` (what flow control allows now): the number of bytes written.
+    fn write_op(
+        &self,
+        data: &Bound<'_, PyAny>,
+        all: bool,
+    ) -> PyResult<impl Future<Output = Result<usize, Error>> + Send + 'static> {
+        let data = to_bytes(data, "data")?;
+        let open = self.check_open();
+        let state = self.state.clone();
+        Ok(self.state.cause.clone().with_real_cause(async move {
+            open?;
+            if data.is_empty() {
+                return Ok(0);
             }
-            Err(_) => {
-                let state = self.state.clone();
-                spawn_detached(async move {
-                    let _ = state.stream.lock().await.reset(code);
-                })
-                .map_err(|e| Error::Runtime(e.to_string()))?;
+            let mut rx = state.closed.subscribe();
+            let written = unless_closed(&mut rx, async {
+                let mut stream = state.stream.lock().await;
+                if all {
+                    let len = data.len();
+                    stream.write_chunk(data).await.map(|()| len)
+                } else {
+                    stream.write(&data).await
+                }
+            })
+            .await;
+            match written {
+                None => Err(Error::StreamClosedLocally(
+                    "the stream was reset while writing",
+                )),
+                Some(r) => r.map_err(Error::from),
             }
-        }
-        Ok(())
+        }))
     }
 
     fn do_finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -144,29 +175,8 @@ impl SendStream {
 impl SendStream {
     /// Write all of `data` (any bytes-like object).
     fn write<'py>(&self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let data = to_bytes(data, "data")?;
-        let open = self.check_open();
-        let state = self.state.clone();
-        spawn(
-            py,
-            self.state.cause.clone().with_real_cause(async move {
-                open?;
-                if data.is_empty() {
-                    return Ok(());
-                }
-                let mut rx = state.closed.subscribe();
-                let written = unless_closed(&mut rx, async {
-                    state.stream.lock().await.write_chunk(data).await
-                })
-                .await;
-                match written {
-                    None => Err(Error::StreamClosedLocally(
-                        "the stream was reset while writing",
-                    )),
-                    Some(r) => r.map_err(Error::from),
-                }
-            }),
-        )
+        let written = self.write_op(data, true)?;
+        spawn(py, async move { written.await.map(drop) })
     }
 
     /// Write as much of `data` as flow control allows now (at least 1 byte); return the
@@ -176,29 +186,7 @@ impl SendStream {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let data = to_bytes(data, "data")?;
-        let open = self.check_open();
-        let state = self.state.clone();
-        spawn(
-            py,
-            self.state.cause.clone().with_real_cause(async move {
-                open?;
-                if data.is_empty() {
-                    return Ok(0usize);
-                }
-                let mut rx = state.closed.subscribe();
-                let written = unless_closed(&mut rx, async {
-                    state.stream.lock().await.write(&data).await
-                })
-                .await;
-                match written {
-                    None => Err(Error::StreamClosedLocally(
-                        "the stream was reset while writing",
-                    )),
-                    Some(r) => r.map_err(Error::from),
-                }
-            }),
-        )
+        spawn(py, self.write_op(data, false)?)
     }
 
     /// Finish the stream (QUIC FIN) after any pending write.
@@ -234,18 +222,13 @@ impl SendStream {
     #[setter]
     fn set_priority(&self, value: i32) -> PyResult<()> {
         self.state.priority.store(value, Ordering::SeqCst);
-        match self.state.stream.try_lock() {
-            Ok(s) => {
+        now_or_soon(
+            &self.state,
+            |s| &s.stream,
+            move |s| {
                 let _ = s.set_priority(value);
-            }
-            Err(_) => {
-                let state = self.state.clone();
-                spawn_detached(async move {
-                    let _ = state.stream.lock().await.set_priority(value);
-                })?;
-            }
-        }
-        Ok(())
+            },
+        )
     }
 
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {

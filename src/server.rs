@@ -29,16 +29,17 @@ use crate::runtime::{runtime, unless_closed};
 /// How many handshaken session requests may wait for `accept()`.
 const REQUEST_BACKLOG: usize = 1024;
 
-/// Session requests whose `accept()` was cancelled after they arrived.
-type Orphans = Arc<std::sync::Mutex<std::collections::VecDeque<SessionRequest>>>;
+/// Session requests whose `accept()` was cancelled after they arrived: the next
+/// `accept()` takes them.
+type UnclaimedRequests = Arc<std::sync::Mutex<std::collections::VecDeque<SessionRequest>>>;
 
 /// A session request on its way to Python; kept for the next `accept()` if cancelled.
-struct Pending {
+struct DeliveredRequest {
     request: Option<SessionRequest>,
-    orphans: Orphans,
+    unclaimed: UnclaimedRequests,
 }
 
-impl crate::operation::Outcome for Pending {
+impl crate::operation::Outcome for DeliveredRequest {
     fn into_py(mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match self.request.take() {
             Some(r) => Ok(Bound::new(py, r)?.into_any().unbind()),
@@ -48,7 +49,7 @@ impl crate::operation::Outcome for Pending {
 
     fn abandon(mut self) {
         if let Some(r) = self.request.take() {
-            self.orphans
+            self.unclaimed
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push_back(r);
@@ -56,7 +57,7 @@ impl crate::operation::Outcome for Pending {
     }
 }
 
-impl crate::operation::Outcome for Option<Pending> {
+impl crate::operation::Outcome for Option<DeliveredRequest> {
     fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         match self {
             Some(p) => p.into_py(py),
@@ -78,7 +79,7 @@ pub struct Server {
     transport: Arc<quinn::TransportConfig>,
     shutdown: watch::Sender<bool>,
     sessions: Registry,
-    orphans: Orphans,
+    unclaimed: UnclaimedRequests,
 }
 
 fn server_config(
@@ -140,27 +141,27 @@ async fn accept_loop(
 
 impl Server {
     /// The next handshaken request, `None` once the server is closing.
-    fn next_request(&self) -> impl std::future::Future<Output = Option<Pending>> + Send {
+    fn next_request(&self) -> impl std::future::Future<Output = Option<DeliveredRequest>> + Send {
         let requests = self.requests.clone();
         let mut shutdown = self.shutdown.subscribe();
         let sessions = self.sessions.clone();
         let endpoint = self.endpoint.info.clone();
-        let orphans = self.orphans.clone();
+        let unclaimed = self.unclaimed.clone();
         async move {
-            let orphan = orphans
+            let unclaimed_request = unclaimed
                 .lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .pop_front();
-            let request = match orphan {
+            let request = match unclaimed_request {
                 Some(r) => Some(r),
                 None => unless_closed(&mut shutdown, async { requests.lock().await.recv().await })
                     .await
                     .flatten()
                     .map(|r| SessionRequest::new(r, sessions, endpoint)),
             };
-            request.map(|r| Pending {
+            request.map(|r| DeliveredRequest {
                 request: Some(r),
-                orphans,
+                unclaimed,
             })
         }
     }
@@ -253,7 +254,7 @@ impl Server {
             transport,
             shutdown: watch::channel(false).0,
             sessions: Registry::default(),
-            orphans: Orphans::default(),
+            unclaimed: UnclaimedRequests::default(),
         })
     }
 

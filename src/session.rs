@@ -16,10 +16,10 @@ use crate::close_cause::{settle_close, CloseCause};
 use crate::datagram::{self, DatagramQueue, Datagrams};
 use crate::endpoint::EndpointInfo;
 use crate::errors::{session_error, Error};
-use crate::operation::{spawn, Build};
-use crate::recv_stream::RecvStream;
+use crate::new_stream::{self, Kind, StreamContext, UnclaimedStreams};
+use crate::operation::spawn;
 use crate::runtime::runtime;
-use crate::send_stream::{SendStream, SendStreams};
+use crate::send_stream::SendStreams;
 use crate::stats::SessionStats;
 
 /// Bytes of received datagrams queued for `receive_datagram` before the oldest is dropped.
@@ -34,9 +34,21 @@ pub struct Session {
     dropped_outgoing: AtomicU64,
     streams: SendStreams,
     cause: CloseCause,
-    orphans: Orphans,
+    unclaimed: UnclaimedStreams,
     /// Whether this side may send datagrams (see `EndpointInfo::datagrams`).
     datagrams_enabled: bool,
+}
+
+/// A session `Client.connect` or `SessionRequest.accept` made, on its way to Python
+/// (the `Session` object is built on the event loop's thread).
+pub struct NewSession(pub Arc<wtq::Session>, pub EndpointInfo);
+
+impl crate::operation::Outcome for NewSession {
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(Bound::new(py, Session::new(self.0, &self.1))?
+            .into_any()
+            .unbind())
+    }
 }
 
 /// The longest `Session.close` waits for finished streams to be acknowledged before it
@@ -57,7 +69,7 @@ impl Session {
             dropped_outgoing: AtomicU64::new(0),
             streams: SendStreams::default(),
             cause,
-            orphans: Orphans::default(),
+            unclaimed: UnclaimedStreams::default(),
             datagrams_enabled: endpoint.datagrams,
         }
     }
@@ -83,6 +95,33 @@ impl Session {
             inner.close(code, &reason);
         });
         Ok(())
+    }
+
+    fn stream_context(&self) -> StreamContext {
+        StreamContext {
+            streams: self.streams.clone(),
+            cause: self.cause.clone(),
+        }
+    }
+
+    fn open<'py>(&self, py: Python<'py>, kind: Kind) -> PyResult<Bound<'py, PyAny>> {
+        let opened = new_stream::open(
+            self.inner.clone(),
+            kind,
+            self.check_open(),
+            self.stream_context(),
+        );
+        spawn(py, self.cause.clone().with_real_cause(opened))
+    }
+
+    fn accept<'py>(&self, py: Python<'py>, kind: Kind) -> PyResult<Bound<'py, PyAny>> {
+        let accepted = new_stream::accept(
+            self.inner.clone(),
+            kind,
+            self.unclaimed.clone(),
+            self.stream_context(),
+        );
+        spawn(py, self.cause.clone().with_real_cause(accepted))
     }
 
     fn check_open(&self) -> Result<(), Error> {
@@ -127,154 +166,26 @@ impl Session {
     }
 }
 
-/// Streams whose accept was cancelled after they arrived: the next accept takes them.
-#[derive(Clone, Default)]
-struct Orphans(Arc<std::sync::Mutex<Orphaned>>);
-
-#[derive(Default)]
-struct Orphaned {
-    bi: std::collections::VecDeque<(wtq::SendStream, wtq::RecvStream)>,
-    uni: std::collections::VecDeque<wtq::RecvStream>,
-}
-
-impl Orphans {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Orphaned> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-    fn pop_bi(&self) -> Option<(wtq::SendStream, wtq::RecvStream)> {
-        self.lock().bi.pop_front()
-    }
-    fn pop_uni(&self) -> Option<wtq::RecvStream> {
-        self.lock().uni.pop_front()
-    }
-}
-
-enum Incoming {
-    Bi((wtq::SendStream, wtq::RecvStream)),
-    Uni(wtq::RecvStream),
-}
-
-/// An accepted stream on its way to Python; kept for the next accept if cancelled.
-struct Accepted {
-    stream: Option<Incoming>,
-    ctx: (SendStreams, CloseCause),
-    orphans: Orphans,
-}
-
-impl crate::operation::Outcome for Accepted {
-    fn into_py(mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self.stream.take() {
-            Some(Incoming::Bi(pair)) => stream_pair(py, (pair, self.ctx.clone())),
-            Some(Incoming::Uni(recv)) => {
-                Ok(Bound::new(py, RecvStream::new(recv, self.ctx.1.clone()))?
-                    .into_any()
-                    .unbind())
-            }
-            None => Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "stream already taken",
-            )),
-        }
-    }
-
-    fn abandon(mut self) {
-        match self.stream.take() {
-            Some(Incoming::Bi(pair)) => self.orphans.lock().bi.push_back(pair),
-            Some(Incoming::Uni(recv)) => self.orphans.lock().uni.push_back(recv),
-            None => {}
-        }
-    }
-}
-
-type Pair = (
-    (wtq::SendStream, wtq::RecvStream),
-    (SendStreams, CloseCause),
-);
-
-fn stream_pair(py: Python<'_>, (pair, (streams, cause)): Pair) -> PyResult<Py<PyAny>> {
-    let send = Bound::new(py, SendStream::new(pair.0, &streams, cause.clone()))?;
-    let recv = Bound::new(py, RecvStream::new(pair.1, cause))?;
-    Ok(PyTuple::new(py, [send.into_any(), recv.into_any()])?
-        .into_any()
-        .unbind())
-}
-
 #[gate::pymethods]
 impl Session {
     /// Open a bidirectional stream: `(SendStream, RecvStream)`.
     fn open_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let open = self.check_open();
-        let s = self.inner.clone();
-        let ctx = (self.streams.clone(), self.cause.clone());
-        spawn(
-            py,
-            self.cause.clone().with_real_cause(async move {
-                open?;
-                Ok(Build((s.open_bi().await?, ctx), stream_pair))
-            }),
-        )
+        self.open(py, Kind::Bi)
     }
 
     /// Open a unidirectional stream.
     fn open_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let open = self.check_open();
-        let s = self.inner.clone();
-        let ctx = (self.streams.clone(), self.cause.clone());
-        spawn(
-            py,
-            self.cause.clone().with_real_cause(async move {
-                open?;
-                Ok(Build(
-                    (s.open_uni().await?, ctx),
-                    |py, (st, (streams, cause))| {
-                        Ok(Bound::new(py, SendStream::new(st, &streams, cause))?
-                            .into_any()
-                            .unbind())
-                    },
-                ))
-            }),
-        )
+        self.open(py, Kind::Uni)
     }
 
     /// Wait for the peer's next bidirectional stream.
     fn accept_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.inner.clone();
-        let ctx = (self.streams.clone(), self.cause.clone());
-        let orphans = self.orphans.clone();
-        spawn(
-            py,
-            self.cause.clone().with_real_cause(async move {
-                let pair = match orphans.pop_bi() {
-                    Some(pair) => pair,
-                    None => s.accept_bi().await?,
-                };
-                Ok(Accepted {
-                    stream: Some(Incoming::Bi(pair)),
-                    ctx,
-                    orphans,
-                })
-            }),
-        )
+        self.accept(py, Kind::Bi)
     }
 
     /// Wait for the peer's next unidirectional stream.
     fn accept_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let s = self.inner.clone();
-        let ctx = (self.streams.clone(), self.cause.clone());
-        let orphans = self.orphans.clone();
-        spawn(
-            py,
-            self.cause.clone().with_real_cause(async move {
-                let recv = match orphans.pop_uni() {
-                    Some(recv) => recv,
-                    None => s.accept_uni().await?,
-                };
-                Ok(Accepted {
-                    stream: Some(Incoming::Uni(recv)),
-                    ctx,
-                    orphans,
-                })
-            }),
-        )
+        self.accept(py, Kind::Uni)
     }
 
     /// Send a datagram now (unreliable; may be dropped, counted in stats()).
