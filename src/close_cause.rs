@@ -206,10 +206,10 @@ const SETTLE_TIMEOUT: Duration = Duration::from_millis(100);
 fn close_recorded(reason: Option<&wtq::SessionError>) -> bool {
     matches!(
         reason,
-        None | Some(wtq::SessionError::WebTransportError(_))
-            | Some(wtq::SessionError::ConnectionError(
-                quinn::ConnectionError::LocallyClosed
-            ))
+        None | Some(
+            wtq::SessionError::WebTransportError(_)
+                | wtq::SessionError::ConnectionError(quinn::ConnectionError::LocallyClosed)
+        )
     )
 }
 

@@ -57,8 +57,7 @@ impl LoopQueue {
             Some(weak) => weak
                 .bind(event_loop.py())
                 .call0()
-                .map(|referent| referent.is(event_loop))
-                .unwrap_or(false),
+                .is_ok_and(|referent| referent.is(event_loop)),
             None => true,
         }
     }

@@ -308,10 +308,10 @@ fn connection_error(py: Python<'_>, c: quinn::ConnectionError) -> PyErr {
 
 fn client_error(py: Python<'_>, e: wtq::ClientError) -> PyErr {
     match e {
-        wtq::ClientError::HttpError(wtq::ConnectError::ErrorStatus(status))
-        | wtq::ClientError::HttpError(wtq::ConnectError::ProtoError(
-            wtq::proto::ConnectError::WrongStatus(Some(status)),
-        )) => Error::Rejected(status.as_u16()).into_pyerr(py),
+        wtq::ClientError::HttpError(
+            wtq::ConnectError::ErrorStatus(status)
+            | wtq::ConnectError::ProtoError(wtq::proto::ConnectError::WrongStatus(Some(status))),
+        ) => Error::Rejected(status.as_u16()).into_pyerr(py),
         wtq::ClientError::Connection(quinn::ConnectionError::TimedOut) => raise(
             py,
             Class::ConnectError,

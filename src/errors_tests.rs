@@ -9,8 +9,7 @@ fn attr(py: Python<'_>, err: &PyErr, name: &str) -> String {
     err.value(py)
         .getattr(name)
         .and_then(|v| v.repr())
-        .map(|r| r.to_string())
-        .unwrap_or_else(|e| format!("<{e}>"))
+        .map_or_else(|e| format!("<{e}>"), |r| r.to_string())
 }
 
 fn class(py: Python<'_>, err: &PyErr) -> String {

@@ -244,7 +244,7 @@ impl Outcome for ReadInto {
             unsafe {
                 std::ptr::copy_nonoverlapping(
                     p.as_ptr(),
-                    (buffer.buf_ptr() as *mut u8).add(at),
+                    buffer.buf_ptr().cast::<u8>().add(at),
                     p.len(),
                 );
             }
