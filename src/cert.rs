@@ -18,7 +18,10 @@ pub const MAX_HASH_VALIDITY_DAYS: i64 = 14;
 
 /// Generate a self-signed ECDSA P-256 certificate usable with `serverCertificateHashes`.
 #[gate::pyfunction]
-#[pyo3(signature = (subject_alt_names, *, validity_days = Int(14)))]
+#[pyo3(
+    signature = (subject_alt_names, *, validity_days = Int(14)),
+    text_signature = "(subject_alt_names, *, validity_days=14)"
+)]
 pub fn generate_self_signed<'py>(
     py: Python<'py>,
     subject_alt_names: Vec<String>,

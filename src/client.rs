@@ -139,7 +139,12 @@ impl Client {
         keep_alive_interval = None,
         transport = None,
         bind = None,
-    ))]
+    ),
+    // The Some(...) default spelled out (PyO3 shows it as `...`).
+    text_signature = "(*, server_certificate_hashes=None, no_cert_verification=False, \
+        ca_certificates=None, congestion_control='default', max_idle_timeout=30.0, \
+        keep_alive_interval=None, transport=None, bind=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,

@@ -113,7 +113,13 @@ impl TransportConfig {
         datagram_receive_buffer_size = Some(Int(1_048_576)),
         datagram_send_buffer_size = Int(1_048_576),
         initial_rtt = 0.333,
-    ))]
+    ),
+    // The Int defaults spelled out (PyO3 shows them as `...`).
+    text_signature = "(*, max_concurrent_bidi_streams=100, max_concurrent_uni_streams=100, \
+        stream_receive_window=1250000, receive_window=15000000, send_window=15000000, \
+        datagram_receive_buffer_size=1048576, datagram_send_buffer_size=1048576, \
+        initial_rtt=0.333)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
         max_concurrent_bidi_streams: Int,

@@ -327,7 +327,7 @@ impl RecvStream {
 #[gate::pymethods]
 impl RecvStream {
     /// Read up to `n` bytes (`-1`: until the end of the stream, at most `limit` bytes).
-    #[pyo3(signature = (n = Int(-1), *, limit = None))]
+    #[pyo3(signature = (n = Int(-1), *, limit = None), text_signature = "(self, n=-1, *, limit=None)")]
     fn read<'py>(
         &self,
         py: Python<'py>,

@@ -129,7 +129,7 @@ impl SessionRequest {
     }
 
     /// Reject the session with an HTTP status code (not 2xx).
-    #[pyo3(signature = (status_code = Int(404)))]
+    #[pyo3(signature = (status_code = Int(404)), text_signature = "(self, status_code=404)")]
     fn reject<'py>(&self, py: Python<'py>, status_code: Int) -> PyResult<Bound<'py, PyAny>> {
         let status_code = status_code.0;
         let status = u16::try_from(status_code)

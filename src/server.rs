@@ -204,7 +204,12 @@ impl Server {
         transport = None,
         handshake_timeout = 10.0,
         max_pending_handshakes = Int(256),
-    ))]
+    ),
+    // The Some(...) and Int defaults spelled out (PyO3 shows them as `...`).
+    text_signature = "(*, certificate_chain, private_key, bind='[::]:4433', \
+        congestion_control='default', max_idle_timeout=30.0, keep_alive_interval=None, \
+        transport=None, handshake_timeout=10.0, max_pending_handshakes=256)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new(
         certificate_chain: &Bound<'_, PyAny>,

@@ -243,7 +243,7 @@ impl Session {
     }
 
     /// Wait for at least one datagram; return every queued one, up to `max_count`.
-    #[pyo3(signature = (max_count = crate::args::Int(64)))]
+    #[pyo3(signature = (max_count = crate::args::Int(64)), text_signature = "(self, max_count=64)")]
     fn receive_datagrams<'py>(
         &self,
         py: Python<'py>,
