@@ -18,7 +18,7 @@ use crate::cert::load_certificate_chain;
 use crate::config::{crypto_provider, Transport, TransportConfig};
 use crate::endpoint::Endpoint;
 use crate::errors::os_error;
-use crate::operation::{resolve_to_self, spawn};
+use crate::operation::spawn;
 use crate::runtime::runtime;
 use crate::session::NewSession;
 use crate::tls::{Check, Verifier};
@@ -115,6 +115,12 @@ fn request_headers(headers: &Bound<'_, PyAny>) -> PyResult<http::HeaderMap> {
 }
 
 impl Client {
+    /// `async with` exit: close (code 0) and wait for the close to complete.
+    fn exit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.close_now(0, b"")?;
+        self.wait_closed(py)
+    }
+
     /// Close the endpoint (every connection, QUIC CONNECTION_CLOSE with `code` and
     /// `reason`) and start the drain deadline of `wait_closed`.
     fn close_now(&self, code: u32, reason: &[u8]) -> PyResult<()> {
@@ -126,7 +132,7 @@ impl Client {
     }
 }
 
-#[gate::pymethods]
+#[gate::pymethods(async_with = exit)]
 impl Client {
     #[new]
     #[pyo3(signature = (
@@ -278,19 +284,5 @@ impl Client {
     /// `endpoint::DRAIN_LIMIT`).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.endpoint.wait_closed(py)
-    }
-
-    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        resolve_to_self(slf)
-    }
-
-    #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(
-        &self,
-        py: Python<'py>,
-        _args: &Bound<'py, pyo3::types::PyTuple>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.close_now(0, b"")?;
-        self.wait_closed(py)
     }
 }

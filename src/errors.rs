@@ -14,7 +14,7 @@ use pyo3::types::PyBytes;
 use web_transport_quinn as wtq;
 use wtq::quinn;
 
-use crate::exceptions::{obj, raise, Class};
+use crate::exceptions::{obj, raise, raise_with, Class};
 
 /// Every failure the binding reports, before it is turned into a Python exception.
 #[derive(Debug)]
@@ -125,62 +125,34 @@ impl Error {
     /// Turn the error into the documented Python exception.
     pub fn into_pyerr(self, py: Python<'_>) -> PyErr {
         let message = self.to_string();
+        let local = |m: &str| raise(py, Class::StreamClosedLocally, m);
+        let by_peer = |kind, frame, code| stream_closed_by_peer(py, kind, frame, code);
         match self {
             Error::Session(e) => session_error(py, e),
             Error::Write(e) => match e {
-                wtq::WriteError::Stopped(code) => raise(
-                    py,
-                    Class::StreamClosedByPeer,
-                    format!("the peer sent STOP_SENDING with code {code}"),
-                    &[("kind", obj(py, "stop")), ("code", obj(py, code))],
-                ),
-                wtq::WriteError::InvalidStopped(code) => raise(
-                    py,
-                    Class::ProtocolError,
-                    format!("STOP_SENDING with a code outside the WebTransport range: {code}"),
-                    &[],
-                ),
+                wtq::WriteError::Stopped(code) => by_peer("stop", "STOP_SENDING", code),
+                wtq::WriteError::InvalidStopped(code) => invalid_code(py, "STOP_SENDING", code),
                 wtq::WriteError::SessionError(e) => session_error(py, e),
-                wtq::WriteError::ClosedStream => raise(
-                    py,
-                    Class::StreamClosedLocally,
-                    "the stream was already finished or reset".into(),
-                    &[],
-                ),
+                wtq::WriteError::ClosedStream => local("the stream was already finished or reset"),
             },
             Error::Read(e) => match e {
-                wtq::ReadError::Reset(code) => raise(
-                    py,
-                    Class::StreamClosedByPeer,
-                    format!("the peer sent RESET_STREAM with code {code}"),
-                    &[("kind", obj(py, "reset")), ("code", obj(py, code))],
-                ),
-                wtq::ReadError::InvalidReset(code) => raise(
-                    py,
-                    Class::ProtocolError,
-                    format!("RESET_STREAM with a code outside the WebTransport range: {code}"),
-                    &[],
-                ),
+                wtq::ReadError::Reset(code) => by_peer("reset", "RESET_STREAM", code),
+                wtq::ReadError::InvalidReset(code) => invalid_code(py, "RESET_STREAM", code),
                 wtq::ReadError::SessionError(e) => session_error(py, e),
-                wtq::ReadError::ClosedStream => raise(
-                    py,
-                    Class::StreamClosedLocally,
-                    "the stream was already stopped".into(),
-                    &[],
-                ),
-                wtq::ReadError::IllegalOrderedRead => raise(py, Class::ProtocolError, message, &[]),
+                wtq::ReadError::ClosedStream => local("the stream was already stopped"),
+                wtq::ReadError::IllegalOrderedRead => raise(py, Class::ProtocolError, message),
             },
             Error::Client(e) => client_error(py, e),
             Error::Server(e) => server_error(py, e),
-            Error::SessionClosedLocally(_) => raise(py, Class::SessionClosedLocally, message, &[]),
-            Error::StreamClosedLocally(_) => raise(py, Class::StreamClosedLocally, message, &[]),
-            Error::TooLong { limit } => raise(
+            Error::SessionClosedLocally(_) => raise(py, Class::SessionClosedLocally, message),
+            Error::StreamClosedLocally(_) => raise(py, Class::StreamClosedLocally, message),
+            Error::TooLong { limit } => raise_with(
                 py,
                 Class::StreamTooLongError,
                 message,
                 &[("limit", obj(py, limit))],
             ),
-            Error::Incomplete { expected, partial } => raise(
+            Error::Incomplete { expected, partial } => raise_with(
                 py,
                 Class::StreamIncompleteReadError,
                 message,
@@ -189,59 +161,93 @@ impl Error {
                     ("partial", PyBytes::new(py, &partial).into_any().unbind()),
                 ],
             ),
-            Error::Rejected(status) => raise(
+            Error::Rejected(status) => raise_with(
                 py,
                 Class::SessionRejected,
                 message,
                 &[("status_code", obj(py, status))],
             ),
-            Error::DatagramTooLarge { .. } => raise(py, Class::DatagramTooLargeError, message, &[]),
+            Error::DatagramTooLarge { .. } => raise(py, Class::DatagramTooLargeError, message),
             Error::Runtime(m) => PyRuntimeError::new_err(m),
             Error::EndOfIteration => PyStopAsyncIteration::new_err(()),
         }
     }
 }
 
+/// The peer ended a stream with `frame` (RESET_STREAM or STOP_SENDING) and `code`.
+fn stream_closed_by_peer(py: Python<'_>, kind: &str, frame: &str, code: u32) -> PyErr {
+    let message = format!("the peer sent {frame} with code {code}");
+    raise_with(
+        py,
+        Class::StreamClosedByPeer,
+        message,
+        &[("kind", obj(py, kind)), ("code", obj(py, code))],
+    )
+}
+
+/// A `frame` whose code is outside the WebTransport range (draft-ietf-webtrans-http3 §4.4).
+fn invalid_code(py: Python<'_>, frame: &str, code: quinn::VarInt) -> PyErr {
+    let message = format!("{frame} with a code outside the WebTransport range: {code}");
+    raise(py, Class::ProtocolError, message)
+}
+
+/// `SessionClosedByPeer` from `source` (where the close came from), with the close's
+/// code and reason where it has them.
+fn closed_by_peer(
+    py: Python<'_>,
+    source: &str,
+    message: String,
+    code: Option<u64>,
+    reason: Option<String>,
+) -> PyErr {
+    let mut kwargs = vec![("source", obj(py, source))];
+    if let Some(code) = code {
+        kwargs.push(("code", obj(py, code)));
+    }
+    if let Some(reason) = reason {
+        kwargs.push(("reason", obj(py, reason)));
+    }
+    raise_with(py, Class::SessionClosedByPeer, message, &kwargs)
+}
+
+/// `DatagramNotSupportedError` with its `reason`.
+fn datagrams_unsupported(py: Python<'_>, reason: &str, message: &str) -> PyErr {
+    raise_with(
+        py,
+        Class::DatagramNotSupportedError,
+        message,
+        &[("reason", obj(py, reason))],
+    )
+}
+
 /// Map a session error (the close reason of a session) to its exception.
 pub fn session_error(py: Python<'_>, e: wtq::SessionError) -> PyErr {
     match e {
         wtq::SessionError::WebTransportError(wtq::WebTransportError::Closed(code, reason)) => {
-            raise(
-                py,
-                Class::SessionClosedByPeer,
-                format!("the peer closed the session with code {code}: {reason:?}"),
-                &[
-                    ("source", obj(py, "session")),
-                    ("code", obj(py, code)),
-                    ("reason", obj(py, reason)),
-                ],
-            )
+            let message = format!("the peer closed the session with code {code}: {reason:?}");
+            closed_by_peer(py, "session", message, Some(code.into()), Some(reason))
         }
         wtq::SessionError::WebTransportError(other) => raise(
             py,
             Class::ProtocolError,
             format!("WebTransport error: {other}"),
-            &[],
         ),
         wtq::SessionError::ConnectionError(c) => connection_error(py, c),
         wtq::SessionError::SendDatagramError(d) => match d {
-            quinn::SendDatagramError::UnsupportedByPeer => raise(
+            quinn::SendDatagramError::UnsupportedByPeer => datagrams_unsupported(
                 py,
-                Class::DatagramNotSupportedError,
-                "the peer does not accept datagrams".into(),
-                &[("reason", obj(py, "unsupported_by_peer"))],
+                "unsupported_by_peer",
+                "the peer does not accept datagrams",
             ),
-            quinn::SendDatagramError::Disabled => raise(
+            quinn::SendDatagramError::Disabled => datagrams_unsupported(
                 py,
-                Class::DatagramNotSupportedError,
-                "datagrams are disabled on this side".into(),
-                &[("reason", obj(py, "disabled_locally"))],
+                "disabled_locally",
+                "datagrams are disabled on this side",
             ),
             quinn::SendDatagramError::TooLarge => raise(
                 py,
                 Class::DatagramTooLargeError,
-                "datagram exceeds max_datagram_size".into(),
-                &[],
+                "datagram exceeds max_datagram_size",
             ),
             quinn::SendDatagramError::ConnectionLost(c) => {
                 session_error(py, wtq::SessionError::from(c))
@@ -255,54 +261,30 @@ fn connection_error(py: Python<'_>, c: quinn::ConnectionError) -> PyErr {
         quinn::ConnectionError::LocallyClosed => raise(
             py,
             Class::SessionClosedLocally,
-            "the session was closed locally".into(),
-            &[],
+            "the session was closed locally",
         ),
         quinn::ConnectionError::ApplicationClosed(close) => {
             let raw = close.error_code.into_inner();
             let code = web_transport_quinn::proto::error_from_http3(raw).map_or(raw, u64::from);
             let reason = String::from_utf8_lossy(&close.reason).into_owned();
-            raise(
-                py,
-                Class::SessionClosedByPeer,
-                format!("the peer closed the connection with code {code}: {reason:?}"),
-                &[
-                    ("source", obj(py, "application")),
-                    ("code", obj(py, code)),
-                    ("reason", obj(py, reason)),
-                ],
-            )
+            let message = format!("the peer closed the connection with code {code}: {reason:?}");
+            closed_by_peer(py, "application", message, Some(code), Some(reason))
         }
         quinn::ConnectionError::ConnectionClosed(close) => {
             let reason = String::from_utf8_lossy(&close.reason).into_owned();
-            raise(
-                py,
-                Class::SessionClosedByPeer,
-                format!("the peer closed the connection: {close}"),
-                &[
-                    ("source", obj(py, "transport")),
-                    ("reason", obj(py, reason)),
-                ],
-            )
+            let message = format!("the peer closed the connection: {close}");
+            closed_by_peer(py, "transport", message, None, Some(reason))
         }
-        quinn::ConnectionError::Reset => raise(
-            py,
-            Class::SessionClosedByPeer,
-            "the peer reset the connection (stateless reset)".into(),
-            &[("source", obj(py, "connection-reset"))],
-        ),
+        quinn::ConnectionError::Reset => {
+            let message = "the peer reset the connection (stateless reset)".into();
+            closed_by_peer(py, "connection-reset", message, None, None)
+        }
         quinn::ConnectionError::TimedOut => raise(
             py,
             Class::SessionTimeout,
-            "the session timed out (no packets from the peer within max_idle_timeout)".into(),
-            &[],
+            "the session timed out (no packets from the peer within max_idle_timeout)",
         ),
-        other => raise(
-            py,
-            Class::ProtocolError,
-            format!("QUIC error: {other}"),
-            &[],
-        ),
+        other => raise(py, Class::ProtocolError, format!("QUIC error: {other}")),
     }
 }
 
@@ -315,33 +297,24 @@ fn client_error(py: Python<'_>, e: wtq::ClientError) -> PyErr {
         wtq::ClientError::Connection(quinn::ConnectionError::TimedOut) => raise(
             py,
             Class::ConnectError,
-            "timed out connecting to the server (no answer within max_idle_timeout)".into(),
-            &[],
+            "timed out connecting to the server (no answer within max_idle_timeout)",
         ),
         wtq::ClientError::Connection(quinn::ConnectionError::TransportError(t)) => raise(
             py,
             Class::ConnectError,
             format!("the QUIC handshake failed: {t}"),
-            &[],
         ),
         wtq::ClientError::Connection(quinn::ConnectionError::ConnectionClosed(c)) => raise(
             py,
             Class::ConnectError,
             format!("the server closed the connection during the handshake: {c}"),
-            &[],
         ),
         wtq::ClientError::InvalidDnsName(name) => raise(
             py,
             Class::ConnectError,
             format!("cannot resolve host {name:?}"),
-            &[],
         ),
-        other => raise(
-            py,
-            Class::ConnectError,
-            format!("cannot connect: {other}"),
-            &[],
-        ),
+        other => raise(py, Class::ConnectError, format!("cannot connect: {other}")),
     }
 }
 
@@ -356,7 +329,6 @@ fn server_error(py: Python<'_>, e: wtq::ServerError) -> PyErr {
             py,
             Class::ProtocolError,
             format!("handshake failed: {other}"),
-            &[],
         ),
     }
 }

@@ -63,8 +63,19 @@ pub fn exceptions_module(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     Ok(exceptions(py)?.module.bind(py))
 }
 
+/// Build `web_transport.<class>(message)`.
+pub fn raise(py: Python<'_>, class: Class, message: impl Into<String>) -> PyErr {
+    raise_with(py, class, message, &[])
+}
+
 /// Build `web_transport.<class>(message, **kwargs)`.
-pub fn raise(py: Python<'_>, class: Class, message: String, kwargs: &[(&str, Py<PyAny>)]) -> PyErr {
+pub fn raise_with(
+    py: Python<'_>,
+    class: Class,
+    message: impl Into<String>,
+    kwargs: &[(&str, Py<PyAny>)],
+) -> PyErr {
+    let message = message.into();
     let build = || -> PyResult<PyErr> {
         let class = exceptions(py)?.classes[class as usize].bind(py);
         let kw = PyDict::new(py);

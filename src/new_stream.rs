@@ -99,6 +99,26 @@ impl Outcome for Delivered {
     }
 }
 
+/// Open (`opening`) or accept a stream of `kind` on `session`.
+async fn next_stream(
+    session: &wtq::Session,
+    kind: Kind,
+    opening: bool,
+) -> Result<NewStream, Error> {
+    Ok(match (kind, opening) {
+        (Kind::Bi, true) => {
+            let (send, recv) = session.open_bi().await?;
+            NewStream::Bi(send, recv)
+        }
+        (Kind::Bi, false) => {
+            let (send, recv) = session.accept_bi().await?;
+            NewStream::Bi(send, recv)
+        }
+        (Kind::Uni, true) => NewStream::UniSend(session.open_uni().await?),
+        (Kind::Uni, false) => NewStream::UniRecv(session.accept_uni().await?),
+    })
+}
+
 /// Open a stream of `kind` on `session` (after `open`, the session's open check).
 pub async fn open(
     session: Arc<wtq::Session>,
@@ -107,13 +127,7 @@ pub async fn open(
     ctx: StreamContext,
 ) -> Result<impl Outcome, Error> {
     open?;
-    let stream = match kind {
-        Kind::Bi => {
-            let (send, recv) = session.open_bi().await?;
-            NewStream::Bi(send, recv)
-        }
-        Kind::Uni => NewStream::UniSend(session.open_uni().await?),
-    };
+    let stream = next_stream(&session, kind, true).await?;
     Ok(Delivered {
         stream: Some(stream),
         ctx,
@@ -130,13 +144,7 @@ pub async fn accept(
 ) -> Result<impl Outcome, Error> {
     let stream = match unclaimed.pop(kind) {
         Some(stream) => stream,
-        None => match kind {
-            Kind::Bi => {
-                let (send, recv) = session.accept_bi().await?;
-                NewStream::Bi(send, recv)
-            }
-            Kind::Uni => NewStream::UniRecv(session.accept_uni().await?),
-        },
+        None => next_stream(&session, kind, false).await?,
     };
     Ok(Delivered {
         stream: Some(stream),

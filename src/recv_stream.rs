@@ -14,7 +14,7 @@ use futures::FutureExt;
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::PyBytes;
 use tokio::sync::{watch, Mutex};
 use web_transport_quinn as wtq;
 
@@ -276,6 +276,15 @@ impl RecvStream {
         }
     }
 
+    /// `async with` exit: stop the stream (code 0) unless it reached its end.
+    fn exit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let done = self.state.eof.load(Ordering::SeqCst) && self.state.stashed() == 0;
+        if !done && !self.state.stopped.load(Ordering::SeqCst) {
+            let _ = self.do_stop(0);
+        }
+        spawn(py, async { Ok(()) })
+    }
+
     fn do_stop(&self, code: u32) -> Result<(), Error> {
         if self.state.stopped.swap(true, Ordering::SeqCst) {
             return Err(Error::StreamClosedLocally("the stream was already stopped"));
@@ -300,6 +309,17 @@ impl RecvStream {
         fill: Option<(usize, usize, Option<usize>)>,
         want: Want,
     ) -> PyResult<Bound<'py, PyAny>> {
+        self.read_op(py, fill, move |state| Take { state, want })
+    }
+
+    /// The operation of every read: fill the stash as `fill` says, then hand the stream
+    /// state to `outcome`, which takes the bytes when the result is delivered.
+    fn read_op<'py, O: Outcome>(
+        &self,
+        py: Python<'py>,
+        fill: Option<(usize, usize, Option<usize>)>,
+        outcome: impl FnOnce(Arc<RecvState>) -> O + Send + 'static,
+    ) -> PyResult<Bound<'py, PyAny>> {
         let open = self.state.check_open();
         let state = self.state.clone();
         spawn(
@@ -309,7 +329,7 @@ impl RecvStream {
                 if let Some((min, max, limit)) = fill {
                     state.fill(min, max, limit).await?;
                 }
-                Ok(Take { state, want })
+                Ok(outcome(state))
             }),
         )
     }
@@ -324,7 +344,7 @@ impl RecvStream {
     }
 }
 
-#[gate::pymethods]
+#[gate::pymethods(async_with = exit)]
 impl RecvStream {
     /// Read up to `n` bytes (`-1`: until the end of the stream, at most `limit` bytes).
     #[pyo3(signature = (n = Int(-1), *, limit = None), text_signature = "(self, n=-1, *, limit=None)")]
@@ -389,18 +409,8 @@ impl RecvStream {
         let max = view.len_bytes();
         drop(view);
         let target = buffer.clone().unbind();
-        let open = self.state.check_open();
-        let state = self.state.clone();
-        spawn(
-            py,
-            self.state.cause.clone().with_real_cause(async move {
-                open?;
-                if max > 0 {
-                    state.fill(1, max, None).await?;
-                }
-                Ok(ReadInto { target, state })
-            }),
-        )
+        let fill = (max > 0).then_some((1, max, None));
+        self.read_op(py, fill, move |state| ReadInto { target, state })
     }
 
     /// Ask the peer to stop sending (STOP_SENDING with `error_code`).
@@ -414,13 +424,8 @@ impl RecvStream {
     /// local stop, or the peer's RESET_STREAM code.
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let state = self.state.clone();
-        spawn(
-            py,
-            self.state.cause.clone().with_real_cause(async move {
-                let mut s = state.stream.lock().await;
-                s.received_reset().await.map_err(Error::from)
-            }),
-        )
+        let reset = async move { Ok(state.stream.lock().await.received_reset().await?) };
+        spawn(py, self.state.cause.clone().with_real_cause(reset))
     }
 
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
@@ -429,23 +434,5 @@ impl RecvStream {
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         self.read_up_to(py, 1 << 20, true)
-    }
-
-    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::operation::resolve_to_self(slf)
-    }
-
-    /// Stop the stream (code 0) on exit unless it reached its end.
-    #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(
-        &self,
-        py: Python<'py>,
-        _args: &Bound<'py, PyTuple>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let done = self.state.eof.load(Ordering::SeqCst) && self.state.stashed() == 0;
-        if !done && !self.state.stopped.load(Ordering::SeqCst) {
-            let _ = self.do_stop(0);
-        }
-        spawn(py, async { Ok(()) })
     }
 }

@@ -204,13 +204,8 @@ impl SendStream {
     /// Wait until the peer has everything (`None`) or sent STOP_SENDING (its code).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
         let state = self.state.clone();
-        spawn(
-            py,
-            self.state.cause.clone().with_real_cause(async move {
-                let s = state.stream.lock().await;
-                s.stopped().await.map_err(Error::from)
-            }),
-        )
+        let stopped = async move { Ok(state.stream.lock().await.stopped().await?) };
+        spawn(py, self.state.cause.clone().with_real_cause(stopped))
     }
 
     /// Scheduling priority among this session's streams; higher is sent first.

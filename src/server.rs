@@ -21,7 +21,7 @@ use crate::cert::{load_certificate_chain, load_private_key};
 use crate::config::{crypto_provider, Transport, TransportConfig};
 use crate::endpoint::Endpoint;
 use crate::errors::{os_error, Error};
-use crate::operation::{resolve_to_self, spawn};
+use crate::operation::spawn;
 use crate::registry::Registry;
 use crate::request::SessionRequest;
 use crate::runtime::{runtime, unless_closed};
@@ -166,6 +166,12 @@ impl Server {
         }
     }
 
+    /// `async with` exit: close (code 0) and wait for the close to complete.
+    fn exit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.shutdown_now(0, "", Duration::from_secs(1))?;
+        self.wait_closed(py)
+    }
+
     fn shutdown_now(&self, code: u32, reason: &str, timeout: Duration) -> PyResult<()> {
         if self.endpoint.mark_closing() {
             return Ok(());
@@ -190,7 +196,7 @@ impl Server {
     }
 }
 
-#[gate::pymethods]
+#[gate::pymethods(async_with = exit)]
 impl Server {
     #[new]
     #[pyo3(signature = (
@@ -316,20 +322,6 @@ impl Server {
             .local_addr()
             .map_err(|e| pyo3::exceptions::PyOSError::new_err(e.to_string()))?;
         Ok(addr_tuple(addr))
-    }
-
-    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        resolve_to_self(slf)
-    }
-
-    #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(
-        &self,
-        py: Python<'py>,
-        _args: &Bound<'py, pyo3::types::PyTuple>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.shutdown_now(0, "", Duration::from_secs(1))?;
-        self.wait_closed(py)
     }
 
     fn __repr__(&self) -> String {

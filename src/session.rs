@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 use web_transport_quinn as wtq;
 
 use crate::args::{addr_tuple, check_code, check_reason};
@@ -124,6 +123,12 @@ impl Session {
         spawn(py, self.cause.clone().with_real_cause(accepted))
     }
 
+    /// `async with` exit: close (code 0) and wait for the close to complete.
+    fn exit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.begin_close(0, "")?;
+        self.wait_closed(py)
+    }
+
     fn check_open(&self) -> Result<(), Error> {
         if self.cause.closed_locally() {
             return Err(Error::SessionClosedLocally("the session was closed"));
@@ -166,7 +171,7 @@ impl Session {
     }
 }
 
-#[gate::pymethods]
+#[gate::pymethods(async_with = exit)]
 impl Session {
     /// Open a bidirectional stream: `(SendStream, RecvStream)`.
     fn open_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -342,21 +347,6 @@ impl Session {
             &self.datagrams,
             self.dropped_outgoing.load(Ordering::Relaxed),
         )
-    }
-
-    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        crate::operation::resolve_to_self(slf)
-    }
-
-    /// Close (code 0) and wait for the close to complete.
-    #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(
-        &self,
-        py: Python<'py>,
-        _args: &Bound<'py, PyTuple>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        self.begin_close(0, "")?;
-        self.wait_closed(py)
     }
 
     fn __repr__(&self) -> String {
