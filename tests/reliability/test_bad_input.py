@@ -1508,7 +1508,7 @@ async def test_errors_doc_matches_the_table() -> None:
     from .render_errors import DOC, render
 
     assert DOC.read_text() == render(CASES), (
-        "docs/errors.md is out of date: run `uv run python tests/reliability/render_errors.py`"
+        "docs/errors.md is out of date: run `uv run python docs/generate.py`"
     )
 
 
