@@ -4,7 +4,7 @@
     uv run python docs/generate.py --check   # exit 1 if any is stale
 
 - ``docs/errors.md`` from the bad-input table (``CASES`` in
-  ``tests/reliability/test_bad_input.py``), by ``tests/reliability/render_errors.py``;
+  ``tests/support/bad_input.py``), by ``tests/reliability/render_errors.py``;
 - ``docs/interop.md`` from the interop results (``tests/interop/results.json``), by
   ``tests/interop/render_report.py``.
 
@@ -30,7 +30,7 @@ def documents() -> dict[Path, Callable[[], str]]:
     sys.path.insert(0, str(ROOT / "tests" / "interop"))
     import render_report  # type: ignore[import-not-found]
     from reliability import render_errors  # type: ignore[import-not-found]
-    from reliability.test_bad_input import CASES  # type: ignore[import-not-found]
+    from support.bad_input import CASES  # type: ignore[import-not-found]
 
     return {
         render_errors.DOC: lambda: render_errors.render(CASES),
