@@ -357,22 +357,26 @@ async def _datagrams_iter_closed(c: Ctx) -> Any:
     return await session.datagrams().__anext__()
 
 
-def _bad_codes(api: str, call: Callable[[Any], Callable[[Ctx], Any]], arg: str) -> list[Case]:
-    """The standard out-of-range and wrong-type rows for a code argument."""
+def _bad_codes(
+    api: str, call: Callable[[Any], Callable[[Ctx], Any]], arg: str, how: str = ""
+) -> list[Case]:
+    """The standard out-of-range and wrong-type rows for a code argument (``how`` says
+    how it is passed when that is not positionally)."""
     return [
-        Case(api, f"{arg}=-1", ValueError, call(-1), names=arg),
+        Case(api, f"{arg}=-1{how}", ValueError, call(-1), names=arg),
         Case(
             api,
-            f"{arg}=2**32 (over the 32-bit WebTransport limit)",
+            f"{arg}=2**32 (over the 32-bit WebTransport limit){how}",
             ValueError,
             call(U32),
             names=arg,
         ),
-        Case(api, f"{arg}=2**62 (QUIC varint limit)", ValueError, call(2**62), names=arg),
-        Case(api, f"{arg}=2**64", ValueError, call(2**64), names=arg),
-        Case(api, f"{arg}='1' (str)", TypeError, call("1"), names=arg),
-        Case(api, f"{arg}=1.0 (float)", TypeError, call(1.0), names=arg),
-        Case(api, f"{arg}=True (bool)", TypeError, call(True), names=arg),
+        Case(api, f"{arg}=2**62 (QUIC varint limit){how}", ValueError, call(2**62), names=arg),
+        Case(api, f"{arg}=2**64{how}", ValueError, call(2**64), names=arg),
+        Case(api, f"{arg}='1' (str){how}", TypeError, call("1"), names=arg),
+        Case(api, f"{arg}=1.0 (float){how}", TypeError, call(1.0), names=arg),
+        Case(api, f"{arg}=True (bool){how}", TypeError, call(True), names=arg),
+        Case(api, f"{arg}=b'\\x01' (bytes){how}", TypeError, call(b"\x01"), names=arg),
     ]
 
 
@@ -1161,6 +1165,12 @@ CASES: list[Case] = [
     Case("Client.connect", "on a closed client", wt.ConnectError, _connect_closed_client),
     # -- Session ----------------------------------------------------------------------------
     *_bad_codes("Session.close", lambda v: on_session(lambda s: s.close(v)), "code"),
+    *_bad_codes(
+        "Session.close",
+        lambda v: on_session(lambda s: s.close(code=v, reason="x")),
+        "code",
+        " as keyword, with a reason",
+    ),
     *_reasons("Session.close", lambda r: on_session(lambda s: s.close(0, r))),
     Case(
         "Session.send_datagram",
@@ -1326,6 +1336,12 @@ CASES: list[Case] = [
         on_send(lambda s: s.reset(0), lambda s: s.reset(0)),
     ),
     *_bad_codes("SendStream.reset", lambda v: on_send(lambda s: s.reset(v)), "error_code"),
+    *_bad_codes(
+        "SendStream.reset",
+        lambda v: on_send(lambda s: s.reset(error_code=v)),
+        "error_code",
+        " as keyword",
+    ),
     Case(
         "SendStream.priority",
         "= 'high'",
