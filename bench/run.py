@@ -228,6 +228,7 @@ def build_wheel(profile: str) -> Path:
     out = BUILD / f"wheels-{profile}"
     sources = [
         ROOT / "src",
+        ROOT / "gate",
         ROOT / "python",
         ROOT / "Cargo.toml",
         ROOT / "Cargo.lock",

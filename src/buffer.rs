@@ -20,6 +20,7 @@ struct SharedBytes {
 // SAFETY: the pointer is into an immutable `bytes` object kept alive by `_owner`; its
 // contents never change and may be read from any thread.
 unsafe impl Send for SharedBytes {}
+// SAFETY: as for `Send`: shared references only read immutable memory.
 unsafe impl Sync for SharedBytes {}
 
 impl AsRef<[u8]> for SharedBytes {
@@ -48,8 +49,7 @@ pub fn to_bytes(obj: &Bound<'_, PyAny>, arg: &str) -> PyResult<Bytes> {
             "{arg} must be a bytes-like object (bytes, bytearray, memoryview), not {}",
             obj.get_type()
                 .name()
-                .map(|n| n.to_string())
-                .unwrap_or_else(|_| "?".into())
+                .map_or_else(|_| "?".into(), |n| n.to_string())
         ))
     })?;
     Ok(Bytes::from(buffer.to_vec(obj.py())?))

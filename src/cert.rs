@@ -10,21 +10,23 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
-use crate::net::Int;
+use crate::args::Int;
 
 /// The longest validity browsers accept for `serverCertificateHashes` (W3C WebTransport,
 /// "custom certificate requirements").
 pub const MAX_HASH_VALIDITY_DAYS: i64 = 14;
 
 /// Generate a self-signed ECDSA P-256 certificate usable with `serverCertificateHashes`.
-#[pyfunction]
-#[pyo3(signature = (subject_alt_names, *, validity_days = Int(14)))]
+#[gate::pyfunction]
+#[pyo3(
+    signature = (subject_alt_names, *, validity_days = Int(14)),
+    text_signature = "(subject_alt_names, *, validity_days=14)"
+)]
 pub fn generate_self_signed<'py>(
     py: Python<'py>,
     subject_alt_names: Vec<String>,
     validity_days: Int,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let _entered = crate::shutdown::enter();
     let validity_days = validity_days.0;
     if let Some(bad) = subject_alt_names.iter().find(|n| n.trim().is_empty()) {
         return Err(PyValueError::new_err(format!(
@@ -64,12 +66,11 @@ pub fn generate_self_signed<'py>(
 }
 
 /// SHA-256 of a certificate's DER encoding (32 bytes), as `serverCertificateHashes` wants.
-#[pyfunction]
+#[gate::pyfunction]
 pub fn certificate_hash<'py>(
     py: Python<'py>,
     certificate: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyBytes>> {
-    let _entered = crate::shutdown::enter();
     let chain = load_certificate_chain(certificate, "certificate")?;
     let first = chain
         .first()

@@ -9,167 +9,24 @@ use std::sync::Arc;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyList};
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{CertificateError, DigitallySignedStruct, SignatureScheme};
 use web_transport_quinn as wtq;
 use wtq::proto::ConnectRequest;
 use wtq::quinn;
 
-use crate::cert::{load_certificate_chain, sha256, validity, MAX_HASH_VALIDITY_DAYS};
+use crate::args::{check_code, parse_addr};
+use crate::cert::load_certificate_chain;
 use crate::config::{crypto_provider, Transport, TransportConfig};
-use crate::errors::EndpointInfo;
-use crate::net::{parse_addr, DrainDeadline};
-use crate::operation::{spawn, Build};
+use crate::endpoint::Endpoint;
+use crate::errors::os_error;
+use crate::operation::spawn;
 use crate::runtime::runtime;
-use crate::session::Session;
+use crate::session::NewSession;
+use crate::tls::{Check, Verifier};
 
 #[pyclass(frozen, module = "web_transport")]
 pub struct Client {
     inner: wtq::Client,
-    endpoint: quinn::Endpoint,
-    /// Its `closing` flag is the client's: set once `close()` began.
-    info: EndpointInfo,
-    drain: DrainDeadline,
-}
-
-/// Accepts exactly the certificates a browser accepts for `serverCertificateHashes`:
-/// SHA-256 of the leaf matches, currently valid, validity span at most 14 days.
-#[derive(Debug)]
-struct HashPinning {
-    hashes: Vec<Vec<u8>>,
-    provider: Arc<rustls::crypto::CryptoProvider>,
-}
-
-fn reject(message: String) -> rustls::Error {
-    #[derive(Debug)]
-    struct Why(String);
-    impl std::fmt::Display for Why {
-        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-            f.write_str(&self.0)
-        }
-    }
-    impl std::error::Error for Why {}
-    rustls::Error::InvalidCertificate(CertificateError::Other(rustls::OtherError(Arc::new(Why(
-        message,
-    )))))
-}
-
-impl ServerCertVerifier for HashPinning {
-    fn verify_server_cert(
-        &self,
-        end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        let hash = sha256(end_entity);
-        if !self.hashes.contains(&hash) {
-            return Err(reject(
-                "the server certificate's SHA-256 hash is not in server_certificate_hashes".into(),
-            ));
-        }
-        let Some((not_before, not_after)) = validity(end_entity) else {
-            return Err(reject("the server certificate cannot be parsed".into()));
-        };
-        let now = now.as_secs() as i64;
-        if not_after - not_before > MAX_HASH_VALIDITY_DAYS * 86_400 {
-            return Err(reject(format!(
-                "the server certificate is valid for more than {MAX_HASH_VALIDITY_DAYS} days, \
-                 which browsers refuse for certificate hashes"
-            )));
-        }
-        if now < not_before || now > not_after {
-            return Err(reject(
-                "the server certificate is expired or not yet valid".into(),
-            ));
-        }
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-/// Accepts any certificate (signatures are still checked). Dangerous.
-#[derive(Debug)]
-struct NoVerification(Arc<rustls::crypto::CryptoProvider>);
-
-impl ServerCertVerifier for NoVerification {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.0.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.0.signature_verification_algorithms.supported_schemes()
-    }
+    endpoint: Endpoint,
 }
 
 static WARNED_NO_VERIFICATION: AtomicBool = AtomicBool::new(false);
@@ -258,18 +115,24 @@ fn request_headers(headers: &Bound<'_, PyAny>) -> PyResult<http::HeaderMap> {
 }
 
 impl Client {
+    /// `async with` exit: close (code 0) and wait for the close to complete.
+    fn exit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.close_now(0, b"")?;
+        self.wait_closed(py)
+    }
+
     /// Close the endpoint (every connection, QUIC CONNECTION_CLOSE with `code` and
     /// `reason`) and start the drain deadline of `wait_closed`.
     fn close_now(&self, code: u32, reason: &[u8]) -> PyResult<()> {
         let _guard = runtime()?.enter();
-        self.info.closing.store(true, Ordering::SeqCst);
-        self.drain.start(std::time::Duration::ZERO);
-        self.endpoint.close(code.into(), reason);
+        self.endpoint.mark_closing();
+        self.endpoint.start_drain(std::time::Duration::ZERO);
+        self.endpoint.quinn.close(code.into(), reason);
         Ok(())
     }
 }
 
-#[pymethods]
+#[gate::pymethods(async_with = exit)]
 impl Client {
     #[new]
     #[pyo3(signature = (
@@ -282,7 +145,12 @@ impl Client {
         keep_alive_interval = None,
         transport = None,
         bind = None,
-    ))]
+    ),
+    // The Some(...) default spelled out (PyO3 shows it as `...`).
+    text_signature = "(*, server_certificate_hashes=None, no_cert_verification=False, \
+        ca_certificates=None, congestion_control='default', max_idle_timeout=30.0, \
+        keep_alive_interval=None, transport=None, bind=None)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn new(
         py: Python<'_>,
@@ -295,7 +163,6 @@ impl Client {
         transport: Option<Bound<'_, TransportConfig>>,
         bind: Option<&str>,
     ) -> PyResult<Self> {
-        let _entered = crate::shutdown::enter();
         let settings = Transport::parse(
             congestion_control,
             max_idle_timeout,
@@ -321,13 +188,19 @@ impl Client {
             let hashes = parse_hashes(hashes)?;
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(HashPinning { hashes, provider }))
+                .with_custom_certificate_verifier(Arc::new(Verifier {
+                    check: Check::Hashes(hashes),
+                    provider,
+                }))
                 .with_no_client_auth()
         } else if no_cert_verification {
             warn_no_verification(py)?;
             builder
                 .dangerous()
-                .with_custom_certificate_verifier(Arc::new(NoVerification(provider)))
+                .with_custom_certificate_verifier(Arc::new(Verifier {
+                    check: Check::Nothing,
+                    provider,
+                }))
                 .with_no_client_auth()
         } else {
             let roots = root_store(ca_certificates)?;
@@ -350,12 +223,10 @@ impl Client {
             None => quinn::Endpoint::client(SocketAddr::from(([0u16; 8], 0)))
                 .or_else(|_| quinn::Endpoint::client(SocketAddr::from(([0u8; 4], 0)))),
         }
-        .map_err(|e| pyo3::exceptions::PyOSError::new_err(format!("cannot bind: {e}")))?;
+        .map_err(|e| os_error("cannot bind", &e))?;
         Ok(Self {
             inner: wtq::Client::new(endpoint.clone(), config),
-            endpoint,
-            info: EndpointInfo::new(&settings),
-            drain: DrainDeadline::default(),
+            endpoint: Endpoint::new(endpoint, &settings),
         })
     }
 
@@ -368,7 +239,6 @@ impl Client {
         protocols: Option<Vec<String>>,
         headers: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let parsed = url::Url::parse(url)
             .map_err(|e| PyValueError::new_err(format!("url: invalid URL {url:?}: {e}")))?;
         if parsed.scheme() != "https" {
@@ -396,50 +266,23 @@ impl Client {
             request = request.with_headers(request_headers(headers)?);
         }
         let client = self.inner.clone();
-        let endpoint = self.info.clone();
+        let endpoint = self.endpoint.info.clone();
         spawn(py, async move {
             let session = Arc::new(client.connect(request).await?);
-            Ok(Build((session, endpoint), |py, (s, endpoint)| {
-                Ok(Bound::new(py, Session::new(s, &endpoint))?
-                    .into_any()
-                    .unbind())
-            }))
+            Ok(NewSession(session, endpoint))
         })
     }
 
     /// Close every session of this client with `code` and `reason` (QUIC CONNECTION_CLOSE).
     #[pyo3(signature = (code = None, reason = ""), text_signature = "(self, code=0, reason='')")]
     fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
-        let code = crate::errors::check_code("code", code)?;
+        let code = check_code("code", code)?;
         self.close_now(code, reason.as_bytes())
     }
 
     /// Wait until every connection of this client is closed (after `close()`: at most
-    /// `net::DRAIN_LIMIT`).
+    /// `endpoint::DRAIN_LIMIT`).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let idle = self.drain.idle(self.endpoint.clone());
-        spawn(py, async move {
-            idle.await;
-            Ok(())
-        })
-    }
-
-    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let this = slf.clone().into_any().unbind();
-        spawn(slf.py(), async move { Ok(this) })
-    }
-
-    #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(
-        &self,
-        py: Python<'py>,
-        _args: &Bound<'py, pyo3::types::PyTuple>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        self.close_now(0, b"")?;
-        self.wait_closed(py)
+        self.endpoint.wait_closed(py)
     }
 }

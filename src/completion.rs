@@ -23,7 +23,6 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 
 use pyo3::prelude::*;
-use pyo3::types::PyCFunction;
 
 use crate::shutdown::with_python;
 
@@ -33,7 +32,7 @@ pub trait Completion: Send {
 }
 
 /// Completions waiting for a drain, and whether a wake-up is already on its way.
-type Pending = (Vec<(Py<PyAny>, Box<dyn Completion>)>, bool);
+type Queued = (Vec<(Py<PyAny>, Box<dyn Completion>)>, bool);
 
 enum Wake {
     /// Write end of the socketpair whose read end the loop watches.
@@ -44,7 +43,7 @@ enum Wake {
 }
 
 pub struct LoopQueue {
-    items: Mutex<Pending>,
+    items: Mutex<Queued>,
     wake: Wake,
     /// A weak reference to the loop the queue was made for (`None` if the loop type has
     /// no weak references): a later loop at the same address must not get this queue.
@@ -58,8 +57,7 @@ impl LoopQueue {
             Some(weak) => weak
                 .bind(event_loop.py())
                 .call0()
-                .map(|referent| referent.is(event_loop))
-                .unwrap_or(false),
+                .is_ok_and(|referent| referent.is(event_loop)),
             None => true,
         }
     }
@@ -116,11 +114,10 @@ fn new_queue(event_loop: &Bound<'_, PyAny>) -> PyResult<Arc<LoopQueue>> {
         owner: weak_owner(event_loop),
     });
     let held = queue.clone();
-    let on_readable = PyCFunction::new_closure(py, None, None, move |args, _kwargs| {
-        let _entered = crate::shutdown::enter();
+    let on_readable = crate::shutdown::callback(py, move |py| {
         let mut buf = [0u8; 64];
         while matches!((&read_end).read(&mut buf), Ok(n) if n > 0) {}
-        held.drain(args.py());
+        held.drain(py);
     })?;
     match event_loop.call_method1(pyo3::intern!(py, "add_reader"), (fd, on_readable)) {
         Ok(_) => Ok(queue),
@@ -182,12 +179,9 @@ impl LoopQueue {
             Wake::Threadsafe(event_loop) => {
                 let queue = self.clone();
                 with_python(move |py| {
-                    let drain = match PyCFunction::new_closure(py, None, None, {
+                    let drain = match crate::shutdown::callback(py, {
                         let queue = queue.clone();
-                        move |args, _kwargs| {
-                            let _entered = crate::shutdown::enter();
-                            queue.drain(args.py())
-                        }
+                        move |py| queue.drain(py)
                     }) {
                         Ok(d) => d,
                         Err(err) => return err.write_unraisable(py, None),

@@ -8,7 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use web_transport_quinn::quinn;
 
-use crate::net::Int;
+use crate::args::{optional_seconds, Int};
 
 /// QUIC stream limits, flow-control windows and datagram buffers (RFC 9000 §4, RFC 9221).
 ///
@@ -100,7 +100,7 @@ impl TransportConfig {
     }
 }
 
-#[pymethods]
+#[gate::pymethods]
 impl TransportConfig {
     #[new]
     #[pyo3(signature = (
@@ -113,7 +113,13 @@ impl TransportConfig {
         datagram_receive_buffer_size = Some(Int(1_048_576)),
         datagram_send_buffer_size = Int(1_048_576),
         initial_rtt = 0.333,
-    ))]
+    ),
+    // The Int defaults spelled out (PyO3 shows them as `...`).
+    text_signature = "(*, max_concurrent_bidi_streams=100, max_concurrent_uni_streams=100, \
+        stream_receive_window=1250000, receive_window=15000000, send_window=15000000, \
+        datagram_receive_buffer_size=1048576, datagram_send_buffer_size=1048576, \
+        initial_rtt=0.333)"
+    )]
     #[allow(clippy::too_many_arguments)]
     fn py_new(
         max_concurrent_bidi_streams: Int,
@@ -125,7 +131,6 @@ impl TransportConfig {
         datagram_send_buffer_size: Int,
         initial_rtt: f64,
     ) -> PyResult<Self> {
-        let _entered = crate::shutdown::enter();
         Self::new(
             max_concurrent_bidi_streams.0,
             max_concurrent_uni_streams.0,
@@ -139,7 +144,6 @@ impl TransportConfig {
     }
 
     fn __repr__(&self) -> String {
-        let _entered = crate::shutdown::enter();
         format!(
             "TransportConfig(max_concurrent_bidi_streams={}, max_concurrent_uni_streams={}, \
              stream_receive_window={}, receive_window={}, send_window={}, \
@@ -172,16 +176,6 @@ pub enum CongestionControl {
     LowLatency,
 }
 
-fn seconds(name: &str, value: Option<f64>) -> PyResult<Option<Duration>> {
-    match value {
-        None => Ok(None),
-        Some(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(Some(Duration::from_secs_f64(v))),
-        Some(v) => Err(PyValueError::new_err(format!(
-            "{name} must be a positive number of seconds or None, got {v}"
-        ))),
-    }
-}
-
 impl Transport {
     pub fn parse(
         congestion_control: &str,
@@ -202,8 +196,8 @@ impl Transport {
         };
         Ok(Self {
             congestion_control,
-            max_idle_timeout: seconds("max_idle_timeout", max_idle_timeout)?,
-            keep_alive_interval: seconds("keep_alive_interval", keep_alive_interval)?,
+            max_idle_timeout: optional_seconds("max_idle_timeout", max_idle_timeout)?,
+            keep_alive_interval: optional_seconds("keep_alive_interval", keep_alive_interval)?,
             config: config.unwrap_or_default(),
         })
     }

@@ -16,7 +16,8 @@ use pyo3::types::PyBytes;
 use tokio::sync::Notify;
 use web_transport_quinn as wtq;
 
-use crate::errors::{Error, Origin};
+use crate::close_cause::CloseCause;
+use crate::errors::Error;
 use crate::operation::{spawn, Outcome};
 
 struct State {
@@ -153,12 +154,12 @@ impl Outcome for Received {
 pub fn receive<'py>(
     py: Python<'py>,
     queue: &Arc<DatagramQueue>,
-    origin: &Origin,
+    cause: &CloseCause,
 ) -> PyResult<Bound<'py, PyAny>> {
     let queue = queue.clone();
     spawn(
         py,
-        origin.clone().fixed(async move {
+        cause.clone().with_real_cause(async move {
             let data = queue.clone().pop().await?;
             Ok(Received { data, queue })
         }),
@@ -186,13 +187,13 @@ impl Outcome for ReceivedMany {
 pub fn receive_many<'py>(
     py: Python<'py>,
     queue: &Arc<DatagramQueue>,
-    origin: &Origin,
+    cause: &CloseCause,
     max: usize,
 ) -> PyResult<Bound<'py, PyAny>> {
     let queue = queue.clone();
     spawn(
         py,
-        origin.clone().fixed(async move {
+        cause.clone().with_real_cause(async move {
             let data = queue.clone().pop_many(max).await?;
             Ok(ReceivedMany { data, queue })
         }),
@@ -204,18 +205,16 @@ pub fn receive_many<'py>(
 #[pyclass(frozen, module = "web_transport")]
 pub struct Datagrams {
     pub queue: Arc<DatagramQueue>,
-    pub origin: Origin,
+    pub cause: CloseCause,
 }
 
-#[pymethods]
+#[gate::pymethods]
 impl Datagrams {
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
-        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let queue = self.queue.clone();
         spawn(py, async move {
             match queue.clone().pop().await {
@@ -223,5 +222,66 @@ impl Datagrams {
                 Err(_) => Err(Error::EndOfIteration),
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures::executor::block_on;
+
+    fn queue(limit: usize, items: &[&'static [u8]]) -> Arc<DatagramQueue> {
+        let q = DatagramQueue::new(limit);
+        for d in items {
+            q.push(Bytes::from_static(d));
+        }
+        q
+    }
+
+    #[test]
+    fn a_full_queue_drops_the_oldest_and_counts_it() {
+        let q = queue(5, &[b"abc", b"de", b"fg"]);
+        assert_eq!(q.queued(), 2);
+        assert_eq!(q.dropped.load(Ordering::Relaxed), 1);
+        assert_eq!(q.received.load(Ordering::Relaxed), 3);
+        assert_eq!(block_on(q.clone().pop()).ok().as_deref(), Some(&b"de"[..]));
+    }
+
+    #[test]
+    fn one_datagram_larger_than_the_limit_is_kept() {
+        let q = queue(2, &[b"abcdef"]);
+        assert_eq!(q.queued(), 1);
+        assert_eq!(q.dropped.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn an_unshifted_datagram_comes_out_first() {
+        let q = queue(100, &[b"b"]);
+        q.unshift(Bytes::from_static(b"a"));
+        let all = block_on(q.clone().pop_many(10)).ok();
+        assert_eq!(all.map(|v| v.concat()), Some(b"ab".to_vec()));
+    }
+
+    #[test]
+    fn pop_many_takes_at_most_max() {
+        let q = queue(100, &[b"1", b"2", b"3"]);
+        let two = block_on(q.clone().pop_many(2)).ok();
+        assert_eq!(two.map(|v| v.len()), Some(2));
+        assert_eq!(q.queued(), 1);
+    }
+
+    #[test]
+    fn a_closed_queue_is_drained_before_it_reports_the_close() {
+        let q = queue(100, &[b"x"]);
+        q.close(wtq::SessionError::ConnectionError(
+            wtq::quinn::ConnectionError::TimedOut,
+        ));
+        assert!(block_on(q.clone().pop()).is_ok());
+        assert!(matches!(
+            block_on(q.clone().pop()),
+            Err(Error::Session(wtq::SessionError::ConnectionError(
+                wtq::quinn::ConnectionError::TimedOut
+            )))
+        ));
     }
 }

@@ -3,23 +3,32 @@
 
 use pyo3::prelude::*;
 
+mod args;
 mod buffer;
 mod cert;
 mod client;
+mod close_cause;
 mod completion;
 mod config;
 mod datagram;
+mod endpoint;
 mod errors;
-mod net;
+mod exceptions;
+mod new_stream;
 mod operation;
 mod recv_stream;
+mod registry;
 mod request;
 mod runtime;
 mod send_stream;
 mod server;
 mod session;
 mod shutdown;
+mod stash;
 mod stats;
+#[cfg(test)]
+mod test_support;
+mod tls;
 mod udp_socket;
 
 /// `gil_used = false`: the module is safe without the GIL, so free-threaded CPython
@@ -49,7 +58,7 @@ fn _web_transport(m: &Bound<'_, PyModule>) -> PyResult<()> {
 
     // The exception classes are defined in Python; expose them here too, as PyPI
     // web-transport-quinn 0.1.0 did.
-    let exceptions = errors::exceptions_module(py)?;
+    let exceptions = exceptions::exceptions_module(py)?;
     let names = exceptions.getattr("__all__")?;
     for name in names.try_iter()? {
         let name: String = name?.extract()?;

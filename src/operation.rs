@@ -67,15 +67,6 @@ impl Outcome for Py<PyAny> {
     }
 }
 
-/// An outcome built by a closure (for pyclass results created on the loop thread).
-pub struct Build<T: Send + 'static>(pub T, pub fn(Python<'_>, T) -> PyResult<Py<PyAny>>);
-
-impl<T: Send + 'static> Outcome for Build<T> {
-    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        (self.1)(py, self.0)
-    }
-}
-
 /// Object-safe form of [`Outcome`].
 trait DynOutcome: Send {
     fn convert(self: Box<Self>, py: Python<'_>) -> PyResult<Py<PyAny>>;
@@ -175,10 +166,9 @@ fn asyncio(py: Python<'_>) -> PyResult<&Asyncio> {
 #[pyclass(frozen)]
 struct AbortOnCancel(tokio::task::AbortHandle);
 
-#[pymethods]
+#[gate::pymethods]
 impl AbortOnCancel {
     fn __call__(&self, fut: &Bound<'_, PyAny>) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         if fut.call_method0("cancelled")?.is_truthy()? {
             self.0.abort();
         }
@@ -203,8 +193,8 @@ pub struct Operation {
 enum State {
     /// Completed on the first poll; `None` once taken (awaited, closed or thrown into).
     Ready(ReadyOutcome),
-    /// Waiting on tokio.
-    Pending {
+    /// Waiting on tokio, through an asyncio future of the loop.
+    Spawned {
         future: Py<PyAny>,
         iter: Option<Py<PyAny>>,
         abort: tokio::task::AbortHandle,
@@ -214,7 +204,8 @@ enum State {
 impl Drop for Operation {
     fn drop(&mut self) {
         // Releasing the asyncio future can run Python code (an unretrieved exception is
-        // logged), so the thread counts as inside the binding until it is released.
+        // logged), so the thread counts as inside the binding until it is released. (A
+        // pyclass's Drop runs from its dealloc, which no attribute of ours wraps.)
         let _entered = crate::shutdown::enter();
         let state = self.state.get_mut().unwrap_or_else(|p| p.into_inner());
         let state = std::mem::replace(state, State::Ready(None));
@@ -299,33 +290,29 @@ impl Operation {
     }
 }
 
-#[pymethods]
+#[gate::pymethods]
 impl Operation {
     fn __await__(slf: Py<Self>) -> Py<Self> {
-        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __iter__(slf: Py<Self>) -> Py<Self> {
-        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __next__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let none = py.None().into_bound(py);
         self.send(py, &none)
     }
 
     fn send<'py>(&self, py: Python<'py>, value: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         match &mut *self.state()? {
             State::Ready(ready) => match ready.take() {
                 Some(Ok(outcome)) => Err(stop_with(py, outcome)),
                 Some(Err(err)) => Err(err.into_pyerr(py)),
                 None => Err(reused()),
             },
-            State::Pending { future, iter, .. } => {
+            State::Spawned { future, iter, .. } => {
                 match Self::pending_iter(py, future, iter)?
                     .call_method1(pyo3::intern!(py, "send"), (value,))
                 {
@@ -344,12 +331,11 @@ impl Operation {
         val: Option<&Bound<'py, PyAny>>,
         tb: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let mut state = self.state()?;
         // An exception thrown in (a task cancelled, even after the result arrived) means
         // nobody will take the result: cancel, or give an arrived result back unused.
         close_state(py, &mut state)?;
-        let State::Pending { future, iter, .. } = &mut *state else {
+        let State::Spawned { future, iter, .. } = &mut *state else {
             return Err(thrown(typ, val));
         };
         let it = Self::pending_iter(py, future, iter)?;
@@ -366,7 +352,6 @@ impl Operation {
 
     /// Cancel the operation if it has not completed; give an unconsumed result back.
     fn close(&self, py: Python<'_>) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         close_state(py, &mut *self.state()?)
     }
 }
@@ -380,7 +365,7 @@ fn close_state(py: Python<'_>, state: &mut State) -> PyResult<()> {
             }
             return Ok(());
         }
-        State::Pending { future, abort, .. } => (future.bind(py), abort),
+        State::Spawned { future, abort, .. } => (future.bind(py), abort),
     };
     if !future
         .call_method0(pyo3::intern!(py, "done"))?
@@ -453,7 +438,7 @@ where
     Ok(Bound::new(
         py,
         Operation {
-            state: Mutex::new(State::Pending {
+            state: Mutex::new(State::Spawned {
                 future: py_fut.unbind(),
                 iter: None,
                 abort: handle.abort_handle(),
@@ -461,4 +446,11 @@ where
         },
     )?
     .into_any())
+}
+
+/// The awaitable `__aenter__` returns: it resolves to `slf` itself (every async context
+/// manager of the package).
+pub fn resolve_to_self<'py, T: pyo3::PyClass>(slf: &Bound<'py, T>) -> PyResult<Bound<'py, PyAny>> {
+    let this = slf.clone().into_any().unbind();
+    spawn(slf.py(), async move { Ok(this) })
 }

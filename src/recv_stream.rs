@@ -6,7 +6,6 @@
 //! there; a read cancelled first takes nothing, so a cancelled read, an interrupted
 //! `readexactly` or a `read(-1)` over its limit loses nothing and reorders nothing.
 
-use std::collections::VecDeque;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex as StdMutex};
 
@@ -15,14 +14,16 @@ use futures::FutureExt;
 use pyo3::buffer::PyBuffer;
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyTuple};
+use pyo3::types::PyBytes;
 use tokio::sync::{watch, Mutex};
 use web_transport_quinn as wtq;
 
-use crate::errors::{check_code, Error, Origin};
-use crate::net::Int;
+use crate::args::{check_code, Int};
+use crate::close_cause::CloseCause;
+use crate::errors::Error;
 use crate::operation::{spawn, Outcome};
-use crate::runtime::{spawn_detached, unless_closed};
+use crate::runtime::{now_or_soon, unless_closed};
+use crate::stash::Stash;
 
 pub struct RecvState {
     stream: Mutex<wtq::RecvStream>,
@@ -30,7 +31,7 @@ pub struct RecvState {
     eof: AtomicBool,
     stopped: AtomicBool,
     closed: watch::Sender<bool>,
-    origin: Origin,
+    cause: CloseCause,
 }
 
 impl Drop for RecvState {
@@ -43,52 +44,6 @@ impl Drop for RecvState {
         if let Ok(mut stream) = self.stream.try_lock() {
             let _ = stream.stop(0);
         }
-    }
-}
-
-/// Bytes taken from quinn but not yet returned, with their total length.
-#[derive(Default)]
-struct Stash {
-    chunks: VecDeque<Bytes>,
-    len: usize,
-}
-
-impl Stash {
-    fn push_back(&mut self, b: Bytes) {
-        self.len += b.len();
-        self.chunks.push_back(b);
-    }
-
-    fn take(&mut self, max: usize) -> Option<Bytes> {
-        let front = self.chunks.front_mut()?;
-        let b = if front.len() <= max {
-            self.chunks.pop_front()?
-        } else {
-            front.split_to(max)
-        };
-        self.len -= b.len();
-        Some(b)
-    }
-
-    /// Take up to `max` bytes, across chunks.
-    fn take_parts(&mut self, max: usize) -> Vec<Bytes> {
-        let mut parts = Vec::new();
-        let mut left = max;
-        while left > 0 {
-            match self.take(left) {
-                Some(b) => {
-                    left -= b.len();
-                    parts.push(b);
-                }
-                None => break,
-            }
-        }
-        parts
-    }
-
-    fn drain(&mut self) -> Vec<Bytes> {
-        self.len = 0;
-        self.chunks.drain(..).collect()
     }
 }
 
@@ -267,12 +222,12 @@ impl Outcome for Take {
 
 /// A completed `readinto`: the bytes are copied out of the stash into the caller's
 /// buffer on the event loop's thread (nothing is taken if the read was cancelled).
-struct Into {
+struct ReadInto {
     target: Py<PyAny>,
     state: Arc<RecvState>,
 }
 
-impl Outcome for Into {
+impl Outcome for ReadInto {
     fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
         let target = self.target.bind(py);
         let buffer = PyBuffer::<u8>::get(target)?;
@@ -291,7 +246,7 @@ impl Outcome for Into {
             unsafe {
                 std::ptr::copy_nonoverlapping(
                     p.as_ptr(),
-                    (buffer.buf_ptr() as *mut u8).add(at),
+                    buffer.buf_ptr().cast::<u8>().add(at),
                     p.len(),
                 );
             }
@@ -310,7 +265,7 @@ pub struct RecvStream {
 }
 
 impl RecvStream {
-    pub fn new(stream: wtq::RecvStream, origin: Origin) -> Self {
+    pub fn new(stream: wtq::RecvStream, cause: CloseCause) -> Self {
         Self {
             state: Arc::new(RecvState {
                 stream: Mutex::new(stream),
@@ -318,9 +273,18 @@ impl RecvStream {
                 eof: AtomicBool::new(false),
                 stopped: AtomicBool::new(false),
                 closed: watch::channel(false).0,
-                origin,
+                cause,
             }),
         }
+    }
+
+    /// `async with` exit: stop the stream (code 0) unless it reached its end.
+    fn exit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        let done = self.state.eof.load(Ordering::SeqCst) && self.state.stashed() == 0;
+        if !done && !self.state.stopped.load(Ordering::SeqCst) {
+            let _ = self.do_stop(0);
+        }
+        spawn(py, async { Ok(()) })
     }
 
     fn do_stop(&self, code: u32) -> Result<(), Error> {
@@ -328,19 +292,48 @@ impl RecvStream {
             return Err(Error::StreamClosedLocally("the stream was already stopped"));
         }
         self.state.closed.send_replace(true);
-        match self.state.stream.try_lock() {
-            Ok(mut s) => {
+        now_or_soon(
+            &self.state,
+            |s| &s.stream,
+            move |s| {
                 let _ = s.stop(code);
-            }
-            Err(_) => {
-                let state = self.state.clone();
-                spawn_detached(async move {
-                    let _ = state.stream.lock().await.stop(code);
-                })
-                .map_err(|e| Error::Runtime(e.to_string()))?;
-            }
-        }
-        Ok(())
+            },
+        )
+        .map_err(|e| Error::Runtime(e.to_string()))
+    }
+
+    /// The operation of every read but `readinto`: fill the stash (`fill`: at least
+    /// `min`, at most `max` bytes, failing past `limit`), then take what `want` says when
+    /// the result is delivered.
+    fn take<'py>(
+        &self,
+        py: Python<'py>,
+        fill: Option<(usize, usize, Option<usize>)>,
+        want: Want,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        self.read_op(py, fill, move |state| Take { state, want })
+    }
+
+    /// The operation of every read: fill the stash as `fill` says, then hand the stream
+    /// state to `outcome`, which takes the bytes when the result is delivered.
+    fn read_op<'py, O: Outcome>(
+        &self,
+        py: Python<'py>,
+        fill: Option<(usize, usize, Option<usize>)>,
+        outcome: impl FnOnce(Arc<RecvState>) -> O + Send + 'static,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let open = self.state.check_open();
+        let state = self.state.clone();
+        spawn(
+            py,
+            self.state.cause.clone().with_real_cause(async move {
+                open?;
+                if let Some((min, max, limit)) = fill {
+                    state.fill(min, max, limit).await?;
+                }
+                Ok(outcome(state))
+            }),
+        )
     }
 
     fn read_up_to<'py>(
@@ -349,33 +342,20 @@ impl RecvStream {
         max: usize,
         end_stops: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let open = self.state.check_open();
-        let state = self.state.clone();
-        spawn(
-            py,
-            self.state.origin.clone().fixed(async move {
-                open?;
-                state.fill(1, max, None).await?;
-                Ok(Take {
-                    state,
-                    want: Want::Up { max, end_stops },
-                })
-            }),
-        )
+        self.take(py, Some((1, max, None)), Want::Up { max, end_stops })
     }
 }
 
-#[pymethods]
+#[gate::pymethods(async_with = exit)]
 impl RecvStream {
     /// Read up to `n` bytes (`-1`: until the end of the stream, at most `limit` bytes).
-    #[pyo3(signature = (n = Int(-1), *, limit = None))]
+    #[pyo3(signature = (n = Int(-1), *, limit = None), text_signature = "(self, n=-1, *, limit=None)")]
     fn read<'py>(
         &self,
         py: Python<'py>,
         n: Int,
         limit: Option<Int>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let (n, limit) = (n.0, limit.map(|l| l.0));
         if n < -1 {
             return Err(PyValueError::new_err(format!(
@@ -389,57 +369,23 @@ impl RecvStream {
                 )));
             }
         }
-        let open = self.state.check_open();
-        let state = self.state.clone();
         if n >= 0 {
             let max = n as usize;
             if max == 0 {
-                return spawn(
-                    py,
-                    self.state.origin.clone().fixed(async move {
-                        open?;
-                        Ok(Take {
-                            state,
-                            want: Want::Exact(0),
-                        })
-                    }),
-                );
+                return self.take(py, None, Want::Exact(0));
             }
             return self.read_up_to(py, max, false);
         }
         let limit = limit.map(|l| l as usize);
-        spawn(
-            py,
-            self.state.origin.clone().fixed(async move {
-                open?;
-                state.fill(usize::MAX, usize::MAX, limit).await?;
-                Ok(Take {
-                    state,
-                    want: Want::All,
-                })
-            }),
-        )
+        self.take(py, Some((usize::MAX, usize::MAX, limit)), Want::All)
     }
 
     /// Read exactly `n` bytes.
     fn readexactly<'py>(&self, py: Python<'py>, n: Int) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let n = n.0;
         let n = usize::try_from(n)
             .map_err(|_| PyValueError::new_err(format!("n must be >= 0, got {n}")))?;
-        let open = self.state.check_open();
-        let state = self.state.clone();
-        spawn(
-            py,
-            self.state.origin.clone().fixed(async move {
-                open?;
-                state.fill(n, n, None).await?;
-                Ok(Take {
-                    state,
-                    want: Want::Exact(n),
-                })
-            }),
-        )
+        self.take(py, Some((n, n, None)), Want::Exact(n))
     }
 
     /// Read into a writable, C-contiguous bytes-like `buffer`; return the byte count
@@ -449,7 +395,6 @@ impl RecvStream {
         py: Python<'py>,
         buffer: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let view = PyBuffer::<u8>::get(buffer).map_err(|_| {
             PyTypeError::new_err(
                 "buffer must be a writable bytes-like object (bytearray, memoryview)",
@@ -466,24 +411,13 @@ impl RecvStream {
         let max = view.len_bytes();
         drop(view);
         let target = buffer.clone().unbind();
-        let open = self.state.check_open();
-        let state = self.state.clone();
-        spawn(
-            py,
-            self.state.origin.clone().fixed(async move {
-                open?;
-                if max > 0 {
-                    state.fill(1, max, None).await?;
-                }
-                Ok(Into { target, state })
-            }),
-        )
+        let fill = (max > 0).then_some((1, max, None));
+        self.read_op(py, fill, move |state| ReadInto { target, state })
     }
 
     /// Ask the peer to stop sending (STOP_SENDING with `error_code`).
     #[pyo3(signature = (error_code = None), text_signature = "(self, error_code=0)")]
     fn stop(&self, error_code: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         let code = check_code("error_code", error_code)?;
         self.do_stop(code).map_err(PyErr::from)
     }
@@ -491,45 +425,16 @@ impl RecvStream {
     /// Wait until the stream ends: `None` after the peer's FIN (all data received) or a
     /// local stop, or the peer's RESET_STREAM code.
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let state = self.state.clone();
-        spawn(
-            py,
-            self.state.origin.clone().fixed(async move {
-                let mut s = state.stream.lock().await;
-                s.received_reset().await.map_err(Error::from)
-            }),
-        )
+        let reset = async move { Ok(state.stream.lock().await.received_reset().await?) };
+        spawn(py, self.state.cause.clone().with_real_cause(reset))
     }
 
     fn __aiter__(slf: Py<Self>) -> Py<Self> {
-        let _entered = crate::shutdown::enter();
         slf
     }
 
     fn __anext__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         self.read_up_to(py, 1 << 20, true)
-    }
-
-    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let this = slf.clone().into_any().unbind();
-        spawn(slf.py(), async move { Ok(this) })
-    }
-
-    /// Stop the stream (code 0) on exit unless it reached its end.
-    #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(
-        &self,
-        py: Python<'py>,
-        _args: &Bound<'py, PyTuple>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let done = self.state.eof.load(Ordering::SeqCst) && self.state.stashed() == 0;
-        if !done && !self.state.stopped.load(Ordering::SeqCst) {
-            let _ = self.do_stop(0);
-        }
-        spawn(py, async { Ok(()) })
     }
 }

@@ -14,11 +14,12 @@ use pyo3::types::PyDict;
 use web_transport_quinn as wtq;
 use wtq::proto::ConnectResponse;
 
-use crate::errors::{EndpointInfo, Error};
-use crate::net::{addr_tuple, Int};
-use crate::operation::{spawn, Build};
-use crate::server::Registry;
-use crate::session::Session;
+use crate::args::{addr_tuple, Int};
+use crate::endpoint::EndpointInfo;
+use crate::errors::Error;
+use crate::operation::spawn;
+use crate::registry::Registry;
+use crate::session::NewSession;
 
 #[pyclass(frozen, module = "web_transport")]
 pub struct SessionRequest {
@@ -65,19 +66,17 @@ impl SessionRequest {
     }
 }
 
-#[pymethods]
+#[gate::pymethods]
 impl SessionRequest {
     /// The URL of the CONNECT request (`https://host:port/path?query`).
     #[getter]
     fn url(&self) -> &str {
-        let _entered = crate::shutdown::enter();
         &self.url
     }
 
     /// The request headers, lower-case names; repeated headers joined with ", ".
     #[getter]
     fn headers<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let _entered = crate::shutdown::enter();
         let dict = PyDict::new(py);
         for (k, v) in &self.headers {
             match dict.get_item(k)? {
@@ -91,13 +90,11 @@ impl SessionRequest {
     /// The subprotocols the client offered (WT-Available-Protocols), in its order.
     #[getter]
     fn protocols(&self) -> Vec<String> {
-        let _entered = crate::shutdown::enter();
         self.protocols.clone()
     }
 
     #[getter]
     fn remote_address(&self) -> (String, u16) {
-        let _entered = crate::shutdown::enter();
         addr_tuple(self.remote)
     }
 
@@ -108,7 +105,6 @@ impl SessionRequest {
         py: Python<'py>,
         protocol: Option<String>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         if let Some(p) = &protocol {
             if !self.protocols.iter().any(|o| o == p) {
                 return Err(PyValueError::new_err(format!(
@@ -128,18 +124,13 @@ impl SessionRequest {
             }
             let session = std::sync::Arc::new(request.respond(response).await?);
             registry.add(&session);
-            Ok(Build((session, endpoint), |py, (s, endpoint)| {
-                Ok(Bound::new(py, Session::new(s, &endpoint))?
-                    .into_any()
-                    .unbind())
-            }))
+            Ok(NewSession(session, endpoint))
         })
     }
 
     /// Reject the session with an HTTP status code (not 2xx).
-    #[pyo3(signature = (status_code = Int(404)))]
+    #[pyo3(signature = (status_code = Int(404)), text_signature = "(self, status_code=404)")]
     fn reject<'py>(&self, py: Python<'py>, status_code: Int) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let status_code = status_code.0;
         let status = u16::try_from(status_code)
             .ok()
@@ -171,7 +162,6 @@ impl SessionRequest {
     }
 
     fn __repr__(&self) -> String {
-        let _entered = crate::shutdown::enter();
         format!("<SessionRequest {} from {}>", self.url, self.remote)
     }
 }

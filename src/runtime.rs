@@ -65,6 +65,28 @@ where
     Ok(())
 }
 
+/// Run `f` on the value behind `owner`'s async mutex (`lock` picks it) now if it is
+/// free, else in a task as soon as it is: a stop, reset or priority change does not wait
+/// for a pending read or write to finish.
+pub fn now_or_soon<T, S>(
+    owner: &std::sync::Arc<T>,
+    lock: fn(&T) -> &tokio::sync::Mutex<S>,
+    f: impl FnOnce(&mut S) + Send + 'static,
+) -> PyResult<()>
+where
+    T: Send + Sync + 'static,
+    S: Send + 'static,
+{
+    if let Ok(mut value) = lock(owner).try_lock() {
+        f(&mut value);
+        return Ok(());
+    }
+    let owner = owner.clone();
+    spawn_detached(async move {
+        f(&mut *lock(&owner).lock().await);
+    })
+}
+
 /// Wait for `fut`, unless `signal` reports a local close first.
 pub async fn unless_closed<F: Future>(
     signal: &mut tokio::sync::watch::Receiver<bool>,

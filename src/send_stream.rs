@@ -5,6 +5,7 @@
 //! `finish` with `StreamClosedLocally`) and sends RESET_STREAM as soon as the stream is
 //! free.
 
+use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
@@ -13,10 +14,12 @@ use pyo3::types::PyTuple;
 use tokio::sync::{watch, Mutex};
 use web_transport_quinn as wtq;
 
+use crate::args::check_code;
 use crate::buffer::to_bytes;
-use crate::errors::{check_code, Error, Origin};
+use crate::close_cause::CloseCause;
+use crate::errors::Error;
 use crate::operation::spawn;
-use crate::runtime::{spawn_detached, unless_closed};
+use crate::runtime::{now_or_soon, unless_closed};
 
 pub struct SendState {
     stream: Mutex<wtq::SendStream>,
@@ -24,7 +27,7 @@ pub struct SendState {
     finished: AtomicBool,
     reset: AtomicBool,
     priority: AtomicI32,
-    origin: Origin,
+    cause: CloseCause,
 }
 
 #[pyclass(frozen, module = "web_transport")]
@@ -68,14 +71,14 @@ impl SendStreams {
 }
 
 impl SendStream {
-    pub fn new(stream: wtq::SendStream, streams: &SendStreams, origin: Origin) -> Self {
+    pub fn new(stream: wtq::SendStream, streams: &SendStreams, cause: CloseCause) -> Self {
         let state = Arc::new(SendState {
             stream: Mutex::new(stream),
             closed: watch::channel(false).0,
             finished: AtomicBool::new(false),
             reset: AtomicBool::new(false),
             priority: AtomicI32::new(0),
-            origin,
+            cause,
         });
         streams.add(&state);
         Self { state }
@@ -98,19 +101,49 @@ impl SendStream {
             return Err(Error::StreamClosedLocally("the stream was reset"));
         }
         self.state.closed.send_replace(true);
-        match self.state.stream.try_lock() {
-            Ok(mut s) => {
+        now_or_soon(
+            &self.state,
+            |s| &s.stream,
+            move |s| {
                 let _ = s.reset(code);
+            },
+        )
+        .map_err(|e| Error::Runtime(e.to_string()))
+    }
+
+    /// The operation of `write` (`all`: every byte, quinn sharing the buffer) and
+    /// `write_some` (what flow control allows now): the number of bytes written.
+    fn write_op(
+        &self,
+        data: &Bound<'_, PyAny>,
+        all: bool,
+    ) -> PyResult<impl Future<Output = Result<usize, Error>> + Send + 'static> {
+        let data = to_bytes(data, "data")?;
+        let open = self.check_open();
+        let state = self.state.clone();
+        Ok(self.state.cause.clone().with_real_cause(async move {
+            open?;
+            if data.is_empty() {
+                return Ok(0);
             }
-            Err(_) => {
-                let state = self.state.clone();
-                spawn_detached(async move {
-                    let _ = state.stream.lock().await.reset(code);
-                })
-                .map_err(|e| Error::Runtime(e.to_string()))?;
+            let mut rx = state.closed.subscribe();
+            let written = unless_closed(&mut rx, async {
+                let mut stream = state.stream.lock().await;
+                if all {
+                    let len = data.len();
+                    stream.write_chunk(data).await.map(|()| len)
+                } else {
+                    stream.write(&data).await
+                }
+            })
+            .await;
+            match written {
+                None => Err(Error::StreamClosedLocally(
+                    "the stream was reset while writing",
+                )),
+                Some(r) => r.map_err(Error::from),
             }
-        }
-        Ok(())
+        }))
     }
 
     fn do_finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
@@ -118,7 +151,7 @@ impl SendStream {
         let state = self.state.clone();
         spawn(
             py,
-            self.state.origin.clone().fixed(async move {
+            self.state.cause.clone().with_real_cause(async move {
                 open?;
                 let mut rx = state.closed.subscribe();
                 let finished = unless_closed(&mut rx, async {
@@ -141,34 +174,12 @@ impl SendStream {
     }
 }
 
-#[pymethods]
+#[gate::pymethods]
 impl SendStream {
     /// Write all of `data` (any bytes-like object).
     fn write<'py>(&self, py: Python<'py>, data: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let data = to_bytes(data, "data")?;
-        let open = self.check_open();
-        let state = self.state.clone();
-        spawn(
-            py,
-            self.state.origin.clone().fixed(async move {
-                open?;
-                if data.is_empty() {
-                    return Ok(());
-                }
-                let mut rx = state.closed.subscribe();
-                let written = unless_closed(&mut rx, async {
-                    state.stream.lock().await.write_chunk(data).await
-                })
-                .await;
-                match written {
-                    None => Err(Error::StreamClosedLocally(
-                        "the stream was reset while writing",
-                    )),
-                    Some(r) => r.map_err(Error::from),
-                }
-            }),
-        )
+        let written = self.write_op(data, true)?;
+        spawn(py, async move { written.await.map(drop) })
     }
 
     /// Write as much of `data` as flow control allows now (at least 1 byte); return the
@@ -178,88 +189,48 @@ impl SendStream {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let data = to_bytes(data, "data")?;
-        let open = self.check_open();
-        let state = self.state.clone();
-        spawn(
-            py,
-            self.state.origin.clone().fixed(async move {
-                open?;
-                if data.is_empty() {
-                    return Ok(0usize);
-                }
-                let mut rx = state.closed.subscribe();
-                let written = unless_closed(&mut rx, async {
-                    state.stream.lock().await.write(&data).await
-                })
-                .await;
-                match written {
-                    None => Err(Error::StreamClosedLocally(
-                        "the stream was reset while writing",
-                    )),
-                    Some(r) => r.map_err(Error::from),
-                }
-            }),
-        )
+        spawn(py, self.write_op(data, false)?)
     }
 
     /// Finish the stream (QUIC FIN) after any pending write.
     fn finish<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         self.do_finish(py)
     }
 
     /// Abruptly end the stream with RESET_STREAM and `error_code`.
     #[pyo3(signature = (error_code = None), text_signature = "(self, error_code=0)")]
     fn reset(&self, error_code: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         let code = check_code("error_code", error_code)?;
         self.do_reset(code).map_err(PyErr::from)
     }
 
     /// Wait until the peer has everything (`None`) or sent STOP_SENDING (its code).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let state = self.state.clone();
-        spawn(
-            py,
-            self.state.origin.clone().fixed(async move {
-                let s = state.stream.lock().await;
-                s.stopped().await.map_err(Error::from)
-            }),
-        )
+        let stopped = async move { Ok(state.stream.lock().await.stopped().await?) };
+        spawn(py, self.state.cause.clone().with_real_cause(stopped))
     }
 
     /// Scheduling priority among this session's streams; higher is sent first.
     #[getter]
     fn priority(&self) -> i32 {
-        let _entered = crate::shutdown::enter();
         self.state.priority.load(Ordering::SeqCst)
     }
 
     #[setter]
     fn set_priority(&self, value: i32) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         self.state.priority.store(value, Ordering::SeqCst);
-        match self.state.stream.try_lock() {
-            Ok(s) => {
+        now_or_soon(
+            &self.state,
+            |s| &s.stream,
+            move |s| {
                 let _ = s.set_priority(value);
-            }
-            Err(_) => {
-                let state = self.state.clone();
-                spawn_detached(async move {
-                    let _ = state.stream.lock().await.set_priority(value);
-                })?;
-            }
-        }
-        Ok(())
+            },
+        )
     }
 
     fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let this = slf.clone().into_any().unbind();
-        spawn(slf.py(), async move { Ok(this) })
+        crate::operation::resolve_to_self(slf)
     }
 
     /// Finish on a clean exit, reset (code 0) when an exception escapes.
@@ -270,7 +241,6 @@ impl SendStream {
         exc_type: &Bound<'py, PyAny>,
         _rest: &Bound<'py, PyTuple>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         if self.check_open().is_err() {
             return spawn(py, async { Ok(()) });
         }

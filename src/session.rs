@@ -7,17 +7,18 @@ use std::time::Duration;
 
 use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
-use pyo3::types::PyTuple;
 use web_transport_quinn as wtq;
 
+use crate::args::{addr_tuple, check_code, check_reason};
 use crate::buffer::to_bytes;
+use crate::close_cause::{settle_close, CloseCause};
 use crate::datagram::{self, DatagramQueue, Datagrams};
-use crate::errors::{check_code, session_error, settle_close, EndpointInfo, Error, Origin};
-use crate::net::addr_tuple;
-use crate::operation::{spawn, Build};
-use crate::recv_stream::RecvStream;
+use crate::endpoint::EndpointInfo;
+use crate::errors::{session_error, Error};
+use crate::new_stream::{self, Kind, StreamContext, UnclaimedStreams};
+use crate::operation::spawn;
 use crate::runtime::runtime;
-use crate::send_stream::{SendStream, SendStreams};
+use crate::send_stream::SendStreams;
 use crate::stats::SessionStats;
 
 /// Bytes of received datagrams queued for `receive_datagram` before the oldest is dropped.
@@ -25,16 +26,28 @@ pub const DATAGRAM_QUEUE_BYTES: usize = 4 * 1024 * 1024;
 
 #[pyclass(frozen, module = "web_transport")]
 pub struct Session {
-    /// Shared with the session's `Origin`, its tasks and the server's registry (the
+    /// Shared with the session's `CloseCause`, its tasks and the server's registry (the
     /// crate's `Session` is ~800 bytes: futures capture a pointer, not a copy).
     inner: Arc<wtq::Session>,
     datagrams: Arc<DatagramQueue>,
     dropped_outgoing: AtomicU64,
     streams: SendStreams,
-    origin: Origin,
-    orphans: Orphans,
+    cause: CloseCause,
+    unclaimed: UnclaimedStreams,
     /// Whether this side may send datagrams (see `EndpointInfo::datagrams`).
     datagrams_enabled: bool,
+}
+
+/// A session `Client.connect` or `SessionRequest.accept` made, on its way to Python
+/// (the `Session` object is built on the event loop's thread).
+pub struct NewSession(pub Arc<wtq::Session>, pub EndpointInfo);
+
+impl crate::operation::Outcome for NewSession {
+    fn into_py(self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        Ok(Bound::new(py, Session::new(self.0, &self.1))?
+            .into_any()
+            .unbind())
+    }
 }
 
 /// The longest `Session.close` waits for finished streams to be acknowledged before it
@@ -44,7 +57,7 @@ const DELIVERY_TIMEOUT: Duration = Duration::from_secs(2);
 impl Session {
     /// Wrap a session; `endpoint_closing` is the owning Client's or Server's close flag.
     pub fn new(inner: Arc<wtq::Session>, endpoint: &EndpointInfo) -> Self {
-        let origin = Origin::new(inner.clone(), endpoint);
+        let cause = CloseCause::new(inner.clone(), endpoint);
         let datagrams = DatagramQueue::new(DATAGRAM_QUEUE_BYTES);
         if let Ok(rt) = runtime() {
             rt.spawn(datagram::pump(inner.clone(), datagrams.clone()));
@@ -54,8 +67,8 @@ impl Session {
             datagrams,
             dropped_outgoing: AtomicU64::new(0),
             streams: SendStreams::default(),
-            origin,
-            orphans: Orphans::default(),
+            cause,
+            unclaimed: UnclaimedStreams::default(),
             datagrams_enabled: endpoint.datagrams,
         }
     }
@@ -63,7 +76,7 @@ impl Session {
     /// Close gracefully: let finished streams deliver their data (bounded wait), then send
     /// the close capsule and close the connection.
     fn begin_close(&self, code: u32, reason: &str) -> PyResult<()> {
-        if self.origin.close_locally() {
+        if self.cause.mark_closed_locally() {
             return Ok(());
         }
         let pending = self.streams.live();
@@ -83,8 +96,41 @@ impl Session {
         Ok(())
     }
 
+    fn stream_context(&self) -> StreamContext {
+        StreamContext {
+            streams: self.streams.clone(),
+            cause: self.cause.clone(),
+        }
+    }
+
+    fn open<'py>(&self, py: Python<'py>, kind: Kind) -> PyResult<Bound<'py, PyAny>> {
+        let opened = new_stream::open(
+            self.inner.clone(),
+            kind,
+            self.check_open(),
+            self.stream_context(),
+        );
+        spawn(py, self.cause.clone().with_real_cause(opened))
+    }
+
+    fn accept<'py>(&self, py: Python<'py>, kind: Kind) -> PyResult<Bound<'py, PyAny>> {
+        let accepted = new_stream::accept(
+            self.inner.clone(),
+            kind,
+            self.unclaimed.clone(),
+            self.stream_context(),
+        );
+        spawn(py, self.cause.clone().with_real_cause(accepted))
+    }
+
+    /// `async with` exit: close (code 0) and wait for the close to complete.
+    fn exit<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        self.begin_close(0, "")?;
+        self.wait_closed(py)
+    }
+
     fn check_open(&self) -> Result<(), Error> {
-        if self.origin.closed_locally() {
+        if self.cause.closed_locally() {
             return Err(Error::SessionClosedLocally("the session was closed"));
         }
         Ok(())
@@ -114,7 +160,7 @@ impl Session {
         let s = self.inner.clone();
         spawn(
             py,
-            self.origin.clone().fixed(async move {
+            self.cause.clone().with_real_cause(async move {
                 open?;
                 for data in datagrams {
                     s.send_datagram_wait(data).await?;
@@ -125,160 +171,30 @@ impl Session {
     }
 }
 
-/// Streams whose accept was cancelled after they arrived: the next accept takes them.
-#[derive(Clone, Default)]
-struct Orphans(Arc<std::sync::Mutex<Orphaned>>);
-
-#[derive(Default)]
-struct Orphaned {
-    bi: std::collections::VecDeque<(wtq::SendStream, wtq::RecvStream)>,
-    uni: std::collections::VecDeque<wtq::RecvStream>,
-}
-
-impl Orphans {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Orphaned> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-    fn pop_bi(&self) -> Option<(wtq::SendStream, wtq::RecvStream)> {
-        self.lock().bi.pop_front()
-    }
-    fn pop_uni(&self) -> Option<wtq::RecvStream> {
-        self.lock().uni.pop_front()
-    }
-}
-
-enum Incoming {
-    Bi((wtq::SendStream, wtq::RecvStream)),
-    Uni(wtq::RecvStream),
-}
-
-/// An accepted stream on its way to Python; kept for the next accept if cancelled.
-struct Accepted {
-    stream: Option<Incoming>,
-    ctx: (SendStreams, Origin),
-    orphans: Orphans,
-}
-
-impl crate::operation::Outcome for Accepted {
-    fn into_py(mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self.stream.take() {
-            Some(Incoming::Bi(pair)) => stream_pair(py, (pair, self.ctx.clone())),
-            Some(Incoming::Uni(recv)) => {
-                Ok(Bound::new(py, RecvStream::new(recv, self.ctx.1.clone()))?
-                    .into_any()
-                    .unbind())
-            }
-            None => Err(pyo3::exceptions::PyRuntimeError::new_err(
-                "stream already taken",
-            )),
-        }
-    }
-
-    fn abandon(mut self) {
-        match self.stream.take() {
-            Some(Incoming::Bi(pair)) => self.orphans.lock().bi.push_back(pair),
-            Some(Incoming::Uni(recv)) => self.orphans.lock().uni.push_back(recv),
-            None => {}
-        }
-    }
-}
-
-type Pair = ((wtq::SendStream, wtq::RecvStream), (SendStreams, Origin));
-
-fn stream_pair(py: Python<'_>, (pair, (streams, origin)): Pair) -> PyResult<Py<PyAny>> {
-    let send = Bound::new(py, SendStream::new(pair.0, &streams, origin.clone()))?;
-    let recv = Bound::new(py, RecvStream::new(pair.1, origin))?;
-    Ok(PyTuple::new(py, [send.into_any(), recv.into_any()])?
-        .into_any()
-        .unbind())
-}
-
-#[pymethods]
+#[gate::pymethods(async_with = exit)]
 impl Session {
     /// Open a bidirectional stream: `(SendStream, RecvStream)`.
     fn open_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let open = self.check_open();
-        let s = self.inner.clone();
-        let ctx = (self.streams.clone(), self.origin.clone());
-        spawn(
-            py,
-            self.origin.clone().fixed(async move {
-                open?;
-                Ok(Build((s.open_bi().await?, ctx), stream_pair))
-            }),
-        )
+        self.open(py, Kind::Bi)
     }
 
     /// Open a unidirectional stream.
     fn open_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let open = self.check_open();
-        let s = self.inner.clone();
-        let ctx = (self.streams.clone(), self.origin.clone());
-        spawn(
-            py,
-            self.origin.clone().fixed(async move {
-                open?;
-                Ok(Build(
-                    (s.open_uni().await?, ctx),
-                    |py, (st, (streams, origin))| {
-                        Ok(Bound::new(py, SendStream::new(st, &streams, origin))?
-                            .into_any()
-                            .unbind())
-                    },
-                ))
-            }),
-        )
+        self.open(py, Kind::Uni)
     }
 
     /// Wait for the peer's next bidirectional stream.
     fn accept_bi<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let s = self.inner.clone();
-        let ctx = (self.streams.clone(), self.origin.clone());
-        let orphans = self.orphans.clone();
-        spawn(
-            py,
-            self.origin.clone().fixed(async move {
-                let pair = match orphans.pop_bi() {
-                    Some(pair) => pair,
-                    None => s.accept_bi().await?,
-                };
-                Ok(Accepted {
-                    stream: Some(Incoming::Bi(pair)),
-                    ctx,
-                    orphans,
-                })
-            }),
-        )
+        self.accept(py, Kind::Bi)
     }
 
     /// Wait for the peer's next unidirectional stream.
     fn accept_uni<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let s = self.inner.clone();
-        let ctx = (self.streams.clone(), self.origin.clone());
-        let orphans = self.orphans.clone();
-        spawn(
-            py,
-            self.origin.clone().fixed(async move {
-                let recv = match orphans.pop_uni() {
-                    Some(recv) => recv,
-                    None => s.accept_uni().await?,
-                };
-                Ok(Accepted {
-                    stream: Some(Incoming::Uni(recv)),
-                    ctx,
-                    orphans,
-                })
-            }),
-        )
+        self.accept(py, Kind::Uni)
     }
 
     /// Send a datagram now (unreliable; may be dropped, counted in stats()).
     fn send_datagram(&self, py: Python<'_>, data: &Bound<'_, PyAny>) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         self.check_open().map_err(|e| e.into_pyerr(py))?;
         let data = self.datagram_bytes(py, data)?;
         // Queue the datagram if the send buffer has room; if it is full, drop this one and
@@ -297,7 +213,7 @@ impl Session {
                 Ok(())
             }
             std::task::Poll::Ready(result) => {
-                result.map_err(|e| self.origin.fix(Error::Session(e)).into_pyerr(py))
+                result.map_err(|e| self.cause.correct(Error::Session(e)).into_pyerr(py))
             }
         }
     }
@@ -308,7 +224,6 @@ impl Session {
         py: Python<'py>,
         data: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let data = self.datagram_bytes(py, data)?;
         self.send_waiting(py, vec![data])
     }
@@ -320,7 +235,6 @@ impl Session {
         py: Python<'py>,
         datagrams: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         if datagrams.is_instance_of::<pyo3::types::PyBytes>()
             || datagrams.is_instance_of::<pyo3::types::PyByteArray>()
             || datagrams.is_instance_of::<pyo3::types::PyMemoryView>()
@@ -339,48 +253,43 @@ impl Session {
 
     /// Wait for the next datagram.
     fn receive_datagram<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        datagram::receive(py, &self.datagrams, &self.origin)
+        datagram::receive(py, &self.datagrams, &self.cause)
     }
 
     /// Wait for at least one datagram; return every queued one, up to `max_count`.
-    #[pyo3(signature = (max_count = crate::net::Int(64)))]
+    #[pyo3(signature = (max_count = crate::args::Int(64)), text_signature = "(self, max_count=64)")]
     fn receive_datagrams<'py>(
         &self,
         py: Python<'py>,
-        max_count: crate::net::Int,
+        max_count: crate::args::Int,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let max = usize::try_from(max_count.0)
             .ok()
             .filter(|n| *n >= 1)
             .ok_or_else(|| {
                 PyValueError::new_err(format!("max_count must be >= 1, got {}", max_count.0))
             })?;
-        datagram::receive_many(py, &self.datagrams, &self.origin, max)
+        datagram::receive_many(py, &self.datagrams, &self.cause, max)
     }
 
     /// `async for datagram in session.datagrams()`.
     fn datagrams(&self) -> Datagrams {
-        let _entered = crate::shutdown::enter();
         Datagrams {
             queue: self.datagrams.clone(),
-            origin: self.origin.clone(),
+            cause: self.cause.clone(),
         }
     }
 
     /// Close the session with a code and reason (close capsule, then CONNECTION_CLOSE).
     #[pyo3(signature = (code = None, reason = ""), text_signature = "(self, code=0, reason='')")]
     fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str) -> PyResult<()> {
-        let _entered = crate::shutdown::enter();
         let code = check_code("code", code)?;
-        crate::errors::check_reason(reason)?;
+        check_reason(reason)?;
         self.begin_close(code, reason)
     }
 
     /// Wait until the session is closed, by either side. Never raises.
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
         let s = self.inner.clone();
         spawn(py, async move {
             s.closed().await;
@@ -392,14 +301,13 @@ impl Session {
     /// Why the session closed (an exception instance), or None while open.
     #[getter]
     fn close_reason(&self, py: Python<'_>) -> Option<Py<PyAny>> {
-        let _entered = crate::shutdown::enter();
         match self.inner.close_reason() {
             Some(e) => Some(
-                session_error(py, self.origin.session(e))
+                session_error(py, self.cause.real_cause(e))
                     .into_value(py)
                     .into_any(),
             ),
-            None if self.origin.closed_locally() => Some(
+            None if self.cause.closed_locally() => Some(
                 Error::SessionClosedLocally("the session is closing")
                     .into_pyerr(py)
                     .into_value(py)
@@ -411,7 +319,6 @@ impl Session {
 
     #[getter]
     fn max_datagram_size(&self) -> usize {
-        let _entered = crate::shutdown::enter();
         if self.datagrams_enabled {
             self.inner.max_datagram_size()
         } else {
@@ -421,34 +328,29 @@ impl Session {
 
     #[getter]
     fn remote_address(&self) -> (String, u16) {
-        let _entered = crate::shutdown::enter();
         addr_tuple(self.inner.remote_address())
     }
 
     /// Smoothed round-trip time, seconds.
     #[getter]
     fn rtt(&self) -> f64 {
-        let _entered = crate::shutdown::enter();
         self.inner.rtt().as_secs_f64()
     }
 
     /// The negotiated subprotocol, or None.
     #[getter]
     fn protocol(&self) -> Option<String> {
-        let _entered = crate::shutdown::enter();
         self.inner.protocol().map(str::to_owned)
     }
 
     /// The session's URL (the CONNECT request's).
     #[getter]
     fn url(&self) -> Option<String> {
-        let _entered = crate::shutdown::enter();
         self.inner.request().map(|r| r.url.to_string())
     }
 
     /// Connection and datagram statistics.
     fn stats(&self) -> SessionStats {
-        let _entered = crate::shutdown::enter();
         SessionStats::collect(
             &self.inner,
             &self.datagrams,
@@ -456,26 +358,7 @@ impl Session {
         )
     }
 
-    fn __aenter__<'py>(slf: &Bound<'py, Self>) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        let this = slf.clone().into_any().unbind();
-        spawn(slf.py(), async move { Ok(this) })
-    }
-
-    /// Close (code 0) and wait for the close to complete.
-    #[pyo3(signature = (*_args))]
-    fn __aexit__<'py>(
-        &self,
-        py: Python<'py>,
-        _args: &Bound<'py, PyTuple>,
-    ) -> PyResult<Bound<'py, PyAny>> {
-        let _entered = crate::shutdown::enter();
-        self.begin_close(0, "")?;
-        self.wait_closed(py)
-    }
-
     fn __repr__(&self) -> String {
-        let _entered = crate::shutdown::enter();
         format!(
             "<Session {} remote={}>",
             self.url().unwrap_or_default(),

@@ -10,8 +10,10 @@
 //!
 //! So an `atexit` hook ([`_shutdown`]) closes a gate, which runs before finalization
 //! begins:
-//! - **Python threads** enter the binding through [`enter`] (every method, getter and
-//!   function Python can call). The hook waits, without the GIL, until every thread inside
+//! - **Python threads** enter the binding through [`enter`]: every method, getter and
+//!   function Python can call starts with it, inserted by `#[gate::pymethods]` and
+//!   `#[gate::pyfunction]` (the crate in `gate/`), and every callback made by
+//!   [`callback`] (`clippy.toml` disallows `PyCFunction::new_closure`). The hook waits, without the GIL, until every thread inside
 //!   has left (bounded); a thread other than the finalizing one that enters after that
 //!   releases the GIL and parks for good, as 3.14 does. It never takes the GIL again, so
 //!   it is never unwound.
@@ -25,6 +27,7 @@ use std::thread::ThreadId;
 use std::time::{Duration, Instant};
 
 use pyo3::prelude::*;
+use pyo3::types::PyCFunction;
 
 /// How long the hook waits for threads inside the binding to leave.
 const EXIT_WAIT: Duration = Duration::from_secs(2);
@@ -105,6 +108,20 @@ fn park_for_good() -> ! {
     }
 }
 
+/// A Python callable (ignoring its arguments) that runs `f` inside the gate: the
+/// binding's only way to make a closure Python can call (`clippy.toml` disallows
+/// `PyCFunction::new_closure`).
+pub fn callback<'py>(
+    py: Python<'py>,
+    f: impl Fn(Python<'_>) + Send + Sync + 'static,
+) -> PyResult<Bound<'py, PyCFunction>> {
+    #[allow(clippy::disallowed_methods)]
+    PyCFunction::new_closure(py, None, None, move |args, _kwargs| {
+        let _entered = enter();
+        f(args.py());
+    })
+}
+
 /// Run `f` with the interpreter attached, unless the interpreter is shutting down.
 /// For runtime threads (they never hold a binding frame that Python called).
 pub fn with_python<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
@@ -119,7 +136,8 @@ pub fn with_python<R>(f: impl for<'py> FnOnce(Python<'py>) -> R) -> Option<R> {
 }
 
 /// `atexit` hook: close the gate, then wait (bounded, without the GIL) for every thread
-/// inside the binding to leave.
+/// inside the binding to leave. The one function Python calls that does not enter the
+/// gate: it closes it.
 #[pyfunction]
 pub fn _shutdown(py: Python<'_>) {
     let _ = GATE.finalizer.set(std::thread::current().id());

@@ -81,10 +81,9 @@ impl QuinnStats for wtq::Session {
     }
 }
 
-#[pymethods]
+#[gate::pymethods]
 impl SessionStats {
     fn __repr__(&self) -> String {
-        let _entered = crate::shutdown::enter();
         format!(
             "SessionStats(bytes_sent={}, bytes_received={}, packets_lost={}, smoothed_rtt={:.6}, \
              congestion_window={}, datagrams_dropped_incoming={}, datagrams_dropped_outgoing={})",

@@ -18,7 +18,7 @@
 
 use std::net::SocketAddr;
 
-use pyo3::exceptions::{PyOSError, PyValueError};
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use socket2::{Domain, Protocol, Socket, Type};
 
@@ -33,12 +33,8 @@ pub fn bind(bind: &str, addr: SocketAddr, reuse_port: bool) -> PyResult<std::net
              (Linux, macOS and the BSDs do)",
         ));
     }
-    let os_error = |e: std::io::Error| {
-        PyOSError::new_err((
-            e.raw_os_error().unwrap_or(0),
-            format!("cannot bind {bind}: {e}"),
-        ))
-    };
+    let context = format!("cannot bind {bind}");
+    let os_error = |e: std::io::Error| crate::errors::os_error(&context, &e);
     let socket = Socket::new(Domain::for_address(addr), Type::DGRAM, Some(Protocol::UDP))
         .map_err(os_error)?;
     if addr.is_ipv6() {

@@ -13,7 +13,7 @@ import collections.abc
 import os
 from collections.abc import Coroutine, Generator, Iterable, Mapping, Sequence
 from types import TracebackType
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Self, final
 
 from web_transport._exceptions import (
     ConnectError as ConnectError,
@@ -79,6 +79,7 @@ type Buffer = collections.abc.Buffer
 """Any object with the buffer protocol: bytes, bytearray, memoryview, array, numpy."""
 type CongestionControl = Literal["default", "throughput", "low_latency"]
 
+@final
 class Operation[T](Coroutine[Any, Any, T]):
     """The awaitable every asynchronous method returns: a coroutine over an
     ``asyncio.Future`` of the running loop. The work starts when the method is called;
@@ -87,8 +88,8 @@ class Operation[T](Coroutine[Any, Any, T]):
     its data arrived keeps the data for the next read."""
 
     def __await__(self) -> Generator[Any, None, T]: ...
-    def send(self, value: None, /) -> Any: ...
-    def throw(self, typ: Any, val: Any = None, tb: Any = None, /) -> Any: ...
+    def send(self, value: None) -> Any: ...
+    def throw(self, typ: Any, val: Any = None, tb: Any = None) -> Any: ...
     def close(self) -> None:
         """Cancel the operation if it has not completed."""
     def __next__(self) -> Any: ...
@@ -130,6 +131,7 @@ def certificate_hash(certificate: CertificateSource | Sequence[CertificateSource
         OSError: The file cannot be read.
     """
 
+@final
 class TransportConfig:
     """QUIC stream limits, flow-control windows and datagram buffers, shared by
     ``Server(transport=...)`` and ``Client(transport=...)`` (RFC 9000 §4, RFC 9221).
@@ -160,8 +162,8 @@ class TransportConfig:
     datagram_send_buffer_size: Final[int]
     initial_rtt: Final[float]
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         max_concurrent_bidi_streams: int = 100,
         max_concurrent_uni_streams: int = 100,
@@ -171,8 +173,9 @@ class TransportConfig:
         datagram_receive_buffer_size: int | None = 1_048_576,
         datagram_send_buffer_size: int = 1_048_576,
         initial_rtt: float = 0.333,
-    ) -> None: ...
+    ) -> Self: ...
 
+@final
 class Server:
     """A WebTransport server: one QUIC endpoint accepting sessions.
 
@@ -215,20 +218,20 @@ class Server:
         OSError: ``bind`` cannot be bound (e.g. ``EADDRINUSE``) or the file cannot be read.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         certificate_chain: CertificateSource | Sequence[CertificateSource],
         private_key: CertificateSource,
         bind: str = "[::]:4433",
         congestion_control: CongestionControl = "default",
-        max_idle_timeout: float | None = 30,
+        max_idle_timeout: float | None = 30.0,
         keep_alive_interval: float | None = None,
         transport: TransportConfig | None = None,
         handshake_timeout: float = 10.0,
         max_pending_handshakes: int = 256,
         reuse_port: bool = False,
-    ) -> None: ...
+    ) -> Self: ...
     def accept(self) -> Operation[SessionRequest | None]:
         """Wait for the next session request; ``None`` once the server is closed."""
     def __aiter__(self) -> Server: ...
@@ -279,6 +282,7 @@ class Server:
     ) -> Operation[None]:
         """``close()`` (code 0, timeout 1 s) and wait until the server is closed."""
 
+@final
 class SessionRequest:
     """A client's extended CONNECT request (draft-ietf-webtrans-http3 §3.2), waiting for
     :meth:`accept` or :meth:`reject`. Answer it exactly once."""
@@ -314,6 +318,7 @@ class SessionRequest:
             SessionClosedLocally: The request was already answered.
         """
 
+@final
 class Client:
     """A WebTransport client: one QUIC endpoint that opens sessions.
 
@@ -340,18 +345,18 @@ class Client:
         OSError: The local socket cannot be bound.
     """
 
-    def __init__(
-        self,
+    def __new__(
+        cls,
         *,
         server_certificate_hashes: list[bytes] | None = None,
         no_cert_verification: bool = False,
         ca_certificates: CertificateSource | Sequence[CertificateSource] | None = None,
         congestion_control: CongestionControl = "default",
-        max_idle_timeout: float | None = 30,
+        max_idle_timeout: float | None = 30.0,
         keep_alive_interval: float | None = None,
         transport: TransportConfig | None = None,
         bind: str | None = None,
-    ) -> None: ...
+    ) -> Self: ...
     def connect(
         self,
         url: str,
@@ -392,6 +397,7 @@ class Client:
     ) -> Operation[None]:
         """Close the client and wait until it is closed."""
 
+@final
 class Session:
     """A WebTransport session (draft-ietf-webtrans-http3) on its own QUIC connection.
 
@@ -533,6 +539,7 @@ class Session:
     ) -> Operation[None]:
         """Close the session (code 0) and wait until it is closed."""
 
+@final
 class Datagrams:
     """``async for datagram in session.datagrams()``: each received datagram as bytes;
     iteration ends when the session closes."""
@@ -540,6 +547,7 @@ class Datagrams:
     def __aiter__(self) -> Datagrams: ...
     def __anext__(self) -> Operation[bytes]: ...
 
+@final
 class SessionStats:
     """A snapshot of a session's statistics, named after the W3C
     ``WebTransportConnectionStats`` / ``WebTransportDatagramStats`` (in snake_case)
@@ -574,6 +582,7 @@ class SessionStats:
     datagrams_queued: Final[int]
     """Datagrams waiting in the receive queue."""
 
+@final
 class SendStream:
     """The sending half of a stream (RFC 9000 §3.1). Calls from several tasks queue."""
 
@@ -635,6 +644,7 @@ class SendStream:
     ) -> Operation[None]:
         """Finish on a clean exit; reset with code 0 if an exception escapes."""
 
+@final
 class RecvStream:
     """The receiving half of a stream (RFC 9000 §3.2).
 

@@ -706,17 +706,3 @@ async def test_operations_on_closed_streams(pair: Pair) -> None:
     # The other halves are unaffected by closing their partners.
     with pytest.raises(wt.StreamClosedByPeer):
         await asyncio.wait_for(recv.read(), WAIT)
-
-
-async def test_stream_methods_need_running_loop(pair: Pair) -> None:
-    send, _, _, _ = await bi_pair(pair.session, pair.peer)
-
-    def outside_loop() -> BaseException | None:
-        try:
-            send.write(b"x")
-        except RuntimeError as exc:
-            return exc
-        return None
-
-    exc = await asyncio.to_thread(outside_loop)
-    assert isinstance(exc, RuntimeError)

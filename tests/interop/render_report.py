@@ -6,14 +6,12 @@ never edited by hand, so it cannot claim more than that run proved::
 
     WEB_TRANSPORT_REQUIRE_BROWSER=1 WEB_TRANSPORT_INTEROP_RESULTS=tests/interop/results.json \\
         uv run pytest tests/interop
-    uv run python tests/interop/render_report.py          # writes docs/interop.md
-    uv run python tests/interop/render_report.py --check  # exit 1 if it is stale
+    uv run python docs/generate.py          # writes docs/interop.md (and docs/errors.md)
+    uv run python docs/generate.py --check  # exit 1 if either is stale
 """
 
 from __future__ import annotations
 
-import argparse
-import json
 import sys
 from pathlib import Path
 from typing import Any
@@ -157,28 +155,8 @@ def render(data: dict[str, Any]) -> str:
         "bash .ci/install-browsers",
         "export WEB_TRANSPORT_REQUIRE_BROWSER=1",
         "WEB_TRANSPORT_INTEROP_RESULTS=tests/interop/results.json uv run pytest tests/interop",
-        "uv run python tests/interop/render_report.py",
+        "uv run python docs/generate.py",
         "```",
         "",
     ]
     return "\n".join(lines)
-
-
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--results", type=Path, default=RESULTS)
-    parser.add_argument("--output", type=Path, default=DOC)
-    parser.add_argument("--check", action="store_true", help="fail if the doc is stale")
-    options = parser.parse_args()
-    text = render(json.loads(options.results.read_text()))
-    if options.check:
-        if options.output.read_text() != text:
-            print(f"{options.output} is stale: run {Path(__file__).name}", file=sys.stderr)
-            return 1
-        return 0
-    options.output.write_text(text)
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

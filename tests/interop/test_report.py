@@ -70,5 +70,5 @@ def test_results_match_the_collected_tests(results: dict[str, Any], tmp_path: Pa
 
 def test_doc_is_rendered_from_the_results(results: dict[str, Any]) -> None:
     assert render_report.DOC.read_text() == render_report.render(results), (
-        "docs/interop.md is stale: run `uv run python tests/interop/render_report.py`"
+        "docs/interop.md is stale: run `uv run python docs/generate.py`"
     )

@@ -17,7 +17,15 @@ import time
 from typing import Any
 
 import web_transport as wt
-from _support import CMD_ECHO, CMD_FIREHOSE, CMD_QUIET, CMD_SINK, Certs, scripted_session  # ty: ignore[import-not-found]
+from _support import (  # ty: ignore[import-not-found]
+    CMD_ECHO,
+    CMD_FIREHOSE,
+    CMD_QUIET,
+    CMD_SINK,
+    Certs,
+    open_scripted,
+    scripted_session,
+)
 
 KEEP: list[Any] = []  # objects deliberately left alive at exit
 
@@ -44,12 +52,8 @@ async def setup() -> tuple[wt.Server, wt.Client, wt.Session, asyncio.Task[None]]
 
 async def start_traffic(session: wt.Session) -> list[asyncio.Task[Any]]:
     """Leave a firehose read, a flow-blocked write and accept/datagram waits running."""
-    f_send, f_recv = await session.open_bi()
-    await f_send.write(CMD_FIREHOSE)
-    k_send, _k_recv = await session.open_bi()
-    await k_send.write(CMD_SINK)
-    q_send, q_recv = await session.open_bi()
-    await q_send.write(CMD_QUIET)
+    streams = await open_scripted(session, CMD_FIREHOSE, CMD_SINK, CMD_QUIET)
+    (f_send, f_recv), (k_send, _k_recv), (q_send, q_recv) = streams
     KEEP.extend([f_send, f_recv, k_send, _k_recv, q_send, q_recv])
 
     async def firehose() -> None:

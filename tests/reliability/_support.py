@@ -15,7 +15,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -68,19 +68,30 @@ async def echo_session(session: wt.Session) -> None:
                 with contextlib.suppress(wt.DatagramError):
                     session.send_datagram(d)
 
-    tasks: set[asyncio.Task[None]] = set()
     dg = asyncio.create_task(datagrams())
+    try:
+        await serve_streams(session, echo_stream)
+    finally:
+        dg.cancel()
+
+
+async def serve_streams(
+    session: wt.Session,
+    handle: Callable[[wt.SendStream, wt.RecvStream], Coroutine[Any, Any, None]],
+) -> None:
+    """Run ``handle`` on every bidirectional stream the peer opens, each in its own task,
+    until the session closes; the tasks still running then are cancelled."""
+    tasks: set[asyncio.Task[None]] = set()
     try:
         while True:
             try:
                 send, recv = await session.accept_bi()
             except wt.SessionError:
                 return
-            t = asyncio.create_task(echo_stream(send, recv))
+            t = asyncio.create_task(handle(send, recv))
             tasks.add(t)
             t.add_done_callback(tasks.discard)
     finally:
-        dg.cancel()
         for t in list(tasks):
             t.cancel()
 
@@ -322,6 +333,18 @@ def write_result(name: str, data: dict[str, Any]) -> Path:
 
 # -- a scripted peer --------------------------------------------------------------------
 
+
+async def open_scripted(session: wt.Session, *commands: bytes) -> list[tuple[Any, Any]]:
+    """Open one bidirectional stream per ``CMD_*`` towards :func:`scripted_session`,
+    each told its command: ``[(send, recv), ...]`` in the order given."""
+    streams = []
+    for command in commands:
+        send, recv = await session.open_bi()
+        await send.write(command)
+        streams.append((send, recv))
+    return streams
+
+
 #: First byte of a bidirectional stream opened towards :func:`scripted_session`.
 CMD_ECHO = b"E"  # echo the rest of the stream
 CMD_SINK = b"S"  # never read again: the opener's writes block on flow control
@@ -336,7 +359,6 @@ async def scripted_session(session: wt.Session, keep: list[Any] | None = None) -
     stopped or reset by garbage collection while the test runs.
     """
     held: list[Any] = keep if keep is not None else []
-    tasks: set[asyncio.Task[None]] = set()
 
     async def handle(send: wt.SendStream, recv: wt.RecvStream) -> None:
         held.append((send, recv))
@@ -352,18 +374,7 @@ async def scripted_session(session: wt.Session, keep: list[Any] | None = None) -
                     await send.write(chunk)
             # CMD_SINK, CMD_QUIET: hold the stream and do nothing.
 
-    try:
-        while True:
-            try:
-                send, recv = await session.accept_bi()
-            except wt.SessionError:
-                return
-            t = asyncio.create_task(handle(send, recv))
-            tasks.add(t)
-            t.add_done_callback(tasks.discard)
-    finally:
-        for t in list(tasks):
-            t.cancel()
+    await serve_streams(session, handle)
 
 
 # -- a UDP relay that can drop, reorder or cut ------------------------------------------

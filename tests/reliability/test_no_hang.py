@@ -37,6 +37,7 @@ from ._support import (
     Child,
     assert_clean_stderr,
     connected_pair,
+    open_scripted,
     scripted_session,
     start_relay,
 )
@@ -64,12 +65,8 @@ class Outcome:
 
 async def start_pending(session: wt.Session, keep: list[Any]) -> dict[str, asyncio.Future[Any]]:
     """Start one of each kind of pending operation on ``session``; check none is done."""
-    q_send, q_recv = await session.open_bi()
-    await q_send.write(CMD_QUIET)
-    f_send, f_recv = await session.open_bi()
-    await f_send.write(CMD_FIREHOSE)
-    k_send, k_recv = await session.open_bi()
-    await k_send.write(CMD_SINK)
+    streams = await open_scripted(session, CMD_QUIET, CMD_FIREHOSE, CMD_SINK)
+    (q_send, q_recv), (f_send, f_recv), (k_send, k_recv) = streams
     keep.extend([q_send, q_recv, f_send, f_recv, k_send, k_recv])
     first_chunk = asyncio.Event()
 

@@ -1,0 +1,64 @@
+"""Render every generated document, or check that each is current.
+
+    uv run python docs/generate.py           # write them
+    uv run python docs/generate.py --check   # exit 1 if any is stale
+
+- ``docs/errors.md`` from the bad-input table (``CASES`` in
+  ``tests/support/bad_input.py``), by ``tests/reliability/render_errors.py``;
+- ``docs/interop.md`` from the interop results (``tests/interop/results.json``), by
+  ``tests/interop/render_report.py``.
+
+``MATURIN_COMPLIANCE.md`` keeps its own command (``python -m release compliance``,
+the same ``--check`` convention): it belongs to the release toolkit. The tests that
+compare each document with its rendering say to run this script.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def documents() -> dict[Path, Callable[[], str]]:
+    """Each generated document and how to render it."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    sys.path.insert(0, str(ROOT / "tests" / "interop"))
+    import render_report  # type: ignore[import-not-found]
+    from reliability import render_errors  # type: ignore[import-not-found]
+    from support.bad_input import CASES  # type: ignore[import-not-found]
+
+    return {
+        render_errors.DOC: lambda: render_errors.render(CASES),
+        render_report.DOC: lambda: render_report.render(
+            json.loads(render_report.RESULTS.read_text())
+        ),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Render the generated documents.")
+    parser.add_argument("--check", action="store_true", help="exit 1 if any is stale")
+    options = parser.parse_args(argv)
+    stale = []
+    for path, render in documents().items():
+        text = render()
+        if options.check:
+            if not path.exists() or path.read_text() != text:
+                stale.append(path.relative_to(ROOT))
+            continue
+        path.write_text(text)
+        print(f"wrote {path.relative_to(ROOT)}")
+    if stale:
+        names = ", ".join(str(p) for p in stale)
+        print(f"stale: {names}; run: uv run python docs/generate.py", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""What several test suites share: data tables and helpers (see each module)."""
