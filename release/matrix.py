@@ -4,7 +4,8 @@
   3.15 from Debian sid (:mod:`release.sid_root`), which this machine does not have;
 * ``aarch64``: the aarch64 wheel cross-built here (:mod:`release.cross_build`), inspected
   like a release artifact (auditwheel reports its tag) and tested on CPython 3.14 in an
-  arm64 sid root under qemu-user (:data:`EMULATION_ENV` says what the suite is told).
+  arm64 sid root under qemu-user, with :data:`release.installed.EMULATION_ENV` set as in
+  the GitHub QEMU job.
 
 A part whose prerequisite is missing (not root, no binfmt_misc, no qemu-user-static, no
 route to Debian's registry or to PyPI) is reported SKIPPED with the reason and does not
@@ -25,6 +26,7 @@ from release.console import detail, step
 from release.contract import load_contract
 from release.errors import ReleaseError
 from release.inspect_dist import inspect_directory, report
+from release.installed import EMULATION_ENV
 from release.project import Project
 from release.root_tests import installed_suite_in_root
 
@@ -33,10 +35,6 @@ SID_PYTHONS = ("3.14", "3.15")
 
 #: The CPython of the arm64 root.
 EMULATED_PYTHON = "3.14"
-
-#: Set for the suite under qemu-user, here and in release.yml's QEMU job
-#: (tests/conftest.py reads it; see docs/releasing.md).
-EMULATION_ENV = {"WEB_TRANSPORT_EMULATED": "qemu-user"}
 
 #: What a part needs from the network (checked before anything is made).
 REGISTRY = f"{sid_root.MIRROR}/dists/{sid_root.SUITE}/InRelease"
