@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from release import build_settings, manylinux, sid_root
+from release import build_settings, sid_root
 from release.console import detail, step
 from release.errors import ReleaseError
 from release.project import Project
@@ -26,31 +26,15 @@ from release.project import Project
 #: The Rust target of the wheel.
 RUST_TARGET = "aarch64-unknown-linux-gnu"
 
-#: Where, inside the root, the pinned maturin and zig are installed (kept with the root).
-TOOLS = "/opt/web-transport-release-tools"
-
 #: Bound on the cross build (cold: Debian's rustc compiles every dependency for aarch64).
 BUILD_TIMEOUT = 3600
-
-
-def _tools(root: sid_root.SidRoot) -> str:
-    """Install maturin and ziglang into a venv inside the root, once; return its bin dir."""
-    stamp = f"maturin=={build_settings.MATURIN_VERSION} ziglang=={manylinux.ZIGLANG_VERSION}"
-    marker = root.path / TOOLS.lstrip("/") / "installed"
-    if marker.is_file() and marker.read_text() == stamp:
-        return f"{TOOLS}/bin"
-    step(f"install {stamp} into the {root.name} root")
-    root.run(["python3.14", "-m", "venv", "--clear", TOOLS])
-    root.run([f"{TOOLS}/bin/python", "-m", "pip", "install", "--quiet", *stamp.split()])
-    marker.write_text(stamp)
-    return f"{TOOLS}/bin"
 
 
 def build(project: Project, out: Path) -> Path:
     """Cross-build the aarch64 wheel into ``out``; return it. Raises on failure."""
     root = sid_root.AMD64
     root.ensure()
-    bindir = _tools(root)
+    bindir = f"{sid_root.TOOLS}/bin"
     cache = sid_root.cache_dir()
     cargo_home, target_dir = cache / "cargo-home", cache / "target-aarch64"
     for directory in (cargo_home, target_dir, out):

@@ -35,8 +35,10 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from release.build_settings import MATURIN_VERSION
 from release.console import detail, step
 from release.errors import ReleaseError
+from release.manylinux import ZIGLANG_VERSION
 from release.process import display, run
 
 #: Debian's package registry and the suite the roots follow.
@@ -51,6 +53,13 @@ DEBOOTSTRAP_TIMEOUT = 1800
 
 #: The host's CA bundle, copied into each root for HTTPS to PyPI.
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
+
+#: The venv of PyPI tools inside each root, and the interpreter it is made with.
+TOOLS = "/opt/web-transport-release-tools"
+TOOLS_PYTHON = "python3.14"
+
+#: uv in the roots (fast venvs and installs, above all under emulation).
+UV_REQUIREMENT = "uv==0.13.9"
 
 #: binfmt_misc and the qemu-user-static registration for aarch64 (Debian's own line).
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
@@ -106,17 +115,30 @@ def register_qemu() -> str | None:
 class SidRoot:
     """One cached sid root file system of one architecture with a fixed package list."""
 
-    def __init__(self, name: str, arch: str, packages: Sequence[str], foreign: Sequence[str] = ()):
+    def __init__(
+        self,
+        name: str,
+        arch: str,
+        packages: Sequence[str],
+        tools: Sequence[str],
+        foreign: Sequence[str] = (),
+    ):
         self.name = name
         self.arch = arch
         self.packages = tuple(packages)
+        #: PyPI requirements installed into a venv at :data:`TOOLS` (``uv`` is linked into
+        #: /usr/local/bin, so ``test-installed`` in the root makes its venvs with uv)
+        self.tools = tuple(tools)
         #: extra dpkg architectures (for example arm64 libraries in an amd64 root)
         self.foreign = tuple(foreign)
         self.path = cache_dir() / name
         self._stamp = self.path / ".web-transport-release"
 
     def _wanted(self) -> str:
-        return f"{SUITE} {self.arch} +{','.join(self.foreign)} {' '.join(self.packages)}\n"
+        packages = " ".join(self.packages)
+        return (
+            f"{SUITE} {self.arch} +{','.join(self.foreign)} {packages} | {' '.join(self.tools)}\n"
+        )
 
     def ready(self) -> bool:
         """Whether the cached root exists with this package list."""
@@ -154,6 +176,14 @@ class SidRoot:
         )
         self.run(["apt-get", "clean"])
         self._refresh_ca()
+        step(f"install {' '.join(self.tools)} from PyPI into {TOOLS} in the {self.name} root")
+        self.run([TOOLS_PYTHON, "-m", "venv", TOOLS], timeout=DEBOOTSTRAP_TIMEOUT)
+        self.run(
+            [f"{TOOLS}/bin/python", "-m", "pip", "install", "--quiet", *self.tools],
+            env={"PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_ROOT_USER_ACTION": "ignore"},
+            timeout=DEBOOTSTRAP_TIMEOUT,
+        )
+        self.run(["ln", "-sf", f"{TOOLS}/bin/uv", "/usr/local/bin/uv"])
         self._stamp.write_text(self._wanted())
         detail(f"{self.name} root made in {(time.monotonic() - started) / 60:.1f} min")
 
@@ -191,7 +221,11 @@ class SidRoot:
             script.append(f'mkdir -p "{inside}" && mount --bind "{host.resolve()}" "{inside}"')
             if read_only:
                 script.append(f'mount -o remount,bind,ro "{inside}"')
-        variables = {"HOME": "/root", "LANG": "C.UTF-8", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        variables = {
+            "HOME": "/root",
+            "LANG": "C.UTF-8",
+            "PATH": "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+        }
         variables.update(env or {})
         exports = " ".join(f"{k}={_quote(v)}" for k, v in variables.items())
         script.append(
@@ -221,8 +255,11 @@ AMD64 = SidRoot(
         "rustc", "cargo", "libstd-rust-dev:arm64", "gcc-aarch64-linux-gnu",
         "libc6-dev-arm64-cross",
     ],
+    tools=[UV_REQUIREMENT, f"maturin=={MATURIN_VERSION}", f"ziglang=={ZIGLANG_VERSION}"],
     foreign=["arm64"],
 )  # fmt: skip
 
 #: The arm64 root the aarch64 wheel is tested in, under qemu-user.
-ARM64 = SidRoot("sid-arm64", "arm64", ["python3.14", "python3.14-venv", "gcc", "libc6-dev"])
+ARM64 = SidRoot(
+    "sid-arm64", "arm64", ["python3.14", "python3.14-venv", "gcc", "libc6-dev"], [UV_REQUIREMENT]
+)
