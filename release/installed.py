@@ -42,10 +42,6 @@ SUITES = ("tests/unit", "tests/integration")
 #: Bound on the whole test-suite run, in seconds.
 SUITE_TIMEOUT = 3600
 
-#: Set for the suite when it runs under user-mode QEMU (the ``--via qemu`` container here,
-#: the arm64 sid root of ``rehearse --part aarch64``); tests/conftest.py reads it.
-EMULATION_ENV = {"WEB_TRANSPORT_EMULATED": "qemu-user"}
-
 #: Seconds between attempts to install from an index that may not have the upload yet.
 RETRY_DELAY = 30
 
@@ -214,7 +210,6 @@ def _in_container(args: argparse.Namespace, project: Project) -> int:
             "PIP_ROOT_USER_ACTION=ignore",
             "-e",
             "PIP_DISABLE_PIP_VERSION_CHECK=1",
-            *(f"--env={name}={value}" for name, value in EMULATION_ENV.items()),
             image,
             *inner,
         ],
