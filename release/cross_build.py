@@ -16,6 +16,7 @@ only recompiles what changed.
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 from release import build_settings, sid_root
@@ -37,6 +38,8 @@ def build(project: Project, out: Path) -> Path:
     bindir = f"{sid_root.TOOLS}/bin"
     cache = sid_root.cache_dir()
     cargo_home, target_dir = cache / "cargo-home", cache / "target-aarch64"
+    if out.exists():
+        shutil.rmtree(out)
     for directory in (cargo_home, target_dir, out):
         directory.mkdir(parents=True, exist_ok=True)
     step(f"cross-build the {RUST_TARGET} wheel with Debian's rustc (cold: several minutes)")

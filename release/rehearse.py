@@ -13,6 +13,13 @@
    there (``test-installed``); also test the sdist-built wheel once;
 7. stop the index.
 
+These are the ``host`` part. Two more parts (:mod:`release.matrix`) cover the rest of the
+Linux matrix: ``pythons`` tests the same wheel on CPython 3.14 and 3.15 from a Debian sid
+root, ``aarch64`` cross-builds the aarch64 wheel and tests it under qemu-user. ``--part``
+runs one alone; by default all three run, and a part whose prerequisite is missing is
+reported SKIPPED with its reason. On Linux the wheel is linked for the contract's
+manylinux level as the release does (:mod:`release.manylinux`).
+
 Signing, TestPyPI, PyPI and the GitHub release need GitHub's OIDC identity and are not
 rehearsed. Exits non-zero on any failure; every wait is bounded.
 """
