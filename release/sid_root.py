@@ -225,6 +225,8 @@ class SidRoot:
             "HOME": "/root",
             "LANG": "C.UTF-8",
             "PATH": "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+            # uv trusts its built-in roots unless told; this network needs the host's CAs.
+            "SSL_CERT_FILE": str(CA_BUNDLE),
         }
         variables.update(env or {})
         exports = " ".join(f"{k}={_quote(v)}" for k, v in variables.items())
