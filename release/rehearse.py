@@ -13,6 +13,13 @@
    there (``test-installed``); also test the sdist-built wheel once;
 7. stop the index.
 
+These are the ``host`` part. Two more parts (:mod:`release.local_matrix`) cover the rest of the
+Linux matrix: ``pythons`` tests the same wheel on CPython 3.14 and 3.15 from a Debian sid
+root, ``aarch64`` cross-builds the aarch64 wheel and tests it under qemu-user. ``--part``
+runs one alone; by default all three run, and a part whose prerequisite is missing is
+reported SKIPPED with its reason. On Linux the wheel is linked for the contract's
+manylinux level as the release does (:mod:`release.manylinux`).
+
 Signing, TestPyPI, PyPI and the GitHub release need GitHub's OIDC identity and are not
 rehearsed. Exits non-zero on any failure; every wait is bounded.
 """
@@ -29,7 +36,7 @@ import time
 import zipfile
 from pathlib import Path
 
-from release import build_settings, check_tag
+from release import build_settings, check_tag, local_matrix, manylinux
 from release.console import detail, step, warn
 from release.contract import load_contract
 from release.errors import ReleaseError
@@ -38,6 +45,9 @@ from release.inspect_dist import inspect_directory, report
 from release.interpreters import find_cpython
 from release.process import run
 from release.project import Project
+
+#: The parts ``--part`` can run alone (``all`` runs each, in this order).
+PARTS = ("host", "pythons", "aarch64")
 
 #: Bound on one maturin build (a cold fat-LTO build takes a few minutes on 2 cores).
 BUILD_TIMEOUT = 2400
@@ -49,8 +59,11 @@ def _build_env(project: Project) -> dict[str, str]:
 
 
 def _maturin(project: Project, *args: str, capture: bool = False) -> str:
+    command = (
+        manylinux.maturin_command() if manylinux.applies() else build_settings.maturin_command()
+    )
     result = run(
-        [*build_settings.maturin_command(), *args],
+        [*command, *args],
         cwd=project.root,
         env=_build_env(project),
         timeout=BUILD_TIMEOUT,
@@ -84,6 +97,35 @@ def _namespace(**values: object) -> argparse.Namespace:
     return argparse.Namespace(**values)
 
 
+def _build_args(project: Project) -> list[str]:
+    """The release's build arguments; on Linux, for the contract's manylinux level."""
+    if not manylinux.applies():
+        return list(build_settings.MATURIN_BUILD_ARGS)
+    return manylinux.build_args(manylinux.host_target(load_contract(project)))
+
+
+def _check_linux_name(project: Project, dist: Path, version: str) -> None:
+    """On Linux, the wheel must carry the release manifest's name for this CPU's target."""
+    if not manylinux.applies():
+        return
+    contract = load_contract(project)
+    expected = manylinux.expected_wheel(project, contract, manylinux.host_target(contract), version)
+    if not (dist / expected).is_file():
+        found = sorted(p.name for p in dist.glob("*.whl"))
+        raise ReleaseError(f"expected {expected} (the release manifest's name), found {found}")
+    detail(f"{expected} is the release manifest's name (auditwheel confirmed its tag)")
+
+
+def _linux_wheel_only(project: Project, dist: Path) -> None:
+    """Build just this machine's wheel (``--part pythons`` without ``--part host``)."""
+    if dist.exists():
+        shutil.rmtree(dist)
+    dist.mkdir(parents=True)
+    step(f"build the host wheel (maturin {build_settings.MATURIN_VERSION})")
+    _maturin(project, "build", *_build_args(project), "--out", str(dist))
+    _check_linux_name(project, dist, project.version)
+
+
 def rehearse(project: Project, out: Path, pythons: list[str]) -> list[str]:
     """Run the rehearsal; return the list of skipped Pythons. Raises on failure."""
     from release import compliance, installed
@@ -110,11 +152,12 @@ def rehearse(project: Project, out: Path, pythons: list[str]) -> list[str]:
         f"[2/{total}] build the sdist and the host wheel (maturin {build_settings.MATURIN_VERSION})"
     )
     _maturin(project, "sdist", "--out", str(dist))
-    _maturin(project, "build", *build_settings.MATURIN_BUILD_ARGS, "--out", str(dist))
+    _maturin(project, "build", *_build_args(project), "--out", str(dist))
 
     step(f"[3/{total}] inspect {dist} (host-only manifest)")
     if report(inspect_directory(project, dist, version=version, host_only=True)) != 0:
         raise ReleaseError("inspection of the built artifacts failed")
+    _check_linux_name(project, dist, version)
 
     step(f"[4/{total}] build a wheel from the unpacked sdist and inspect it")
     (sdist,) = dist.glob("*.tar.gz")
@@ -123,7 +166,7 @@ def rehearse(project: Project, out: Path, pythons: list[str]) -> list[str]:
     source = _unpack_sdist(sdist, Path(tempfile.mkdtemp(prefix="web-transport-python-sdist-")))
     detail("building from the unpacked sdist (cargo output is shown when it finishes)")
     output = _maturin(
-        project, "build", *build_settings.MATURIN_BUILD_ARGS,
+        project, "build", *_build_args(project),
         "--manifest-path", str(source / "Cargo.toml"), "--out", str(sdist_out),
         capture=True,
     )  # fmt: skip
@@ -213,6 +256,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--python", action="append", dest="pythons",
         help="CPython X.Y to test (repeatable; default: every contract Python)",
     )  # fmt: skip
+    parser.add_argument(
+        "--part", action="append", choices=PARTS, dest="parts",
+        help="run only this part (repeatable; default: all): host = the steps above on this "
+        "machine's CPythons; pythons = CPython 3.14/3.15 from a Debian sid root; aarch64 = "
+        "cross-build the aarch64 wheel and test it under qemu-user (see release/local_matrix.py)",
+    )  # fmt: skip
 
 
 def main(args: argparse.Namespace, project: Project) -> int:
@@ -220,8 +269,30 @@ def main(args: argparse.Namespace, project: Project) -> int:
     contract = load_contract(project)
     pythons = args.pythons or list(contract.pythons)
     out = (args.out or project.root / "target" / "rehearse-release").resolve()
-    skipped = rehearse(project, out, pythons)
-    tested = [p for p in pythons if p not in skipped]
-    print(f"rehearsal passed: tested on CPython {', '.join(tested)}", end="")
-    print(f"; skipped (not installed here): {', '.join(skipped)}" if skipped else "")
+    parts = args.parts or list(PARTS)
+    outcomes: list[local_matrix.Outcome] = []
+    if "host" in parts:
+        started = time.monotonic()
+        skipped = rehearse(project, out, pythons)
+        tested = [p for p in pythons if p not in skipped]
+        outcomes.append(
+            local_matrix.Outcome(f"host: CPython {', '.join(tested)}", "passed",
+                           seconds=time.monotonic() - started)
+        )  # fmt: skip
+        covered = local_matrix.SID_PYTHONS if "pythons" in parts else ()
+        outcomes += [
+            local_matrix.Outcome(f"host: CPython {p}", "SKIPPED", "not installed here")
+            for p in skipped
+            if p not in covered  # the pythons part tests it
+        ]
+    if "pythons" in parts:
+        if "host" not in parts:
+            _linux_wheel_only(project, out / "dist")
+        outcomes += local_matrix.pythons(project, out / "dist", project.version)
+    if "aarch64" in parts:
+        outcomes += local_matrix.aarch64(project, out / "aarch64", project.version)
+    step("rehearsal summary")
+    for outcome in outcomes:
+        print(outcome.line(), flush=True)
+    print("rehearsal passed (SKIPPED parts were not tested)", flush=True)
     return 0

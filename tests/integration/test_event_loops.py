@@ -121,7 +121,10 @@ def names():
 async def main():
     async with wt.Server(certificate_chain=[CERT], private_key=KEY, bind="127.0.0.1:0"):
         for _ in range(500):
-            if all(n == "web-transport" for n in names()):
+            # A new thread is named by itself once it runs; before the first worker
+            # exists the list is empty, and all() of nothing is True.
+            current = names()
+            if current and all(n == "web-transport" for n in current):
                 break
             await asyncio.sleep(0.01)
         print(sum(n == "web-transport" for n in names()))

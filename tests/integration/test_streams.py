@@ -547,9 +547,14 @@ async def test_reset_interrupts_pending_finish(pair: Pair) -> None:
     await asyncio.sleep(0.2)
     assert not finishing.done()
     send.reset(1)
-    for fut in (writing, finishing):
-        with pytest.raises(wt.StreamClosedLocally):
-            await asyncio.wait_for(fut, WAIT)
+    # Failed 1 in ~30 full runs on CPython 3.14 with "DID NOT RAISE" (one of them returned
+    # normally after the reset); name which one, and what it returned, when it recurs.
+    for name, fut in (("write", writing), ("finish", finishing)):
+        try:
+            result = await asyncio.wait_for(fut, WAIT)
+        except wt.StreamClosedLocally:
+            continue
+        pytest.fail(f"{name} returned {result!r} after reset(1)")
 
 
 @pytest.mark.parametrize("how", ["read", "read_n", "readexactly", "readinto", "anext"])
