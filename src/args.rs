@@ -31,6 +31,39 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Int {
     }
 }
 
+/// An argument PyO3 hands over unconverted: the object Python passed (or the
+/// signature's default), converted by the function body inside the exit gate.
+/// `#[gate::pymethods]`/`#[gate::pyfunction]` give this type to every argument whose
+/// conversion may run Python code (`__float__`, `__index__`, iteration), and convert it
+/// with [`Deferred::extract`] right after entering the gate.
+pub enum Deferred<'py, T> {
+    /// The object Python passed.
+    Given(Bound<'py, PyAny>),
+    /// The signature's default.
+    Default(T),
+}
+
+impl<'a, 'py, T> FromPyObject<'a, 'py> for Deferred<'py, T> {
+    type Error = PyErr;
+
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        Ok(Self::Given(obj.to_owned()))
+    }
+}
+
+impl<'py, T: pyo3::conversion::FromPyObjectOwned<'py>> Deferred<'py, T> {
+    /// Convert as PyO3's wrapper would have, with the same error (PyO3's
+    /// `argument_extraction_error`: the note `while processing 'name'`).
+    pub fn extract(self, name: &str) -> PyResult<T> {
+        match self {
+            Self::Default(value) => Ok(value),
+            Self::Given(obj) => obj.extract::<T>().map_err(|e| {
+                pyo3::impl_::extract_argument::argument_extraction_error(obj.py(), name, e.into())
+            }),
+        }
+    }
+}
+
 /// Validate a WebTransport application error code (a 32-bit unsigned integer,
 /// draft-ietf-webtrans-http3 §4.4); `None` is 0. Non-integers raise `TypeError`,
 /// integers out of range `ValueError`, both naming the argument.

@@ -22,7 +22,7 @@ use crate::args::{check_code, Int};
 use crate::close_cause::CloseCause;
 use crate::errors::Error;
 use crate::operation::{spawn, Outcome};
-use crate::runtime::{now_or_soon, unless_closed};
+use crate::runtime::{close_locally, unless_closed};
 use crate::stash::Stash;
 
 pub struct RecvState {
@@ -33,6 +33,8 @@ pub struct RecvState {
     closed: watch::Sender<bool>,
     cause: CloseCause,
 }
+
+crate::runtime::stream_state!(RecvState, wtq::RecvStream);
 
 impl Drop for RecvState {
     /// A stream dropped before its end sends STOP_SENDING with WebTransport code 0
@@ -288,18 +290,15 @@ impl RecvStream {
     }
 
     fn do_stop(&self, code: u32) -> Result<(), Error> {
-        if self.state.stopped.swap(true, Ordering::SeqCst) {
-            return Err(Error::StreamClosedLocally("the stream was already stopped"));
-        }
-        self.state.closed.send_replace(true);
-        now_or_soon(
+        let stopped = &self.state.stopped;
+        close_locally(
             &self.state,
-            |s| &s.stream,
+            stopped,
+            "the stream was already stopped",
             move |s| {
                 let _ = s.stop(code);
             },
         )
-        .map_err(|e| Error::Runtime(e.to_string()))
     }
 
     /// The operation of every read but `readinto`: fill the stash (`fill`: at least
@@ -418,8 +417,7 @@ impl RecvStream {
     /// Ask the peer to stop sending (STOP_SENDING with `error_code`).
     #[pyo3(signature = (error_code = None), text_signature = "(self, error_code=0)")]
     fn stop(&self, error_code: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let code = check_code("error_code", error_code)?;
-        self.do_stop(code).map_err(PyErr::from)
+        Ok(self.do_stop(check_code("error_code", error_code)?)?)
     }
 
     /// Wait until the stream ends: `None` after the peer's FIN (all data received) or a

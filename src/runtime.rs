@@ -87,6 +87,54 @@ where
     })
 }
 
+/// The state a stream shares with its tasks: the crate's stream behind an async mutex,
+/// and the channel that interrupts a pending operation when the stream is closed locally.
+pub trait StreamState: Send + Sync + 'static {
+    /// The crate's stream (`RecvStream` or `SendStream`).
+    type Stream: Send + 'static;
+    /// The stream, behind its async mutex.
+    fn stream(&self) -> &tokio::sync::Mutex<Self::Stream>;
+    /// Set to `true` when the stream is closed locally.
+    fn closed(&self) -> &tokio::sync::watch::Sender<bool>;
+}
+
+/// `impl StreamState for $state` whose crate stream is `$state.stream` (a `$stream`) and
+/// whose close signal is `$state.closed`.
+macro_rules! stream_state {
+    ($state:ty, $stream:ty) => {
+        impl $crate::runtime::StreamState for $state {
+            type Stream = $stream;
+
+            fn stream(&self) -> &tokio::sync::Mutex<$stream> {
+                &self.stream
+            }
+
+            fn closed(&self) -> &tokio::sync::watch::Sender<bool> {
+                &self.closed
+            }
+        }
+    };
+}
+pub(crate) use stream_state;
+
+/// Close one direction of a stream locally (`RecvStream.stop()`, `SendStream.reset()`):
+/// `StreamClosedLocally(already)` if `flag` was already set; else set it, interrupt the
+/// pending operation and run `f` (send STOP_SENDING or RESET_STREAM) on the stream now
+/// or as soon as it is free ([`now_or_soon`]).
+pub fn close_locally<T: StreamState>(
+    state: &std::sync::Arc<T>,
+    flag: &std::sync::atomic::AtomicBool,
+    already: &'static str,
+    f: impl FnOnce(&mut T::Stream) + Send + 'static,
+) -> Result<(), crate::errors::Error> {
+    use crate::errors::Error;
+    if flag.swap(true, std::sync::atomic::Ordering::SeqCst) {
+        return Err(Error::StreamClosedLocally(already));
+    }
+    state.closed().send_replace(true);
+    now_or_soon(state, T::stream, f).map_err(|e| Error::Runtime(e.to_string()))
+}
+
 /// Wait for `fut`, unless `signal` reports a local close first.
 pub async fn unless_closed<F: Future>(
     signal: &mut tokio::sync::watch::Receiver<bool>,

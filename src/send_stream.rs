@@ -19,7 +19,7 @@ use crate::buffer::to_bytes;
 use crate::close_cause::CloseCause;
 use crate::errors::Error;
 use crate::operation::spawn;
-use crate::runtime::{now_or_soon, unless_closed};
+use crate::runtime::{close_locally, now_or_soon, unless_closed};
 
 pub struct SendState {
     stream: Mutex<wtq::SendStream>,
@@ -29,6 +29,8 @@ pub struct SendState {
     priority: AtomicI32,
     cause: CloseCause,
 }
+
+crate::runtime::stream_state!(SendState, wtq::SendStream);
 
 #[pyclass(frozen, module = "web_transport")]
 pub struct SendStream {
@@ -97,18 +99,10 @@ impl SendStream {
     fn do_reset(&self, code: u32) -> Result<(), Error> {
         self.check_open()?;
         // Two threads resetting at once: one resets, the other gets this error.
-        if self.state.reset.swap(true, Ordering::SeqCst) {
-            return Err(Error::StreamClosedLocally("the stream was reset"));
-        }
-        self.state.closed.send_replace(true);
-        now_or_soon(
-            &self.state,
-            |s| &s.stream,
-            move |s| {
-                let _ = s.reset(code);
-            },
-        )
-        .map_err(|e| Error::Runtime(e.to_string()))
+        let reset = &self.state.reset;
+        close_locally(&self.state, reset, "the stream was reset", move |s| {
+            let _ = s.reset(code);
+        })
     }
 
     /// The operation of `write` (`all`: every byte, quinn sharing the buffer) and
@@ -200,8 +194,7 @@ impl SendStream {
     /// Abruptly end the stream with RESET_STREAM and `error_code`.
     #[pyo3(signature = (error_code = None), text_signature = "(self, error_code=0)")]
     fn reset(&self, error_code: Option<&Bound<'_, PyAny>>) -> PyResult<()> {
-        let code = check_code("error_code", error_code)?;
-        self.do_reset(code).map_err(PyErr::from)
+        Ok(self.do_reset(check_code("error_code", error_code)?)?)
     }
 
     /// Wait until the peer has everything (`None`) or sent STOP_SENDING (its code).

@@ -5,26 +5,8 @@ WebTransport peers; clients open sessions to them. See the README for a quick st
 ``_web_transport.pyi`` for the full API reference.
 """
 
-from web_transport._exceptions import (
-    ConnectError,
-    DatagramError,
-    DatagramNotSupportedError,
-    DatagramTooLargeError,
-    ProtocolError,
-    SessionClosed,
-    SessionClosedByPeer,
-    SessionClosedLocally,
-    SessionError,
-    SessionRejected,
-    SessionTimeout,
-    StreamClosed,
-    StreamClosedByPeer,
-    StreamClosedLocally,
-    StreamError,
-    StreamIncompleteReadError,
-    StreamTooLongError,
-    WebTransportError,
-)
+from web_transport import _exceptions
+from web_transport._exceptions import *  # noqa: F403 (the exceptions: _exceptions.__all__)
 from web_transport._web_transport import (
     Client,
     Datagrams,
@@ -43,34 +25,17 @@ from web_transport._web_transport import (
 
 __all__ = [
     "Client",
-    "ConnectError",
-    "DatagramError",
-    "DatagramNotSupportedError",
-    "DatagramTooLargeError",
     "Datagrams",
     "Operation",
-    "ProtocolError",
     "RecvStream",
     "SendStream",
     "Server",
     "Session",
-    "SessionClosed",
-    "SessionClosedByPeer",
-    "SessionClosedLocally",
-    "SessionError",
-    "SessionRejected",
     "SessionRequest",
     "SessionStats",
-    "SessionTimeout",
-    "StreamClosed",
-    "StreamClosedByPeer",
-    "StreamClosedLocally",
-    "StreamError",
-    "StreamIncompleteReadError",
-    "StreamTooLongError",
     "TransportConfig",
-    "WebTransportError",
     "__version__",
     "certificate_hash",
     "generate_self_signed",
 ]
+__all__ += _exceptions.__all__

@@ -4,9 +4,9 @@ keys, and a PEM chain file (leaf + CA) verified by a client with ``ca_certificat
 certificate hash pinning (wrong hash, a certificate valid for more than 14 days) and
 ``no_cert_verification``; certificate_hash over every input form; loading errors.
 
-The CA, chain, RSA and long-lived certificates are files made once by
-``certs/make_certs.py`` (valid for 50 years), so no test calls a command-line tool whose
-options differ between runners, and the suite needs no extra dependency."""
+The CA, chain, RSA and long-lived certificates are files made once
+by ``tests/support/certs/make_certs.py`` (valid for 50 years), so no test calls a
+command-line tool whose options differ between runners, and the suite needs no extra dependency."""
 
 from __future__ import annotations
 
@@ -22,13 +22,14 @@ from typing import Any
 
 import pytest
 import web_transport as wt
+from support import certs
 
 from .conftest import WAIT
 
 pytestmark = pytest.mark.timeout(60)
 
-#: Certificates and keys made once by certs/make_certs.py (valid 2026-11-25 for 50 years).
-CERTS = Path(__file__).parent / "certs"
+#: Certificates and keys made once by support/certs/make_certs.py (valid 2026-11-25 for 50 years).
+CERTS = certs.DIR
 
 
 def pem(kind: str, der: bytes) -> str:

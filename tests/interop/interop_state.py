@@ -4,9 +4,8 @@ versions seen, and the collected matrix. (A module of its own, because every
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import web_transport as wt
+from support import certs
 
 # Peer versions seen during this run (filled by the fixtures that start each peer).
 VERSIONS: dict[str, str] = {}
@@ -23,13 +22,13 @@ class Cert:
         self.hash = wt.certificate_hash(self.der)
 
 
-#: Committed certificates of the integration suite (made once by its certs/make_certs.py).
-CERTS = Path(__file__).resolve().parents[1] / "integration" / "certs"
+#: The suites' committed certificates (made once by tests/support/certs/make_certs.py).
+CERTS = certs.DIR
 
 
 class LongCert:
     """A self-signed ECDSA P-256 certificate (PEM) valid for 50 years, longer than the 14
-    days that ``serverCertificateHashes`` allows: ``tests/integration/certs/long.pem``, so
+    days that ``serverCertificateHashes`` allows: ``tests/support/certs/long.pem``, so
     no test depends on an ``openssl`` command."""
 
     def __init__(self) -> None:

@@ -153,3 +153,64 @@ def test_daemon_threads_never_die_inside_the_binding() -> None:
         )
     summary = "\n".join(f"- {p}" for _, p in failures[:10])
     assert not failures, f"{len(failures)} of {len(runs)} runs failed:\n{summary}"
+
+
+#: A daemon thread whose argument conversion runs Python code (``__float__`` of a
+#: ``float`` argument, ``__len__`` of a ``list[str]`` one) that yields the GIL for 0.3 s
+#: while the main thread exits. ``#[gate::pymethods]``/``#[gate::pyfunction]`` convert
+#: such arguments inside the exit gate (``crate::args::Deferred``), so the atexit hook
+#: waits for the call to return (it prints CONVERTED). Converted by PyO3's wrapper
+#: outside the gate, as before, the hook did not wait: the interpreter finalized with
+#: the thread inside a Rust frame (on CPython 3.12/3.13, ``pthread_exit`` when it next
+#: takes the GIL), and CONVERTED never came.
+SLOW_CONVERSION = """
+import sys, threading, time
+from collections.abc import Sequence
+
+import web_transport
+
+started = threading.Event()
+
+
+class SlowFloat:
+    def __float__(self) -> float:
+        started.set()
+        time.sleep(0.3)
+        return 0.25
+
+
+class SlowNames(Sequence[str]):
+    def __len__(self) -> int:
+        started.set()
+        time.sleep(0.3)
+        return 1
+
+    def __getitem__(self, i):
+        return ["localhost"][i]
+
+
+def call() -> None:
+    if sys.argv[1] == "float":
+        web_transport.TransportConfig(initial_rtt=SlowFloat())
+    else:
+        web_transport.generate_self_signed(SlowNames())
+    print("CONVERTED", flush=True)
+
+
+threading.Thread(target=call, daemon=True).start()
+assert started.wait(30)
+"""
+
+
+@pytest.mark.parametrize("argument", ["float", "sequence"])
+def test_argument_conversion_runs_inside_the_gate(argument: str) -> None:
+    p = subprocess.run(
+        [sys.executable, "-c", SLOW_CONVERSION, argument],
+        capture_output=True,
+        text=True,
+        timeout=PER_RUN,
+        env=child_env(),
+    )
+    assert p.returncode == 0, f"exit code {p.returncode}\n{p.stderr[-2000:]}"
+    assert_clean_stderr(p.stderr)
+    assert "CONVERTED" in p.stdout

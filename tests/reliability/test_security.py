@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 import web_transport as wt
+from support.certs import build as _certs
 
-from . import _certs
 from ._support import BOUND, HERE, Certs, child_env, echo_bytes, echo_server
 
 pytestmark = pytest.mark.timeout(120)

@@ -16,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import web_transport as wt
-from reliability import _certs
 from reliability._support import (
     BOUND,
     Certs,
     EchoServer,
     connected_pair,
 )
+
+from support.certs import build as _certs
 
 U32 = 2**32
 GARBAGE = b"\x30\x82\x01\x00 this is not DER"
