@@ -141,7 +141,8 @@ def _smoke(env: Environment, project: Project, workdir: Path, args: argparse.Nam
 
 
 def _copy_suites(project: Project, workdir: Path) -> list[str]:
-    """Copy the test suites (and tests/ top-level helpers) out of the checkout."""
+    """Copy the test suites (and tests/ top-level helpers and tests/support) out of the
+    checkout."""
     tests = project.root / "tests"
     present: list[str] = []
     for suite in SUITES:
@@ -153,6 +154,13 @@ def _copy_suites(project: Project, workdir: Path) -> list[str]:
         for helper in tests.iterdir():
             if helper.is_file():
                 shutil.copy2(helper, workdir / "tests" / helper.name)
+        support = tests / "support"
+        if support.is_dir():
+            # What several suites share (certificates, the bad-input table): imported as
+            # `support` from tests/, like the conftest beside it.
+            shutil.copytree(
+                support, workdir / "tests" / "support", ignore=shutil.ignore_patterns("__pycache__")
+            )
     readme = project.root / "README.md"
     if present and readme.is_file():
         # tests/unit/test_readme.py runs the README's examples against the installed wheel.
