@@ -163,12 +163,8 @@ impl Client {
         transport: Option<Bound<'_, TransportConfig>>,
         bind: Option<&str>,
     ) -> PyResult<Self> {
-        let settings = Transport::parse(
-            congestion_control,
-            max_idle_timeout,
-            keep_alive_interval,
-            transport.map(|t| t.get().clone()),
-        )?;
+        let settings = Transport::parse(congestion_control, transport)?
+            .idle_timers(max_idle_timeout, keep_alive_interval)?;
         let modes = [
             server_certificate_hashes.is_some(),
             no_cert_verification,

@@ -177,11 +177,11 @@ pub enum CongestionControl {
 }
 
 impl Transport {
+    /// `congestion_control` and `transport` validated; no idle timeout or keep-alive
+    /// until [`Transport::idle_timers`].
     pub fn parse(
         congestion_control: &str,
-        max_idle_timeout: Option<f64>,
-        keep_alive_interval: Option<f64>,
-        config: Option<TransportConfig>,
+        config: Option<Bound<'_, TransportConfig>>,
     ) -> PyResult<Self> {
         let congestion_control = match congestion_control {
             "default" => CongestionControl::Default,
@@ -196,9 +196,22 @@ impl Transport {
         };
         Ok(Self {
             congestion_control,
+            max_idle_timeout: None,
+            keep_alive_interval: None,
+            config: config.map(|c| c.get().clone()).unwrap_or_default(),
+        })
+    }
+
+    /// These settings with `max_idle_timeout` and `keep_alive_interval` (seconds) validated.
+    pub fn idle_timers(
+        self,
+        max_idle_timeout: Option<f64>,
+        keep_alive_interval: Option<f64>,
+    ) -> PyResult<Self> {
+        Ok(Self {
             max_idle_timeout: optional_seconds("max_idle_timeout", max_idle_timeout)?,
             keep_alive_interval: optional_seconds("keep_alive_interval", keep_alive_interval)?,
-            config: config.unwrap_or_default(),
+            ..self
         })
     }
 
@@ -249,22 +262,26 @@ pub fn crypto_provider() -> Arc<rustls::crypto::CryptoProvider> {
 mod tests {
     use super::*;
 
+    fn parse(cc: &str, idle: Option<f64>, keep_alive: Option<f64>) -> PyResult<Transport> {
+        Transport::parse(cc, None)?.idle_timers(idle, keep_alive)
+    }
+
     #[test]
     fn congestion_control_names() {
         Python::initialize();
         for name in ["default", "throughput", "low_latency"] {
-            assert!(Transport::parse(name, Some(30.0), None, None).is_ok());
+            assert!(parse(name, Some(30.0), None).is_ok());
         }
-        assert!(Transport::parse("bbr", Some(30.0), None, None).is_err());
+        assert!(parse("bbr", Some(30.0), None).is_err());
     }
 
     #[test]
     fn durations_are_validated() {
         Python::initialize();
-        assert!(Transport::parse("default", Some(0.0), None, None).is_err());
-        assert!(Transport::parse("default", Some(f64::NAN), None, None).is_err());
-        assert!(Transport::parse("default", None, Some(-1.0), None).is_err());
-        let t = Transport::parse("default", None, Some(5.0), None).expect("valid");
+        assert!(parse("default", Some(0.0), None).is_err());
+        assert!(parse("default", Some(f64::NAN), None).is_err());
+        assert!(parse("default", None, Some(-1.0)).is_err());
+        let t = parse("default", None, Some(5.0)).expect("valid");
         assert_eq!(t.max_idle_timeout, None);
         assert_eq!(t.keep_alive_interval, Some(Duration::from_secs(5)));
         assert!(t.quinn().is_ok());

@@ -34,7 +34,7 @@ pub struct RecvState {
     cause: CloseCause,
 }
 
-crate::runtime::stream_state!(RecvState, wtq::RecvStream);
+crate::runtime::stream_state!(RecvState, wtq::RecvStream, received_reset);
 
 impl Drop for RecvState {
     /// A stream dropped before its end sends STOP_SENDING with WebTransport code 0
@@ -423,9 +423,7 @@ impl RecvStream {
     /// Wait until the stream ends: `None` after the peer's FIN (all data received) or a
     /// local stop, or the peer's RESET_STREAM code.
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let state = self.state.clone();
-        let reset = async move { Ok(state.stream.lock().await.received_reset().await?) };
-        spawn(py, self.state.cause.clone().with_real_cause(reset))
+        crate::runtime::wait_closed(py, &self.state)
     }
 
     fn __aiter__(slf: Py<Self>) -> Py<Self> {

@@ -96,12 +96,19 @@ pub trait StreamState: Send + Sync + 'static {
     fn stream(&self) -> &tokio::sync::Mutex<Self::Stream>;
     /// Set to `true` when the stream is closed locally.
     fn closed(&self) -> &tokio::sync::watch::Sender<bool>;
+    /// Why the stream's session closed, if it did.
+    fn cause(&self) -> &crate::close_cause::CloseCause;
+    /// Until the stream ends for `wait_closed()`: `None`, or the peer's error code.
+    fn end(
+        self: std::sync::Arc<Self>,
+    ) -> impl Future<Output = Result<Option<u32>, crate::errors::Error>> + Send;
 }
 
-/// `impl StreamState for $state` whose crate stream is `$state.stream` (a `$stream`) and
-/// whose close signal is `$state.closed`.
+/// `impl StreamState for $state` whose crate stream is `$state.stream` (a `$stream`),
+/// whose close signal is `$state.closed`, whose session's close cause is `$state.cause`
+/// and whose end is the crate stream's `$end()`.
 macro_rules! stream_state {
-    ($state:ty, $stream:ty) => {
+    ($state:ty, $stream:ty, $end:ident) => {
         impl $crate::runtime::StreamState for $state {
             type Stream = $stream;
 
@@ -111,6 +118,14 @@ macro_rules! stream_state {
 
             fn closed(&self) -> &tokio::sync::watch::Sender<bool> {
                 &self.closed
+            }
+
+            fn cause(&self) -> &$crate::close_cause::CloseCause {
+                &self.cause
+            }
+
+            async fn end(self: std::sync::Arc<Self>) -> Result<Option<u32>, $crate::errors::Error> {
+                Ok(self.stream.lock().await.$end().await?)
             }
         }
     };
@@ -133,6 +148,16 @@ pub fn close_locally<T: StreamState>(
     }
     state.closed().send_replace(true);
     now_or_soon(state, T::stream, f).map_err(|e| Error::Runtime(e.to_string()))
+}
+
+/// `wait_closed()` of a stream: an awaitable of its [`StreamState::end`], whose session
+/// error is the session's real close cause.
+pub fn wait_closed<'py, T: StreamState>(
+    py: Python<'py>,
+    state: &std::sync::Arc<T>,
+) -> PyResult<Bound<'py, PyAny>> {
+    let end = state.clone().end();
+    crate::operation::spawn(py, state.cause().clone().with_real_cause(end))
 }
 
 /// Wait for `fut`, unless `signal` reports a local close first.

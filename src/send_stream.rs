@@ -30,7 +30,7 @@ pub struct SendState {
     cause: CloseCause,
 }
 
-crate::runtime::stream_state!(SendState, wtq::SendStream);
+crate::runtime::stream_state!(SendState, wtq::SendStream, stopped);
 
 #[pyclass(frozen, module = "web_transport")]
 pub struct SendStream {
@@ -199,9 +199,7 @@ impl SendStream {
 
     /// Wait until the peer has everything (`None`) or sent STOP_SENDING (its code).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        let state = self.state.clone();
-        let stopped = async move { Ok(state.stream.lock().await.stopped().await?) };
-        spawn(py, self.state.cause.clone().with_real_cause(stopped))
+        crate::runtime::wait_closed(py, &self.state)
     }
 
     /// Scheduling priority among this session's streams; higher is sent first.

@@ -232,12 +232,8 @@ impl Server {
         reuse_port: bool,
     ) -> PyResult<Self> {
         let max_pending_handshakes = max_pending_handshakes.0;
-        let settings = Transport::parse(
-            congestion_control,
-            max_idle_timeout,
-            keep_alive_interval,
-            transport.map(|t| t.get().clone()),
-        )?;
+        let settings = Transport::parse(congestion_control, transport)?
+            .idle_timers(max_idle_timeout, keep_alive_interval)?;
         let handshake_timeout = positive_seconds("handshake_timeout", handshake_timeout)?;
         let max_pending = usize::try_from(max_pending_handshakes)
             .ok()
