@@ -11,6 +11,7 @@ hangs, the server serves the next page), and 51 sequential sessions on one serve
 from __future__ import annotations
 
 import contextlib
+from typing import Any
 
 import pytest
 import scenarios
@@ -27,13 +28,18 @@ def args(
     return {"url": url_of(server, path), "hash": list(cert.hash), **extra}
 
 
+def assert_connect_failed(result: Any) -> None:
+    """The page's ``connectFails`` saw the connection fail with a WebTransportError."""
+    assert result["failed"] is True
+    assert result["error"]["name"] == "WebTransportError"
+
+
 @pytest.mark.interop("cert-hash-pinning")
 async def test_cert_hash_pinning(browser: BrowserPage, cert: Cert) -> None:
     async with running_server(cert) as server:
         wrong = {**args(server, cert), "hash": list(reversed(cert.hash))}
         refused = await browser.run("connectFails", wrong)
-        assert refused["failed"] is True
-        assert refused["error"]["name"] == "WebTransportError"
+        assert_connect_failed(refused)
         request, result = await together(
             roles.inspect_request(server), browser.run("connectOnly", args(server, cert))
         )
@@ -45,8 +51,7 @@ async def test_cert_hash_pinning(browser: BrowserPage, cert: Cert) -> None:
 async def test_cert_hash_over_14_days(browser: BrowserPage, long_cert: LongCert) -> None:
     async with running_server(long_cert) as server:
         result = await browser.run("connectFails", args(server, long_cert))
-    assert result["failed"] is True
-    assert result["error"]["name"] == "WebTransportError"
+    assert_connect_failed(result)
 
 
 @pytest.mark.interop("session-rejected")
@@ -56,8 +61,7 @@ async def test_session_rejected(browser: BrowserPage, cert: Cert) -> None:
             roles.reject(server, 403), browser.run("connectFails", args(server, cert))
         )
     assert request.url == url_of(server)
-    assert result["failed"] is True
-    assert result["error"]["name"] == "WebTransportError"
+    assert_connect_failed(result)
 
 
 @pytest.mark.interop("close-by-us")

@@ -15,7 +15,9 @@ Accounting checked (``SessionStats``, src/stats.rs and src/datagram.rs):
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
+from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
@@ -45,9 +47,11 @@ async def settle(session: wt.Session, peer: wt.Session) -> tuple[wt.SessionStats
     return session.stats(), peer.stats()
 
 
+@contextlib.asynccontextmanager
 async def pair(
     certs: Certs, server_transport: wt.TransportConfig | None = None
-) -> tuple[wt.Server, wt.Client, wt.Session, wt.Session]:
+) -> AsyncIterator[tuple[wt.Session, wt.Session]]:
+    """A connected ``(sender, receiver)``; their server and client close at the end."""
     server = wt.Server(
         certificate_chain=[certs.cert],
         private_key=certs.key,
@@ -55,10 +59,11 @@ async def pair(
         transport=server_transport,
     )
     client = client_for(certs)
-    sender, receiver = await connected_pair(
-        server, client, f"https://127.0.0.1:{server.local_addr[1]}/dg"
-    )
-    return server, client, sender, receiver
+    try:
+        yield await connected_pair(server, client, f"https://127.0.0.1:{server.local_addr[1]}/dg")
+    finally:
+        client.close()
+        server.close()
 
 
 def datagram(seq: int, size: int) -> bytes:
@@ -67,8 +72,7 @@ def datagram(seq: int, size: int) -> bytes:
 
 @pytest.mark.timeout(120)
 async def test_burst_beyond_the_receive_queue_drops_oldest_and_counts(certs: Certs) -> None:
-    server, client, sender, receiver = await pair(certs, NO_QUINN_DROPS)
-    try:
+    async with pair(certs, NO_QUINN_DROPS) as (sender, receiver):
         size = sender.max_datagram_size
         count = scale(8000, 20000)
         assert count * size > 1.5 * QUEUE_BYTES  # the burst is bigger than the queue
@@ -91,15 +95,11 @@ async def test_burst_beyond_the_receive_queue_drops_oldest_and_counts(certs: Cer
         # The queue is empty now: a further receive waits.
         with pytest.raises(TimeoutError):
             await asyncio.wait_for(receiver.receive_datagram(), 0.2)
-    finally:
-        client.close()
-        server.close()
 
 
 @pytest.mark.timeout(120)
 async def test_send_datagram_wait_applies_backpressure(certs: Certs) -> None:
-    server, client, sender, receiver = await pair(certs, NO_QUINN_DROPS)
-    try:
+    async with pair(certs, NO_QUINN_DROPS) as (sender, receiver):
         size = sender.max_datagram_size
         count = 20000
         delivered: list[bytes] = []
@@ -124,15 +124,11 @@ async def test_send_datagram_wait_applies_backpressure(certs: Certs) -> None:
         assert stats.datagrams_received == (
             len(delivered) + stats.datagrams_queued + stats.datagrams_dropped_incoming
         )
-    finally:
-        client.close()
-        server.close()
 
 
 @pytest.mark.timeout(120)
 async def test_send_datagram_counts_outgoing_drops(certs: Certs) -> None:
-    server, client, sender, receiver = await pair(certs, NO_QUINN_DROPS)
-    try:
+    async with pair(certs, NO_QUINN_DROPS) as (sender, receiver):
         size = sender.max_datagram_size
         count = 8000  # 11 MB at once: far more than the 1 MiB send buffer
         for seq in range(count):
@@ -141,9 +137,6 @@ async def test_send_datagram_counts_outgoing_drops(certs: Certs) -> None:
         assert sender_stats.datagrams_dropped_outgoing > 0
         assert stats.datagrams_received + sender_stats.datagrams_dropped_outgoing <= count
         assert stats.datagrams_received == stats.datagrams_queued + stats.datagrams_dropped_incoming
-    finally:
-        client.close()
-        server.close()
 
 
 @pytest.mark.timeout(120)
@@ -151,8 +144,7 @@ async def test_every_datagram_is_received_or_counted_as_dropped(certs: Certs) ->
     # A small quinn buffer makes quinn drop for certain; with the default (1 MiB) it
     # happens too under a burst, just not every time.
     small = wt.TransportConfig(datagram_receive_buffer_size=16384)
-    server, client, sender, receiver = await pair(certs, small)
-    try:
+    async with pair(certs, small) as (sender, receiver):
         size = sender.max_datagram_size
         count = 8000
         for seq in range(count):
@@ -170,6 +162,3 @@ async def test_every_datagram_is_received_or_counted_as_dropped(certs: Certs) ->
         assert stats.datagrams_received == (
             stats.datagrams_queued + stats.datagrams_dropped_incoming
         ), stats
-    finally:
-        client.close()
-        server.close()
