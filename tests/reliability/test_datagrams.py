@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 import pytest
@@ -50,7 +50,7 @@ async def settle(session: wt.Session, peer: wt.Session) -> tuple[wt.SessionStats
 @contextlib.asynccontextmanager
 async def pair(
     certs: Certs, server_transport: wt.TransportConfig | None = None
-) -> AsyncIterator[tuple[wt.Session, wt.Session]]:
+) -> AsyncGenerator[tuple[wt.Session, wt.Session], None]:
     """A connected ``(sender, receiver)``; their server and client close at the end."""
     server = wt.Server(
         certificate_chain=[certs.cert],
