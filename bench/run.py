@@ -70,22 +70,17 @@ UNITS = {
 }
 LOWER_IS_BETTER = {"W6"}
 
-FULL = {
-    "W1": {"size": 256 << 20},
-    "W2": {"duration": 3.0, "payload": 64},
-    "W3": {"duration": 3.0, "payload": 1000},
-    "W4": {"duration": 3.0},
-    "W5": {"streams": 100, "size": 1 << 20},
-    "W6": {"sessions": 1000, "concurrency": 50},
+#: Each workload's parameters: (full run, ``--quick`` smoke test).
+PARAMS: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
+    "W1": ({"size": 256 << 20}, {"size": 16 << 20}),
+    "W2": ({"duration": 3.0, "payload": 64}, {"duration": 0.5, "payload": 64}),
+    "W3": ({"duration": 3.0, "payload": 1000}, {"duration": 0.5, "payload": 1000}),
+    "W4": ({"duration": 3.0}, {"duration": 0.5}),
+    "W5": ({"streams": 100, "size": 1 << 20}, {"streams": 10, "size": 256 << 10}),
+    "W6": ({"sessions": 1000, "concurrency": 50}, {"sessions": 50, "concurrency": 25}),
 }
-QUICK = {
-    "W1": {"size": 16 << 20},
-    "W2": {"duration": 0.5, "payload": 64},
-    "W3": {"duration": 0.5, "payload": 1000},
-    "W4": {"duration": 0.5},
-    "W5": {"streams": 10, "size": 256 << 10},
-    "W6": {"sessions": 50, "concurrency": 25},
-}
+FULL = {w: full for w, (full, _) in PARAMS.items()}
+QUICK = {w: quick for w, (_, quick) in PARAMS.items()}
 CLIENT_TIMEOUT = {"W1": 150.0, "W5": 120.0, "W6": 150.0}
 
 MiB = 1 << 20

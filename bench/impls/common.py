@@ -118,3 +118,18 @@ def rate(name: str, unit: str, n: int, seconds: float, **extra: Any) -> dict[str
         "seconds": seconds,
         **extra,
     }
+
+
+def streams_rate(got: list[int], size: int, seconds: float) -> dict[str, Any]:
+    """W5's result: ``got`` holds the bytes each parallel stream delivered, each ``size``
+    when whole, all in ``seconds``. Raises ``RuntimeError`` if a stream was short."""
+    if any(g != size for g in got):
+        raise RuntimeError("a stream was short")
+    total = size * len(got)
+    return {
+        "value": total / seconds / 2**20,
+        "unit": "MiB/s",
+        "bytes": total,
+        "streams": len(got),
+        "seconds": seconds,
+    }

@@ -293,16 +293,7 @@ async def run_client(args: Any) -> dict[str, Any]:
             d = common.Deadline(0, 0)
             got = await asyncio.gather(*(proto.sink(buf, args.size) for _ in range(args.streams)))
             dt = d.elapsed()
-            if any(g != args.size for g in got):
-                raise RuntimeError("a stream was short")
-            total = args.size * args.streams
-            return {
-                "value": total / dt / 2**20,
-                "unit": "MiB/s",
-                "bytes": total,
-                "streams": args.streams,
-                "seconds": dt,
-            }
+            return common.streams_rate(got, args.size, dt)
     if w == "W4":
         d = common.Deadline(args.duration, args.count)
         n = 0
