@@ -14,6 +14,7 @@ import contextlib
 
 import pytest
 import web_transport as wt
+from support.echo import echo_bytes, echo_session
 
 NAMES = ["127.0.0.1"]
 SESSIONS = 4
@@ -25,37 +26,12 @@ WAIT = 15.0
 pytestmark = pytest.mark.timeout(120)
 
 
-async def echo_session(session: wt.Session) -> None:
-    async def streams() -> None:
-        while True:
-            send, recv = await session.accept_bi()
-            await send.write(await recv.read())
-            await send.finish()
-
-    async def datagrams() -> None:
-        async for datagram in session.datagrams():
-            session.send_datagram(datagram)
-
-    tasks = [asyncio.ensure_future(streams()), asyncio.ensure_future(datagrams())]
-    await session.wait_closed()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
-
-
 async def accept_all(server: wt.Server, tasks: set[asyncio.Future[None]]) -> None:
     async for request in server:
         session = await request.accept()
         task = asyncio.ensure_future(echo_session(session))
         tasks.add(task)
         task.add_done_callback(tasks.discard)
-
-
-async def echo(session: wt.Session, data: bytes) -> bytes:
-    send, recv = await session.open_bi()
-    await send.write(data)
-    await send.finish()
-    return await recv.read()
 
 
 class Load:
@@ -72,7 +48,7 @@ class Load:
     async def _run(self) -> None:
         try:
             while True:
-                reply = await asyncio.wait_for(echo(self.session, PAYLOAD), WAIT)
+                reply = await asyncio.wait_for(echo_bytes(self.session, PAYLOAD), WAIT)
                 if reply != PAYLOAD:
                     raise AssertionError(f"echo of {len(PAYLOAD)} bytes came back wrong")
                 self.echoes += 1
@@ -116,7 +92,7 @@ async def test_rotation_under_load_keeps_every_session() -> None:
 
                     async with wt.Client(server_certificate_hashes=[hashes[n]]) as fresh:
                         session = await asyncio.wait_for(fresh.connect(url), WAIT)
-                        assert await asyncio.wait_for(echo(session, b"new"), WAIT) == b"new"
+                        assert await asyncio.wait_for(echo_bytes(session, b"new"), WAIT) == b"new"
                         session.close()
                     async with wt.Client(server_certificate_hashes=[hashes[n - 1]]) as stale:
                         with pytest.raises(wt.ConnectError):

@@ -1,5 +1,6 @@
 """Shared helpers for the reliability suite: sizes (CI vs full), certificates, an
-in-process echo server, echo checks, subprocess peers and /proc memory readings.
+in-process echo server (its echo peer is ``support.echo``), echo checks, subprocess
+peers and /proc memory readings.
 
 Every wait here is bounded; timeouts are generous because the suite runs on small,
 shared machines and must never assert on timing.
@@ -15,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncGenerator, Callable, Coroutine, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -24,6 +25,12 @@ import web_transport as wt
 
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
+
+# The suites' echo peer lives in tests/support; this folder's child scripts (and soak.py)
+# run with only this folder on sys.path.
+if str(HERE.parent) not in sys.path:
+    sys.path.append(str(HERE.parent))
+from support.echo import echo_bytes, echo_session, serve_streams  # noqa: E402
 
 #: ``WEB_TRANSPORT_FULL=1`` runs the full counts of the reliability issue instead of the
 #: CI-sized ones.
@@ -50,50 +57,6 @@ class Certs:
     def generate(cls) -> Certs:
         cert, key = wt.generate_self_signed(["localhost", "127.0.0.1", "::1"])
         return cls(cert=cert, key=key, hash=wt.certificate_hash(cert))
-
-
-async def echo_session(session: wt.Session) -> None:
-    """Serve one session: echo every bidirectional stream and every datagram; return
-    when the session closes."""
-
-    async def echo_stream(send: wt.SendStream, recv: wt.RecvStream) -> None:
-        with contextlib.suppress(wt.WebTransportError):
-            async for chunk in recv:
-                await send.write(chunk)
-            await send.finish()
-
-    async def datagrams() -> None:
-        with contextlib.suppress(wt.WebTransportError):
-            async for d in session.datagrams():
-                with contextlib.suppress(wt.DatagramError):
-                    session.send_datagram(d)
-
-    dg = asyncio.create_task(datagrams())
-    try:
-        await serve_streams(session, echo_stream)
-    finally:
-        dg.cancel()
-
-
-async def serve_streams(
-    session: wt.Session,
-    handle: Callable[[wt.SendStream, wt.RecvStream], Coroutine[Any, Any, None]],
-) -> None:
-    """Run ``handle`` on every bidirectional stream the peer opens, each in its own task,
-    until the session closes; the tasks still running then are cancelled."""
-    tasks: set[asyncio.Task[None]] = set()
-    try:
-        while True:
-            try:
-                send, recv = await session.accept_bi()
-            except wt.SessionError:
-                return
-            t = asyncio.create_task(handle(send, recv))
-            tasks.add(t)
-            t.add_done_callback(tasks.discard)
-    finally:
-        for t in list(tasks):
-            t.cancel()
 
 
 @dataclass
@@ -153,14 +116,6 @@ async def echo_server(certs: Certs, **server_kwargs: Any) -> AsyncGenerator[Echo
 def client_for(certs: Certs, **kwargs: Any) -> wt.Client:
     """A client that pins ``certs`` by hash."""
     return wt.Client(server_certificate_hashes=[certs.hash], **kwargs)
-
-
-async def echo_bytes(session: wt.Session, payload: bytes) -> bytes:
-    """Send ``payload`` on a new bidirectional stream and return what comes back."""
-    send, recv = await session.open_bi()
-    await send.write(payload)
-    await send.finish()
-    return await recv.read()
 
 
 async def fresh_echo(url: str, certs: Certs, payload: bytes = b"ping" * 256) -> bytes:
