@@ -14,7 +14,7 @@ import contextlib
 
 import pytest
 import web_transport as wt
-from support.echo import echo_bytes, echo_session
+from support.echo import echo_all, echo_bytes
 
 NAMES = ["127.0.0.1"]
 SESSIONS = 4
@@ -24,14 +24,6 @@ PAYLOAD = bytes(range(256)) * 64  # 16 KiB per echo
 WAIT = 15.0
 
 pytestmark = pytest.mark.timeout(120)
-
-
-async def accept_all(server: wt.Server, tasks: set[asyncio.Future[None]]) -> None:
-    async for request in server:
-        session = await request.accept()
-        task = asyncio.ensure_future(echo_session(session))
-        tasks.add(task)
-        task.add_done_callback(tasks.discard)
 
 
 class Load:
@@ -75,12 +67,11 @@ class Load:
 async def test_rotation_under_load_keeps_every_session() -> None:
     certs = [wt.generate_self_signed(NAMES) for _ in range(ROTATIONS + 1)]
     hashes = [wt.certificate_hash(cert) for cert, _ in certs]
-    tasks: set[asyncio.Future[None]] = set()
     async with wt.Server(
         certificate_chain=[certs[0][0]], private_key=certs[0][1], bind="127.0.0.1:0"
     ) as server:
         url = f"https://127.0.0.1:{server.local_addr[1]}/load"
-        accepting = asyncio.ensure_future(accept_all(server, tasks))
+        accepting = asyncio.ensure_future(echo_all(server))
         async with wt.Client(server_certificate_hashes=[hashes[0]]) as client:
             sessions = [await asyncio.wait_for(client.connect(url), WAIT) for _ in range(SESSIONS)]
             loads = [Load(session) for session in sessions]

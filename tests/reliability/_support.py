@@ -30,7 +30,7 @@ RESULTS = HERE / "results"
 # run with only this folder on sys.path.
 if str(HERE.parent) not in sys.path:
     sys.path.append(str(HERE.parent))
-from support.echo import echo_bytes, echo_session, serve_streams  # noqa: E402
+from support.echo import echo_all, echo_bytes, serve_streams  # noqa: E402
 
 #: ``WEB_TRANSPORT_FULL=1`` runs the full counts of the reliability issue instead of the
 #: CI-sized ones.
@@ -77,22 +77,10 @@ class EchoServer:
         return f"https://127.0.0.1:{self.port}/echo"
 
     async def serve(self) -> None:
-        tasks: set[asyncio.Task[None]] = set()
         try:
-            async for request in self.server:
-                try:
-                    session = await request.accept()
-                except wt.SessionError:
-                    continue
-                self.sessions.append(session)
-                t = asyncio.create_task(echo_session(session))
-                tasks.add(t)
-                t.add_done_callback(tasks.discard)
+            await echo_all(self.server, self.sessions)
         except Exception as e:  # recorded for the test to assert on
             self.errors.append(e)
-        finally:
-            for t in list(tasks):
-                t.cancel()
 
 
 @contextlib.asynccontextmanager

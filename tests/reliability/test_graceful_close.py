@@ -23,8 +23,9 @@ from typing import Any
 
 import pytest
 import web_transport as wt
+from support.echo import echo_session
 
-from ._support import BOUND, Certs, client_for, connected_pair, echo_bytes, echo_session
+from ._support import BOUND, Certs, client_for, connected_pair, echo_bytes
 
 
 async def transfer_then_close(

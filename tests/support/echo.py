@@ -1,7 +1,8 @@
 """The echo peer the suites share: serve a session by echoing every bidirectional stream
-and every datagram (:func:`echo_session`), and the client side of one echo
-(:func:`echo_bytes`). Used by ``tests/reliability`` (its ``EchoServer``, and through it
-the bad-input table) and ``tests/integration``.
+and every datagram (:func:`echo_session`), every session of a server so
+(:func:`echo_all`), and the client side of one echo (:func:`echo_bytes`). Used by
+``tests/reliability`` (its ``EchoServer``, and through it the bad-input table) and
+``tests/integration``.
 """
 
 from __future__ import annotations
@@ -35,6 +36,27 @@ async def echo_session(session: wt.Session) -> None:
         await serve_streams(session, echo_stream)
     finally:
         dg.cancel()
+
+
+async def echo_all(server: wt.Server, sessions: list[wt.Session] | None = None) -> None:
+    """Accept every session ``server`` receives (appended to ``sessions``) and echo it
+    until the server closes; the echo tasks still running then are cancelled. A request
+    whose accept fails is passed over."""
+    tasks: set[asyncio.Task[None]] = set()
+    try:
+        async for request in server:
+            try:
+                session = await request.accept()
+            except wt.SessionError:
+                continue
+            if sessions is not None:
+                sessions.append(session)
+            t = asyncio.create_task(echo_session(session))
+            tasks.add(t)
+            t.add_done_callback(tasks.discard)
+    finally:
+        for t in list(tasks):
+            t.cancel()
 
 
 async def serve_streams(
