@@ -60,3 +60,16 @@ async def connect_pair(
 async def pair(connect_pair: Callable[..., Awaitable[Pair]]) -> Pair:
     """A connected session pair with default settings."""
     return await connect_pair()
+
+
+async def closed_by_peer_while_pending(
+    operation: Awaitable[Any], close: Callable[[], object]
+) -> wt.SessionClosedByPeer:
+    """Start ``operation``, let it block, then run ``close`` (the peer closing): the
+    operation must raise ``SessionClosedByPeer``, which is returned."""
+    pending = asyncio.ensure_future(operation)
+    await asyncio.sleep(0.05)
+    close()
+    with pytest.raises(wt.SessionClosedByPeer) as info:
+        await asyncio.wait_for(pending, WAIT)
+    return info.value

@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable
 import pytest
 import web_transport as wt
 
-from .conftest import WAIT, Pair
+from .conftest import WAIT, Pair, closed_by_peer_while_pending
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -118,12 +118,10 @@ async def test_datagrams_iterator(pair: Pair) -> None:
 
 
 async def test_receive_datagram_raises_once_closed(pair: Pair) -> None:
-    pending = asyncio.ensure_future(pair.peer.receive_datagram())
-    await asyncio.sleep(0.05)
-    pair.session.close(8, "gone")
-    with pytest.raises(wt.SessionClosedByPeer) as info:
-        await asyncio.wait_for(pending, WAIT)
-    assert info.value.code == 8
+    closed = await closed_by_peer_while_pending(
+        pair.peer.receive_datagram(), lambda: pair.session.close(8, "gone")
+    )
+    assert closed.code == 8
 
 
 async def test_cancelled_receive_keeps_datagram(pair: Pair) -> None:
