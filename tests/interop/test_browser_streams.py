@@ -8,6 +8,9 @@ ways (W3C ``WebTransportError.streamErrorCode`` <-> our ``StreamClosedByPeer.cod
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import Any
+
 import pytest
 import server_roles as roles
 import web_transport as wt
@@ -22,6 +25,28 @@ def args(server: wt.Server, cert: CertLike, **extra: object) -> dict[str, object
     return {"url": url_of(server), "hash": list(cert.hash), **extra}
 
 
+async def play[T](
+    browser: BrowserPage,
+    cert: CertLike,
+    role: Callable[[wt.Server], Awaitable[T]],
+    scenario: str,
+    **extra: object,
+) -> tuple[T, Any]:
+    """Run ``role`` on a fresh server while the page runs ``scenario`` against it (with
+    ``extra`` arguments); both results."""
+    async with running_server(cert) as server:
+        return await together(role(server), browser.run(scenario, args(server, cert, **extra)))
+
+
+def assert_stream_error(result: Any, code: int) -> None:
+    """The page's read or write failed with a stream WebTransportError carrying ``code``."""
+    error = result["error"]
+    assert isinstance(error, dict)
+    assert error["name"] == "WebTransportError"
+    assert error["source"] == "stream"
+    assert error["streamErrorCode"] == code
+
+
 @pytest.mark.interop("bidi-echo-small")
 async def test_bidi_echo_small(browser: BrowserPage, cert: Cert) -> None:
     await _bidi_echo(browser, cert, 1024)
@@ -33,10 +58,7 @@ async def test_bidi_echo_8mib(browser: BrowserPage, cert: Cert) -> None:
 
 
 async def _bidi_echo(browser: BrowserPage, cert: Cert, size: int) -> None:
-    async with running_server(cert) as server:
-        echoed, result = await together(
-            roles.echo_bidi(server), browser.run("bidiEcho", args(server, cert, size=size))
-        )
+    echoed, result = await play(browser, cert, roles.echo_bidi, "bidiEcho", size=size)
     expected = pattern(size)
     assert echoed == [expected]
     assert result["length"] == size
@@ -58,10 +80,7 @@ async def test_uni_to_peer(browser: BrowserPage, cert: Cert) -> None:
 @pytest.mark.interop("uni-from-peer")
 async def test_uni_from_peer(browser: BrowserPage, cert: Cert) -> None:
     size = 64 << 10
-    async with running_server(cert) as server:
-        received, result = await together(
-            roles.receive_uni(server), browser.run("uniToServer", args(server, cert, size=size))
-        )
+    received, result = await play(browser, cert, roles.receive_uni, "uniToServer", size=size)
     assert received == pattern(size)
     assert result["closed"] == {"closeCode": 0, "reason": "received"}
 
@@ -94,47 +113,29 @@ async def test_server_initiated_bidi(browser: BrowserPage, cert: Cert) -> None:
 
 @pytest.mark.interop("reset-by-us")
 async def test_reset_by_us(browser: BrowserPage, cert: Cert) -> None:
-    async with running_server(cert) as server:
-        _, result = await together(
-            roles.reset_by_us(server), browser.run("readUntilReset", args(server, cert))
-        )
-    error = result["error"]
-    assert isinstance(error, dict)
-    assert error["name"] == "WebTransportError"
-    assert error["source"] == "stream"
-    assert error["streamErrorCode"] == roles.RESET_BY_US
+    _, result = await play(browser, cert, roles.reset_by_us, "readUntilReset")
+    assert_stream_error(result, roles.RESET_BY_US)
 
 
 @pytest.mark.interop("reset-by-peer")
 async def test_reset_by_peer(browser: BrowserPage, cert: Cert) -> None:
-    async with running_server(cert) as server:
-        error, result = await together(
-            roles.reset_by_peer(server),
-            browser.run("resetWith", args(server, cert, code=roles.RESET_BY_PEER)),
-        )
+    error, result = await play(
+        browser, cert, roles.reset_by_peer, "resetWith", code=roles.RESET_BY_PEER
+    )
     assert (error.kind, error.code) == ("reset", roles.RESET_BY_PEER)
     assert result["closed"] == {"closeCode": 0, "reason": "seen"}
 
 
 @pytest.mark.interop("stop-sending-by-us")
 async def test_stop_sending_by_us(browser: BrowserPage, cert: Cert) -> None:
-    async with running_server(cert) as server:
-        _, result = await together(
-            roles.stop_by_us(server), browser.run("writeUntilStopped", args(server, cert))
-        )
-    error = result["error"]
-    assert isinstance(error, dict)
-    assert error["name"] == "WebTransportError"
-    assert error["source"] == "stream"
-    assert error["streamErrorCode"] == roles.STOP_BY_US
+    _, result = await play(browser, cert, roles.stop_by_us, "writeUntilStopped")
+    assert_stream_error(result, roles.STOP_BY_US)
 
 
 @pytest.mark.interop("stop-sending-by-peer")
 async def test_stop_sending_by_peer(browser: BrowserPage, cert: Cert) -> None:
-    async with running_server(cert) as server:
-        error, result = await together(
-            roles.stop_by_peer(server),
-            browser.run("stopWith", args(server, cert, code=roles.STOP_BY_PEER)),
-        )
+    error, result = await play(
+        browser, cert, roles.stop_by_peer, "stopWith", code=roles.STOP_BY_PEER
+    )
     assert (error.kind, error.code) == ("stop", roles.STOP_BY_PEER)
     assert result["closed"] == {"closeCode": 0, "reason": "seen"}
