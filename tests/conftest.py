@@ -9,18 +9,15 @@ Two fixtures, nothing else:
   :meth:`RunningServer.next_session`); ``on_request`` decides how a request is answered
   (default: accepted). Everything is closed at teardown.
 
-Example::
+Example, with the suites' shared echo peer (``tests/support/echo.py``)::
+
+    from support.echo import echo_bytes, echo_session
 
     async def test_echo(start_server):
-        async def echo(session):
-            send, recv = await session.accept_bi()
-            await send.write(await recv.read())
-            await send.finish()
-
-        srv = await start_server(echo)
+        srv = await start_server(echo_session)
         async with srv.client() as client:
             session = await client.connect(srv.url)
-            ...
+            assert await echo_bytes(session, b"hi") == b"hi"
 """
 
 from __future__ import annotations
