@@ -140,9 +140,10 @@ pub fn close_locally<T: StreamState>(
 ///
 /// Every poll reads the value before polling `fut`: a pending `wait_for` only means this
 /// task's notification has not arrived. tokio's watch wakes its receivers one shard of
-/// eight at a time, so with two workers the operation queued behind an interrupted one
-/// can run (woken by the stream mutex the other released) before its own notification,
-/// and would take the lock and write or finish after the close.
+/// eight at a time, so the operation queued behind an interrupted one can run (woken by
+/// the stream mutex the other released; on a second worker, or on the only one while the
+/// closing thread is preempted mid-walk) before its own notification, and would take the
+/// lock and write or finish after the close.
 pub async fn unless_closed<F: Future>(
     signal: &mut tokio::sync::watch::Receiver<bool>,
     fut: F,
@@ -169,8 +170,8 @@ mod tests {
 
     /// A stream closed before the operation's next poll interrupts it even when this
     /// task's notification has not arrived yet. tokio's `notify_waiters` wakes the
-    /// receivers shard by shard, so with two workers a task can run (woken by the stream
-    /// mutex its interrupted neighbour released) before its own notification; here the
+    /// receivers shard by shard, so a task can run (woken by the stream mutex its
+    /// interrupted neighbour released) before its own notification; here the
     /// value is set without notifying (`send_if_modified` returning false), which is
     /// that state made deterministic.
     #[test]
