@@ -547,9 +547,9 @@ async def test_reset_interrupts_pending_finish(pair: Pair) -> None:
     await asyncio.sleep(0.2)
     assert not finishing.done()
     send.reset(1)
-    # The finish once ran after the reset with two tokio workers (the watch notifies its
-    # receivers shard by shard; runtime::unless_closed now reads the flag on every poll,
-    # unit test `closed_before_notification_interrupts`). Name which one if it recurs.
+    # The finish could run after the reset, woken by the lock the write released before
+    # its own close signal arrived (tokio's watch notifies shard by shard); fixed in
+    # runtime::unless_closed, unit test `closed_before_notification_interrupts`.
     for name, fut in (("write", writing), ("finish", finishing)):
         try:
             result = await asyncio.wait_for(fut, WAIT)
