@@ -7,6 +7,7 @@
 use std::future::Future;
 use std::pin::pin;
 use std::sync::OnceLock;
+use std::task::Poll;
 
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
@@ -161,14 +162,62 @@ pub fn wait_closed<'py, T: StreamState>(
 }
 
 /// Wait for `fut`, unless `signal` reports a local close first.
+///
+/// Every poll reads the value before polling `fut`: a pending `wait_for` only means this
+/// task's notification has not arrived. tokio's watch wakes its receivers one shard of
+/// eight at a time, so the operation queued behind an interrupted one can run (woken by
+/// the stream mutex the other released; on a second worker, or on the only one while the
+/// closing thread is preempted mid-walk) before its own notification, and would take the
+/// lock and write or finish after the close.
 pub async fn unless_closed<F: Future>(
     signal: &mut tokio::sync::watch::Receiver<bool>,
     fut: F,
 ) -> Option<F::Output> {
-    let fut = pin!(fut);
-    tokio::select! {
-        biased;
-        _ = signal.wait_for(|closed| *closed) => None,
-        out = fut => Some(out),
+    let current = signal.clone();
+    let mut fut = pin!(fut);
+    let mut closing = pin!(signal.wait_for(|closed| *closed));
+    std::future::poll_fn(|cx| {
+        if *current.borrow() || closing.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        fut.as_mut().poll(cx).map(Some)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::unless_closed;
+
+    /// A stream closed before the operation's next poll interrupts it even when this
+    /// task's notification has not arrived yet. tokio's `notify_waiters` wakes the
+    /// receivers shard by shard, so a task can run (woken by the stream mutex its
+    /// interrupted neighbour released) before its own notification; here the
+    /// value is set without notifying (`send_if_modified` returning false), which is
+    /// that state made deterministic.
+    #[test]
+    fn closed_before_notification_interrupts() {
+        let (closed, mut rx) = tokio::sync::watch::channel(false);
+        let mut polls = 0;
+        let op = std::future::poll_fn(|_| {
+            polls += 1;
+            if polls == 1 {
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        });
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut fut = pin!(unless_closed(&mut rx, op));
+        assert!(fut.as_mut().poll(&mut cx).is_pending());
+        closed.send_if_modified(|value| {
+            *value = true;
+            false
+        });
+        assert_eq!(fut.as_mut().poll(&mut cx), Poll::Ready(None));
     }
 }

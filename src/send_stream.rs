@@ -123,14 +123,20 @@ impl SendStream {
             let mut rx = state.closed.subscribe();
             let written = unless_closed(&mut rx, async {
                 let mut stream = state.stream.lock().await;
-                if all {
+                // A reset after this poll passed `unless_closed`'s check: the lock may
+                // come from the operation it interrupted; write nothing.
+                if *state.closed.borrow() {
+                    return None;
+                }
+                Some(if all {
                     let len = data.len();
                     stream.write_chunk(data).await.map(|()| len)
                 } else {
                     stream.write(&data).await
-                }
+                })
             })
-            .await;
+            .await
+            .flatten();
             match written {
                 None => Err(Error::StreamClosedLocally(
                     "the stream was reset while writing",
@@ -150,10 +156,15 @@ impl SendStream {
                 let mut rx = state.closed.subscribe();
                 let finished = unless_closed(&mut rx, async {
                     let mut s = state.stream.lock().await;
+                    // As in `write_op`: no FIN after a reset that handed us the lock.
+                    if *state.closed.borrow() {
+                        return None;
+                    }
                     state.finished.store(true, Ordering::SeqCst);
-                    s.finish()
+                    Some(s.finish())
                 })
-                .await;
+                .await
+                .flatten();
                 match finished {
                     None => Err(Error::StreamClosedLocally(
                         "the stream was reset while finishing",
