@@ -21,9 +21,10 @@ from __future__ import annotations
 import posixpath
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from mkdocs.structure.files import File, Files
+if TYPE_CHECKING:  # the module imports without MkDocs (tests/docs expand includes with it)
+    from mkdocs.structure.files import Files
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCS = ROOT / "docs"
@@ -35,6 +36,8 @@ PAGES = {ROOT / "MATURIN_COMPLIANCE.md": DOCS / "compliance.md"}
 INCLUDE = re.compile(r"^<!-- include: (?P<path>[^#\s]+)(?:#(?P<anchor>[\w-]+))? -->$", re.M)
 LINK = re.compile(r"(?<=\]\()(?P<target>[^)\s]+)(?=\))")
 HEADING = re.compile(r"^(#{1,6}) (.*)$")
+# The opening or closing line of a fenced code block: its fence, and what follows it.
+FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$")
 ROLE = re.compile(r":(?:meth|attr|class|func|exc|data|mod):<code>([\w.]+)</code>")
 OBJECT_ID = re.compile(r'id="(web_transport\.[\w.]+)"')
 
@@ -67,19 +70,36 @@ def _rewrite_link(target: str, source: Path, page: Path) -> str:
     return _outside_link(resolved, fragment) or target
 
 
-def _section(text: str, anchor: str, path: Path) -> str:
-    lines = text.splitlines()
+def _headings(lines: list[str]) -> list[tuple[int, int, str] | None]:
+    """Per line, ``(index, level, title)`` if it is a Markdown heading, else None. A line
+    inside a fenced code block is never a heading (``# comment`` in a Python block)."""
+    out: list[tuple[int, int, str] | None] = []
+    fence = ""
     for i, line in enumerate(lines):
-        match = HEADING.match(line)
-        if match and slug(match.group(2)) == anchor:
-            level = len(match.group(1))
-            body = []
-            for rest in lines[i + 1 :]:
-                other = HEADING.match(rest)
-                if other and len(other.group(1)) <= level:
-                    break
-                body.append(rest)
-            return "\n".join(body).strip("\n")
+        opener = FENCE.match(line)
+        if fence:
+            if opener and opener.group(1).startswith(fence) and not opener.group(2).strip():
+                fence = ""
+            out.append(None)
+        elif opener:
+            fence = opener.group(1)
+            out.append(None)
+        else:
+            match = HEADING.match(line)
+            out.append((i, len(match.group(1)), match.group(2)) if match else None)
+    return out
+
+
+def _section(text: str, anchor: str, path: Path) -> str:
+    """The body of the section of Markdown ``text`` whose heading has ``anchor``: up to
+    the next heading of the same or a higher level, headings in code blocks ignored."""
+    lines = text.splitlines()
+    headings = _headings(lines)
+    for found in headings:
+        if found and slug(found[2]) == anchor:
+            start, level, _ = found
+            end = next((h[0] for h in headings[start + 1 :] if h and h[1] <= level), len(lines))
+            return "\n".join(lines[start + 1 : end]).strip("\n")
     raise ValueError(f"{path}: no heading with anchor #{anchor}")
 
 
@@ -94,6 +114,8 @@ def _include(match: re.Match[str], page: Path) -> str:
 
 
 def on_files(files: Files, config: Any) -> Files:
+    from mkdocs.structure.files import File
+
     for uri, source in ASSETS.items():
         files.append(File.generated(config, uri, abs_src_path=str(source)))
     return files
