@@ -35,6 +35,8 @@ ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 SCREENSHOTS = ROOT / "target" / "site-screenshots"
 BUILD_TIMEOUT = 600.0
+# The interpreter behind the test venv, for the docs venv (target/docs-venv, as .ci/run).
+PYTHON = getattr(sys, "_base_executable", sys.executable)
 CHROMIUM_PATH = "/usr/bin/chromium"
 # The flags the interop tests start Chromium with (tests/interop/browsers.py).
 CHROMIUM_ARGS = [
@@ -71,7 +73,8 @@ def unavailable(reason: str) -> None:
 def load_hooks() -> ModuleType:
     """docs/site_hooks.py, the module MkDocs runs, to expand includes as the site does."""
     spec = importlib.util.spec_from_file_location("site_hooks", DOCS / "site_hooks.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -162,7 +165,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     }
     env.pop("VIRTUAL_ENV", None)
     build = subprocess.run(
-        [uv, "run", "--locked", "--only-group", "docs", "--python", getattr(sys, "_base_executable", sys.executable),
+        [uv, "run", "--locked", "--only-group", "docs", "--python", PYTHON,
          "mkdocs", "build", "--strict", "--site-dir", str(out)],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=BUILD_TIMEOUT,
     )  # fmt: skip
@@ -203,7 +206,8 @@ def test_quick_start_includes_both_programs() -> None:
     markdown, pulled = expanded(DOCS / "quickstart.md")
     assert pulled, "quickstart.md includes nothing from the README"
     firsts = [block.text.lstrip().splitlines()[0] for block in fenced_blocks(markdown)]
-    assert "# README: server" in firsts and "# README: client" in firsts, firsts
+    assert "# README: server" in firsts, firsts
+    assert "# README: client" in firsts, firsts
 
 
 @pytest.fixture(scope="module")
@@ -243,7 +247,8 @@ def test_screenshot(site: Path, chromium: Any, name: str, path: str, programs: l
             assert block.count() == 1, f"{path}: {block.count()} code blocks show {program!r}"
             assert block.is_visible(), f"{path}: the block with {program!r} is not visible"
             box = block.bounding_box()
-            assert box is not None and box["height"] > 200, (
+            assert box is not None
+            assert box["height"] > 200, (
                 f"{path}: the block with {program!r} is only {box} tall (program cut off?)"
             )
     finally:
