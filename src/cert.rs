@@ -97,9 +97,8 @@ fn is_pem(data: &[u8]) -> bool {
 }
 
 fn read_path(path: PathBuf, arg: &str) -> PyResult<Vec<u8>> {
-    std::fs::read(&path).map_err(|e| {
-        pyo3::exceptions::PyOSError::new_err(format!("{arg}: cannot read {}: {e}", path.display()))
-    })
+    std::fs::read(&path)
+        .map_err(|e| crate::errors::os_error(&format!("{arg}: cannot read {}", path.display()), &e))
 }
 
 /// Accept bytes-like (DER or PEM), str (PEM text or a path) or os.PathLike (a path).
@@ -171,8 +170,9 @@ fn load_one_certificate_source(
             .map_err(|e| PyValueError::new_err(format!("{arg}: invalid PEM: {e}")))?,
     };
     for cert in &certs {
-        x509_parser::parse_x509_certificate(cert).map_err(|e| {
-            PyValueError::new_err(format!("{arg}: not a valid X.509 certificate: {e}"))
+        // x509-parser's error shows its parser state in Debug form: not for users.
+        x509_parser::parse_x509_certificate(cert).map_err(|_| {
+            PyValueError::new_err(format!("{arg}: not a valid X.509 certificate (DER)"))
         })?;
     }
     Ok(certs)

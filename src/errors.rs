@@ -297,13 +297,14 @@ fn client_error(py: Python<'_>, e: wtq::ClientError) -> PyErr {
         wtq::ClientError::Connection(quinn::ConnectionError::TimedOut) => raise(
             py,
             Class::ConnectError,
-            "timed out connecting to the server (no answer within max_idle_timeout)",
+            "timed out connecting to the server: no answer over UDP within max_idle_timeout \
+             (is the server running, and does UDP reach its port?)",
         ),
-        wtq::ClientError::Connection(quinn::ConnectionError::TransportError(t)) => raise(
-            py,
-            Class::ConnectError,
-            format!("the QUIC handshake failed: {t}"),
-        ),
+        wtq::ClientError::Connection(quinn::ConnectionError::TransportError(t)) => {
+            let message = crate::tls::refused_certificate(&t.reason)
+                .unwrap_or_else(|| format!("the QUIC handshake failed: {t}"));
+            raise(py, Class::ConnectError, message)
+        }
         wtq::ClientError::Connection(quinn::ConnectionError::ConnectionClosed(c)) => raise(
             py,
             Class::ConnectError,

@@ -26,9 +26,22 @@ pub struct Verifier {
     pub provider: Arc<rustls::crypto::CryptoProvider>,
 }
 
+/// What rustls' `Display` puts around a verifier's own error: `CertificateError::Other`
+/// shows in `Debug` form, `Other(OtherError(<the error's Debug>))`.
+const OWN_PREFIX: &str = "Other(OtherError(";
+const OWN_SUFFIX: &str = "))";
+/// What rustls prefixes to every refused certificate (`Error::InvalidCertificate`).
+const REFUSED_PREFIX: &str = "invalid peer certificate: ";
+
 fn reject(message: String) -> rustls::Error {
-    #[derive(Debug)]
+    /// `Debug` is the message itself, so that it reads as a sentence inside rustls'
+    /// `Debug` wrapping, which [`refused_certificate`] takes off.
     struct Why(String);
+    impl std::fmt::Debug for Why {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(&self.0)
+        }
+    }
     impl std::fmt::Display for Why {
         fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
             f.write_str(&self.0)
@@ -40,6 +53,32 @@ fn reject(message: String) -> rustls::Error {
     )))))
 }
 
+/// The sentence a `ConnectError` gives for a certificate the client refused, from the
+/// TLS error text quinn reports (`reason` of the handshake's transport error): what was
+/// wrong and what to do, without rustls' `Debug` forms. `None` if `reason` is not a
+/// refused certificate.
+pub fn refused_certificate(reason: &str) -> Option<String> {
+    let what = reason.strip_prefix(REFUSED_PREFIX)?;
+    if let Some(own) = what
+        .strip_prefix(OWN_PREFIX)
+        .and_then(|w| w.strip_suffix(OWN_SUFFIX))
+    {
+        return Some(format!("the server's certificate was refused: {own}"));
+    }
+    Some(match what {
+        "UnknownIssuer" => "the server's certificate is not signed by a certificate authority \
+             this client trusts (unknown issuer): a self-signed server needs \
+             server_certificate_hashes (--cert-hash; serve prints it), a private CA needs \
+             ca_certificates"
+            .to_owned(),
+        other => format!("the server's certificate was refused: {other}"),
+    })
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 /// The `serverCertificateHashes` rules for `end_entity` at `now`.
 fn check_hashes(
     hashes: &[Vec<u8>],
@@ -48,9 +87,13 @@ fn check_hashes(
 ) -> Result<(), rustls::Error> {
     let hash = sha256(end_entity);
     if !hashes.contains(&hash) {
-        return Err(reject(
-            "the server certificate's SHA-256 hash is not in server_certificate_hashes".into(),
-        ));
+        let pinned: Vec<String> = hashes.iter().map(|h| hex(h)).collect();
+        return Err(reject(format!(
+            "its SHA-256 hash {} is not in server_certificate_hashes ({}): pin the hash the \
+             server printed at its last start",
+            hex(&hash),
+            pinned.join(", ")
+        )));
     }
     let Some((not_before, not_after)) = validity(end_entity) else {
         return Err(reject("the server certificate cannot be parsed".into()));
@@ -107,5 +150,34 @@ impl ServerCertVerifier for Verifier {
         self.provider
             .signature_verification_algorithms
             .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn own_rejection_reads_as_a_sentence() {
+        let text = reject("its SHA-256 hash 00 is not in server_certificate_hashes".into());
+        let got = refused_certificate(&text.to_string()).expect("a refused certificate");
+        assert_eq!(
+            got,
+            "the server's certificate was refused: its SHA-256 hash 00 is not in \
+             server_certificate_hashes"
+        );
+    }
+
+    #[test]
+    fn unknown_issuer_says_what_to_do() {
+        let text = rustls::Error::InvalidCertificate(CertificateError::UnknownIssuer);
+        let got = refused_certificate(&text.to_string()).expect("a refused certificate");
+        assert!(got.contains("a self-signed server needs server_certificate_hashes"));
+        assert!(!got.contains("UnknownIssuer"), "{got}");
+    }
+
+    #[test]
+    fn other_tls_errors_are_left_alone() {
+        assert_eq!(refused_certificate("peer sent no certificates"), None);
     }
 }
