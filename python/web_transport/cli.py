@@ -19,11 +19,13 @@ import signal
 import sys
 import threading
 import time
+import urllib.parse
 from collections.abc import Callable, Coroutine, Sequence
 from importlib import resources
-from typing import Any
+from typing import Any, NoReturn
 
 import web_transport as wt
+from web_transport._cli_errors import USAGE, CliError, explain, report
 
 DEMO_BYTES = 16 * 1024 * 1024
 
@@ -270,11 +272,12 @@ async def serve(
             await _serve_requests(server)
             return 0
         try:
-            page = PageServer(page_port, f"{url}echo", digest)
+            page = PageServer(page_port, url, digest)
         except OSError as e:
-            print(f"error: cannot serve the page on 127.0.0.1:{page_port}: {e}", file=sys.stderr)
-            print("(choose another port with --page-port, 0 picks a free one)", file=sys.stderr)
-            return 1
+            raise CliError(
+                f"cannot serve the page on 127.0.0.1:{page_port}: {e}",
+                "(choose another port with --page-port, 0 picks a free one)",
+            ) from e
         print(f"page: open {page.url} in a browser", flush=True)
         try:
             await _serve_requests(server, log=_log_line)
@@ -284,11 +287,12 @@ async def serve(
 
 
 def _print_endpoint(host: str, port: int, digest: bytes) -> str:
-    """Print the server's URL and certificate hash; return the URL."""
+    """Print the server's URL (the one the page and the README connect to: the echo
+    server answers on any path) and certificate hash; return the URL."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     if ":" in shown:
         shown = f"[{shown}]"
-    url = f"https://{shown}:{port}/"
+    url = f"https://{shown}:{port}/echo"
     print(f"url: {url}")
     print(f"certificate hash (hex): {digest.hex()}")
     print(f"certificate hash (base64): {base64.b64encode(digest).decode()}")
@@ -352,14 +356,25 @@ def _worker(
         asyncio.run(run())
 
 
-async def connect(url: str, cert_hash: str | None, message: str, datagram: str | None) -> int:
-    """Connect, echo a message (and a datagram), print the replies."""
-    if cert_hash:
-        client = wt.Client(server_certificate_hashes=[bytes.fromhex(cert_hash)])
-    else:
-        client = wt.Client()
+async def connect(
+    url: str, cert_hash: bytes | None, message: str, datagram: str | None, wait: float = 10.0
+) -> int:
+    """Connect (giving up after ``wait`` seconds), echo a message (and a datagram),
+    print the replies."""
+    client = wt.Client(server_certificate_hashes=[cert_hash] if cert_hash else None)
+    print(f"connecting to {url} (QUIC over UDP, waiting up to {wait:g} s)", flush=True)
     async with client:
-        session = await client.connect(url)
+        try:
+            async with asyncio.timeout(wait):
+                session = await client.connect(url)
+        except TimeoutError:
+            parts = urllib.parse.urlsplit(url)
+            where = f"{parts.hostname}:{parts.port or 443}"
+            raise CliError(
+                f"no answer from the server at {where} over UDP within {wait:g} s",
+                "(check that the server runs there and that UDP reaches that port; "
+                "--timeout waits longer)",
+            ) from None
         send, recv = await session.open_bi()
         await send.write(message.encode())
         await send.finish()
@@ -374,12 +389,56 @@ async def connect(url: str, cert_hash: str | None, message: str, datagram: str |
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse reporting a usage error as the command reports every error (one
+    ``error:`` line, then what to do), exit status 2."""
+
+    def error(self, message: str) -> NoReturn:
+        raise SystemExit(report(CliError(message, f"(see: {self.prog} --help)", USAGE)))
+
+
+def _sha256_hex(text: str) -> bytes:
+    """``--cert-hash``: 64 hexadecimal digits (colons allowed, as browsers show them)."""
+    try:
+        digest = bytes.fromhex(text.replace(":", ""))
+    except ValueError:
+        digest = b""
+    if len(digest) != 32:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a SHA-256 hash: give the 64 hexadecimal digits of the "
+            "'certificate hash (hex)' line serve printed"
+        )
+    return digest
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of seconds")
+    return value
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``web-transport`` console script."""
-    parser = argparse.ArgumentParser(prog="web-transport", description=__doc__.splitlines()[0])
+    parser = _Parser(
+        prog="web-transport",
+        description="WebTransport over HTTP/3 from the command line: a loopback demo, "
+        "an echo server and a client.",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="server and client on loopback, checking every feature")
-    p_serve = sub.add_parser("serve", help="run an echo server")
+    p_serve = sub.add_parser(
+        "serve",
+        help="run an echo server",
+        description="Run a WebTransport echo server until interrupted: bidirectional "
+        "streams are echoed, unidirectional streams answered on a new one, datagrams "
+        "echoed. It prints the URL and the certificate hash clients pin (connect "
+        "--cert-hash, a browser's serverCertificateHashes). Without --cert/--key it makes "
+        "a 14-day self-signed certificate for localhost, 127.0.0.1 and ::1.",
+    )
     p_serve.add_argument("--bind", default="[::]:4433", help="host:port (default [::]:4433)")
     p_serve.add_argument("--cert", help="certificate chain file (PEM or DER)")
     p_serve.add_argument("--key", help="private key file (PEM or DER)")
@@ -395,31 +454,50 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--workers", type=int, default=1, help="processes serving the port (SO_REUSEPORT)"
     )
     p_connect = sub.add_parser("connect", help="connect to a server and echo a message")
-    p_connect.add_argument("url")
-    p_connect.add_argument("--cert-hash", help="pin the server certificate's SHA-256 (hex)")
+    p_connect.add_argument("url", help="the server's https:// URL, e.g. the url line serve printed")
+    p_connect.add_argument(
+        "--cert-hash",
+        type=_sha256_hex,
+        help="pin the server certificate's SHA-256 (hex; serve prints it); needed for a "
+        "self-signed server",
+    )
+    p_connect.add_argument(
+        "--timeout", type=_seconds, default=10.0, help="seconds to wait for the server (10)"
+    )
     p_connect.add_argument("--message", default="hello", help="text sent on a bidi stream")
     p_connect.add_argument("--datagram", help="text sent as a datagram")
+    for each in (parser, *sub.choices.values()):
+        each.add_argument(
+            "--debug",
+            action="store_true",
+            default=argparse.SUPPRESS,
+            help="on an error, show the traceback",
+        )
     args = parser.parse_args(argv)
     try:
         if args.command == "demo":
             return asyncio.run(demo())
         if args.command == "serve":
             if bool(args.cert) != bool(args.key):
-                parser.error("--cert and --key go together")
+                p_serve.error("--cert and --key go together")
             if args.workers < 1:
-                parser.error("--workers must be at least 1")
+                p_serve.error("--workers must be at least 1")
             if args.workers > 1:
                 if args.page:
-                    parser.error("--page serves one process: use it without --workers")
+                    p_serve.error("--page serves one process: use it without --workers")
                 return serve_workers(args.bind, args.cert, args.key, args.workers)
             page_port = args.page_port if args.page else None
             return asyncio.run(serve(args.bind, args.cert, args.key, page_port))
-        return asyncio.run(connect(args.url, args.cert_hash, args.message, args.datagram))
+        return asyncio.run(
+            connect(args.url, args.cert_hash, args.message, args.datagram, args.timeout)
+        )
     except KeyboardInterrupt:
         return 130
-    except wt.WebTransportError as e:
-        print(f"error: {type(e).__name__}: {e}", file=sys.stderr)
-        return 1
+    except Exception as e:
+        explained = explain(e)
+        if explained is None or getattr(args, "debug", False):
+            raise
+        return report(explained)
 
 
 if __name__ == "__main__":
