@@ -65,15 +65,30 @@ pub fn refused_certificate(reason: &str) -> Option<String> {
     {
         return Some(format!("the server's certificate was refused: {own}"));
     }
-    Some(match what {
-        "UnknownIssuer" => "the server's certificate is not signed by a certificate authority \
-             this client trusts (unknown issuer): a self-signed server needs \
-             server_certificate_hashes (--cert-hash; serve prints it), a private CA needs \
-             ca_certificates"
-            .to_owned(),
-        other => format!("the server's certificate was refused: {other}"),
-    })
+    // rustls shows these `CertificateError` variants by their `Debug` names.
+    let (said, hint) = match what {
+        "UnknownIssuer" => (
+            "is not signed by a certificate authority this client trusts (unknown issuer)",
+            SELF_SIGNED_HINT,
+        ),
+        "BadSignature" => (
+            "is not signed by the certificate authority it names (bad signature)",
+            SELF_SIGNED_HINT,
+        ),
+        "Expired" => ("has expired", "renew it"),
+        "NotValidYet" => ("is not valid yet", "check the clocks of both machines"),
+        "NotValidForName" => (
+            "is not valid for the URL's host name",
+            "connect with a name the certificate was issued for",
+        ),
+        other => return Some(format!("the server's certificate was refused: {other}")),
+    };
+    Some(format!("the server's certificate {said}: {hint}"))
 }
+
+/// What to do when a CA-verified connection refuses the certificate.
+const SELF_SIGNED_HINT: &str = "a self-signed server needs server_certificate_hashes \
+     (--cert-hash; serve prints it), a private CA needs ca_certificates";
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

@@ -16,6 +16,7 @@ reasons, URL schemes and datagram sizes.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -63,6 +64,11 @@ async def ctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
 # -- the table test -----------------------------------------------------------------------
 
 
+# Rust `Debug` forms (`Other(OtherError(Why("...")))`, `Some(Tag(16))`): a message
+# shows the user what happened in words, never the binding's internals.
+RUST_DEBUG = re.compile(r"\b(?:Other|OtherError|Why|Some|None|Err|Ok)\(")
+
+
 def _describe(e: BaseException) -> str:
     return f"{type(e).__name__}: {e} {getattr(e, '__notes__', '')}"
 
@@ -103,6 +109,9 @@ async def test_bad_input(ctx: Ctx, case: Case) -> None:
         assert raised is not None, f"{case.id}: no exception, returned {result!r}"
         assert isinstance(raised, case.raises), (
             f"{case.id}: expected {case.raises.__name__}, got {_describe(raised)}"
+        )
+        assert not RUST_DEBUG.search(str(raised)), (
+            f"{case.id}: Rust Debug text in the message: {_describe(raised)}"
         )
         if case.names:
             text = f"{raised} {' '.join(getattr(raised, '__notes__', []))}"

@@ -1119,18 +1119,21 @@ CASES: list[Case] = [
         "server_certificate_hashes do not match",
         wt.ConnectError,
         _connect_wrong_hash,
+        names="pin the hash the server printed at its last start",
     ),
     Case(
         "Client.connect",
         "default verification (system roots), self-signed server",
         wt.ConnectError,
         _connect_default_verification,
+        names="a self-signed server needs server_certificate_hashes",
     ),
     Case(
         "Client.connect",
         "ca_certificates that did not sign the server's certificate",
         wt.ConnectError,
         _connect_other_ca,
+        names="a private CA needs ca_certificates",
     ),
     Case(
         "Client.connect",
