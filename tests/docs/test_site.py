@@ -5,10 +5,12 @@ against its Markdown source after the site's includes (docs/site_hooks.py):
 - every fenced code block of the source is a ``<pre>`` in the page, with its text;
 - every Markdown table is a ``<table>``;
 - no literal ```` ``` ```` reaches the HTML (a fence the renderer did not see);
-- every ``<!-- include: ... -->`` pulled in non-empty content.
+- every ``<!-- include: ... -->`` pulled in non-empty content;
+- no ``docs/*.py`` build script is published as a file of the site.
 
 Then Chromium (Playwright, the system /usr/bin/chromium) opens the home page and the
-quick start, checks that the quick start shows both of its programs, and saves
+quick start, checks that the quick start shows both of its programs and that no code
+line runs past its block (long lines wrap), and saves
 screenshots in ``target/site-screenshots/`` (CI keeps them as an artifact).
 
 Under ``CI=true`` a missing uv or Chromium fails the test; elsewhere it skips, saying why.
@@ -201,6 +203,12 @@ def test_page_renders_its_source(site: Path, page: Path) -> None:
     )
 
 
+def test_no_build_scripts_published(site: Path) -> None:
+    """docs/*.py (hooks, griffe extension, generator) build the site; they are not pages."""
+    published = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.py"))
+    assert published == [], published
+
+
 def test_quick_start_includes_both_programs() -> None:
     """The quick start brings the README's server and client, not an empty section."""
     markdown, pulled = expanded(DOCS / "quickstart.md")
@@ -242,6 +250,12 @@ def test_screenshot(site: Path, chromium: Any, name: str, path: str, programs: l
         page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True, timeout=60_000)
         article = page.locator("article")
         assert article.is_visible(), f"{path}: no visible article"
+        # Long code lines wrap (docs/stylesheets/site.css): none runs past its block.
+        overflowing = page.evaluate(
+            "[...document.querySelectorAll('pre > code')]"
+            ".filter(c => c.scrollWidth > c.clientWidth + 1).map(c => c.innerText.slice(0, 60))"
+        )
+        assert overflowing == [], f"{path}: code wider than its block: {overflowing}"
         for program in programs:
             block = page.locator("pre", has_text=program)
             assert block.count() == 1, f"{path}: {block.count()} code blocks show {program!r}"

@@ -1,8 +1,10 @@
 """The README's Python examples work: every ```python block compiles, and the quick-start
-blocks marked ``# README: server`` and ``# README: client`` run against each other in
-subprocesses. The server gets a free port through ``WEB_TRANSPORT_EXAMPLE_PORT`` and
-prints its certificate hash (``certificate hash: <hex>``); the client gets the port and
-that hash (``WEB_TRANSPORT_EXAMPLE_HASH``) and must print the echo of what it sent."""
+blocks marked ``# README: server`` and ``# README: client`` run against each other as
+the README tells a reader to run them: saved as ``server.py`` and ``client.py``, then
+``python server.py`` in one terminal and ``python client.py HASH`` in another, HASH being
+what the server printed (``certificate hash: <hex>``). The client must print the echo of
+what it sent. Only the port differs: both get a free one through
+``WEB_TRANSPORT_EXAMPLE_PORT`` (default 4433)."""
 
 from __future__ import annotations
 
@@ -19,6 +21,8 @@ import pytest
 README = Path(__file__).resolve().parents[2] / "README.md"
 BLOCK = re.compile(r"^```python[ \t]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 HASH_LINE = re.compile(rb"certificate hash:\s*([0-9a-fA-F]{64})")
+SERVER_COMMAND = "python server.py"
+CLIENT_COMMAND = "python client.py HASH"
 WAIT = 30.0
 
 pytestmark = pytest.mark.timeout(120)
@@ -36,6 +40,13 @@ def marked_block(marker: str) -> str | None:
         if lines and lines[0] == f"# README: {marker}":
             return block
     return None
+
+
+def shown_commands() -> list[str]:
+    """The command lines of the README's ```sh blocks (comments dropped)."""
+    text = README.read_text(encoding="utf-8") if README.exists() else ""
+    blocks = re.findall(r"^```sh[ \t]*\n(.*?)^```[ \t]*$", text, re.MULTILINE | re.DOTALL)
+    return [line.split("#")[0].strip() for block in blocks for line in block.splitlines()]
 
 
 def sent_literals(code: str) -> set[str]:
@@ -78,11 +89,16 @@ async def test_quick_start_server_and_client(tmp_path: Path) -> None:
         pytest.skip("README has no quick-start blocks yet")
     expected = sent_literals(client_code)
     assert expected, "the client block sends no bytes literal to check the echo against"
+    commands = shown_commands()
+    assert SERVER_COMMAND in commands, f"the README does not show {SERVER_COMMAND!r}"
+    assert CLIENT_COMMAND in commands, f"the README does not show {CLIENT_COMMAND!r}"
+    (tmp_path / "server.py").write_text(server_code, encoding="utf-8")
+    (tmp_path / "client.py").write_text(client_code, encoding="utf-8")
 
     port = free_udp_port()
     env = {**os.environ, "WEB_TRANSPORT_EXAMPLE_PORT": str(port), "PYTHONUNBUFFERED": "1"}
     server = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", server_code, cwd=tmp_path, env=env,
+        sys.executable, "server.py", cwd=tmp_path, env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -103,8 +119,7 @@ async def test_quick_start_server_and_client(tmp_path: Path) -> None:
             pytest.fail(f"the server block printed no certificate hash; stderr:\n{errors}")
 
         client = await asyncio.create_subprocess_exec(
-            sys.executable, "-c", client_code, cwd=tmp_path,
-            env={**env, "WEB_TRANSPORT_EXAMPLE_HASH": digest},
+            sys.executable, "client.py", digest, cwd=tmp_path, env=env,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
         )  # fmt: skip
         try:
