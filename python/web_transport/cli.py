@@ -311,7 +311,7 @@ def serve_workers(bind: str, cert_path: str | None, key_path: str | None, worker
     picks one); the others bind the port it got."""
     chain, key = _certificate(cert_path, key_path)
     spawn = multiprocessing.get_context("spawn")
-    bound: multiprocessing.Queue[tuple[str, int] | str] = spawn.Queue()
+    bound: multiprocessing.Queue[tuple[str, int] | Exception] = spawn.Queue()
     procs = []
 
     def start(at: str) -> tuple[str, int]:
@@ -319,8 +319,8 @@ def serve_workers(bind: str, cert_path: str | None, key_path: str | None, worker
         proc.start()
         procs.append(proc)
         got = bound.get(timeout=60)
-        if isinstance(got, str):
-            raise wt.WebTransportError(f"worker {len(procs)} could not start: {got}")
+        if isinstance(got, Exception):
+            raise got  # reported by main as if this process had failed
         return got
 
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
@@ -346,7 +346,7 @@ def _worker(
         try:
             server = wt.Server(certificate_chain=chain, private_key=key, bind=bind, reuse_port=True)
         except (OSError, ValueError) as e:
-            bound.put(f"{type(e).__name__}: {e}")
+            bound.put(e)
             return
         async with server:
             bound.put(server.local_addr)
