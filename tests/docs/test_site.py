@@ -203,6 +203,15 @@ def test_page_renders_its_source(site: Path, page: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("name", ["Server", "Client", "TransportConfig"])
+def test_reference_shows_the_constructor_signature(site: Path, name: str) -> None:
+    """Each class heading shows how to call it, keyword-only ``*`` included."""
+    shown = pre_texts((site / "reference" / "index.html").read_text(encoding="utf-8"))
+    signature = next((text for text in shown if text.startswith(f"{name}(")), None)
+    assert signature is not None, f"the reference shows no {name}(...) signature"
+    assert re.match(rf"{name}\(\s*\*,", signature), signature[:200]
+
+
 def test_no_build_scripts_published(site: Path) -> None:
     """docs/*.py (hooks, griffe extension, generator) build the site; they are not pages."""
     published = sorted(p.relative_to(site).as_posix() for p in site.rglob("*.py"))
