@@ -70,7 +70,7 @@ def _connect_error(e: wt.ConnectError) -> CliError:
     if "pin the hash" in what:
         step = "pass the 'certificate hash (hex)' line serve printed at its last start"
         return CliError(what, f"({step} as --cert-hash)")
-    if "unknown issuer" in what:
+    if "a self-signed server needs" in what:
         step = "pass --cert-hash with the 'certificate hash (hex)' line serve printed"
         return CliError(what, f"({step})")
     return CliError(what, "(check the URL, that the server runs, and that UDP reaches it)")

@@ -375,8 +375,10 @@ class Client:
             ValueError: Malformed URL, non-https scheme, invalid subprotocol or header.
             TypeError: ``headers`` is not a mapping or a list of pairs.
             SessionRejected: The server answered with a non-2xx status.
-            ConnectError: Unreachable (no answer within ``max_idle_timeout``),
-                certificate refused, or the server does not speak WebTransport.
+            ConnectError: Unreachable (no answer over UDP within ``max_idle_timeout``),
+                certificate refused (the message says why and what to do: on a hash
+                mismatch it shows the presented and the pinned hashes), or the server
+                does not speak WebTransport.
         """
     def close(self, code: int = 0, reason: str = "") -> None:
         """Close all of this client's sessions at once (QUIC ``CONNECTION_CLOSE``).
