@@ -1,6 +1,9 @@
 //! The client's own certificate checks (rustls `ServerCertVerifier`): pinned SHA-256
 //! hashes with the W3C `serverCertificateHashes` rules, or, dangerously, none. Handshake
 //! signatures are checked either way. CA verification uses rustls' own verifier.
+//! [`refused_certificate`] turns the TLS error text of a refused certificate (rustls
+//! shows some of it in `Debug` form) into the `ConnectError` message: what was wrong and
+//! what to do.
 
 use std::sync::Arc;
 

@@ -67,6 +67,8 @@ def _value_error(e: ValueError) -> CliError:
 
 def _connect_error(e: wt.ConnectError) -> CliError:
     what = str(e)
+    if isinstance(e, wt.SessionRejected):
+        return CliError(what, "(the server answered but refused the session: check the path)")
     if "pin the hash" in what:
         step = "pass the 'certificate hash (hex)' line serve printed at its last start"
         return CliError(what, f"({step} as --cert-hash)")
