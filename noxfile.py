@@ -36,6 +36,7 @@ OWNED_TESTS = {
     "reliability": "tests/reliability",
     "interop": "tests/interop",
     "stub": "tests/stub",
+    "docs": "tests/docs",
     "release": "tests/release",  # run by .ci/release-gates
 }
 
@@ -43,7 +44,8 @@ OWNED_TESTS = {
 #: each with its reason. The compliance rule `ci-sessions` checks this table.
 LOCAL_ONLY = {
     "suite": "README command 2 verbatim (the whole suite on 3.12, one process); on GitHub "
-    "its parts run as parallel jobs: tests-3.12, reliability, interop, stub and release",
+    "its parts run as parallel jobs: tests-3.12, reliability, interop, stub, docs "
+    "and release",
 }
 
 #: Set by the interop session: a browser that cannot start fails the test, never skips.
@@ -175,20 +177,33 @@ def stub(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def docs(session: nox.Session) -> None:
-    """mkdocs build --strict into target/site, then docs/generate.py --check.
+    """mkdocs build --strict, docs/generate.py --check, tests/docs (the rendered site).
 
     Strict: broken links, unknown anchors and missing API references fail; --check: the
-    generated errors.md and interop.md are current. Installs: the locked docs group
-    (mkdocs, mkdocstrings) into its venv."""
-    env = {**_project_env(session), "NO_MKDOCS_2_WARNING": "1"}
-    session.run_install("uv", "sync", "--locked", "--only-group", "docs", env=env, external=True)
-    site = str(ROOT / "target" / "site")
+    generated errors.md and interop.md are current; tests/docs reads the built site and
+    screenshots it in Chromium into target/site-screenshots/. `-- --no-tests` leaves
+    tests/docs out (`.ci/run`, whose `suite` runs it). Installs: the locked docs group
+    (mkdocs, mkdocstrings) into target/docs-venv, shared with tests/docs; the locked project
+    + dev group into its venv."""
+    docs_env = {
+        "UV_PROJECT_ENVIRONMENT": str(ROOT / "target" / "docs-venv"),
+        "UV_PYTHON": str(session.python),
+        "NO_MKDOCS_2_WARNING": "1",
+    }
     session.run(
         "uv", "run", "--locked", "--only-group", "docs",
-        "mkdocs", "build", "--strict", "--site-dir", site,
-        env=env, external=True,
+        "mkdocs", "build", "--strict", "--site-dir", str(ROOT / "target" / "site"),
+        env=docs_env, external=True,
     )  # fmt: skip
-    session.run("python", "docs/generate.py", "--check")
+    env = _sync(session)
+    session.run("uv", "run", "python", "docs/generate.py", "--check", env=env, external=True)
+    tests = OWNED_TESTS["docs"]
+    if "--no-tests" in session.posargs:
+        session.log(f"{tests}: left out (--no-tests)")
+    elif not (ROOT / tests).is_dir():
+        session.log(f"{tests}: no such directory, nothing to run")
+    else:
+        session.run("uv", "run", "pytest", tests, env=env, external=True)
 
 
 @nox.session(python=False)
