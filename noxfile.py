@@ -52,18 +52,14 @@ LOCAL_ONLY = {
 BROWSER_ENV = "WEB_TRANSPORT_REQUIRE_BROWSER"
 
 
-def _project_env(session: nox.Session) -> dict[str, str]:
-    """Point uv at the session's venv and interpreter, so `uv run` uses them."""
-    return {
+def _sync(session: nox.Session) -> dict[str, str]:
+    """Install the locked project with the dev group into the session's venv; the
+    environment that points `uv run` at that venv and its interpreter."""
+    env = {
         "UV_PROJECT_ENVIRONMENT": str(session.virtualenv.location),
         "UV_PYTHON": str(session.python),
     }
-
-
-def _sync(session: nox.Session, *args: str) -> dict[str, str]:
-    """Install the locked project with the dev group (or ``args``) into the session's venv."""
-    env = _project_env(session)
-    session.run_install("uv", "sync", "--locked", *args, env=env, external=True)
+    session.run_install("uv", "sync", "--locked", env=env, external=True)
     return env
 
 
@@ -133,10 +129,16 @@ def tests(session: nox.Session) -> None:
 def suite(session: nox.Session) -> None:
     """README commands 1 and 2 verbatim: `uv run pytest`, every suite (local only).
 
-    What `.ci/run` runs in place of tests-3.12, reliability, interop and stub (and
-    tests/release, which the release gates run again). Installs: the locked project + dev
-    group."""
+    What `.ci/run` runs in place of tests-3.12, reliability, interop, stub and docs'
+    tests/docs (and tests/release, which the release gates run again). Installs: the locked
+    project + dev group."""
     _readme_commands(session)
+
+
+def _owned_tests(session: nox.Session, name: str, env: dict[str, str] | None = None) -> None:
+    """`uv run pytest` on the test directory the session ``name`` owns."""
+    env = {**_sync(session), **(env or {})}
+    session.run("uv", "run", "pytest", OWNED_TESTS[name], *session.posargs, env=env, external=True)
 
 
 @nox.session(python=DEFAULT_PYTHON)
@@ -144,10 +146,7 @@ def reliability(session: nox.Session) -> None:
     """tests/reliability: faults, load, bad input, clean exit (the 1,000-exit probe).
 
     Installs: the locked project + dev group."""
-    env = _sync(session)
-    session.run(
-        "uv", "run", "pytest", OWNED_TESTS["reliability"], *session.posargs, env=env, external=True
-    )
+    _owned_tests(session, "reliability")
 
 
 @nox.session(python=DEFAULT_PYTHON)
@@ -158,10 +157,7 @@ def interop(session: nox.Session) -> None:
     locked project + dev group (playwright, selenium, aioquic); the browsers are Debian's
     (.ci/install-browsers) or those WEB_TRANSPORT_CHROMIUM, WEB_TRANSPORT_FIREFOX and
     WEB_TRANSPORT_GECKODRIVER name (ci.yml: the runner image's)."""
-    env = {**_sync(session), BROWSER_ENV: "1"}
-    session.run(
-        "uv", "run", "pytest", OWNED_TESTS["interop"], *session.posargs, env=env, external=True
-    )
+    _owned_tests(session, "interop", {BROWSER_ENV: "1"})
 
 
 @nox.session(python=DEFAULT_PYTHON)
@@ -169,10 +165,7 @@ def stub(session: nox.Session) -> None:
     """tests/stub: mypy.stubtest compares the stub with the built module.
 
     Installs: the locked project + dev group (mypy)."""
-    env = _sync(session)
-    session.run(
-        "uv", "run", "pytest", OWNED_TESTS["stub"], *session.posargs, env=env, external=True
-    )
+    _owned_tests(session, "stub")
 
 
 @nox.session(python=DEFAULT_PYTHON)
