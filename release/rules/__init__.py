@@ -7,7 +7,16 @@ repository and assert that it fails.
 
 from __future__ import annotations
 
-from release.rules import contract_rule, docs_site, hygiene, linters, matrix, metadata, pipeline
+from release.rules import (
+    ci_sessions,
+    contract_rule,
+    docs_site,
+    hygiene,
+    linters,
+    matrix,
+    metadata,
+    pipeline,
+)
 from release.rules.base import Context, Rule
 
 ALL_RULES: list[Rule] = [
@@ -17,6 +26,7 @@ ALL_RULES: list[Rule] = [
     *pipeline.RULES,
     *hygiene.RULES,
     *docs_site.RULES,
+    *ci_sessions.RULES,
     *linters.RULES,
 ]
 

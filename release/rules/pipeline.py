@@ -10,6 +10,7 @@ from release.errors import ReleaseError
 from release.manifest import full_manifest
 from release.project import CARGO_LOCK
 from release.rules.base import Context, Rule
+from release.rules.ci_sessions import NOXFILE, parse_noxfile
 from release.workflows import Job, Step, run_commands
 
 MATURIN_ACTION = "PyO3/maturin-action"
@@ -117,6 +118,24 @@ def locked_build(ctx: Context) -> list[str]:
                         found.append(f"{workflow.name} {step.label}: `{command}` without --locked")
     if "--locked" not in build_settings.MATURIN_BUILD_ARGS:
         found.append("the rehearsal builds without --locked")
+    found += _locked_sessions(ctx)
+    return found
+
+
+def _locked_sessions(ctx: Context) -> list[str]:
+    """The cargo builds of noxfile.py's sessions (what `.ci/run` and ci.yml run)."""
+    try:
+        sessions, _ = parse_noxfile(ctx.project.text(NOXFILE))
+    except (ReleaseError, SyntaxError):
+        return []  # the ci-sessions rule reports an unreadable noxfile
+    found: list[str] = []
+    for session in sessions:
+        for command in session.commands:
+            text = " ".join(command)
+            if re.search(r"\bcargo (build|test|clippy|run|check)\b", text) and (
+                "--locked" not in command
+            ):
+                found.append(f"{NOXFILE} session {session.name}: `{text}` without --locked")
     return found
 
 

@@ -1,7 +1,12 @@
 """Browser peers for the interop tests: one page API over Playwright (Chromium) and
 Selenium (Firefox), the loopback HTTP server that serves ``page.js``, and the
 browser-finding rules (skip with a clear message, or fail under
-``WEB_TRANSPORT_REQUIRE_BROWSER=1``)."""
+``WEB_TRANSPORT_REQUIRE_BROWSER=1``).
+
+The browsers are Debian's (``.ci/install-browsers``: chromium, firefox-esr, geckodriver
+built by cargo) unless ``WEB_TRANSPORT_CHROMIUM``, ``WEB_TRANSPORT_FIREFOX`` and
+``WEB_TRANSPORT_GECKODRIVER`` name other executables (ci.yml names the GitHub runner
+image's Google Chrome, Firefox and geckodriver)."""
 
 from __future__ import annotations
 
@@ -21,7 +26,7 @@ PAGE_HTML = (
     f"<script>{PAGE_JS}</script></head><body>interop</body></html>"
 ).encode()
 
-CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_PATH = os.environ.get("WEB_TRANSPORT_CHROMIUM") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -39,6 +44,9 @@ def require_browser() -> bool:
 
 
 def geckodriver_path() -> str | None:
+    named = os.environ.get("WEB_TRANSPORT_GECKODRIVER")
+    if named:
+        return named if Path(named).exists() else None
     found = shutil.which("geckodriver")
     if found:
         return found
@@ -47,7 +55,9 @@ def geckodriver_path() -> str | None:
 
 
 def firefox_path() -> str | None:
-    return next((p for p in FIREFOX_PATHS if Path(p).exists()), None)
+    named = os.environ.get("WEB_TRANSPORT_FIREFOX")
+    candidates = (named,) if named else FIREFOX_PATHS
+    return next((p for p in candidates if Path(p).exists()), None)
 
 
 def geckodriver_version(path: str) -> str:

@@ -207,7 +207,7 @@ def firefox_driver() -> Iterator[Any]:
     firefox = browsers.firefox_path()
     gecko = browsers.geckodriver_path()
     if firefox is None:
-        _unavailable("firefox-esr is not installed")
+        _unavailable("Firefox is not installed (firefox-esr, or WEB_TRANSPORT_FIREFOX)")
     if gecko is None:
         _unavailable("geckodriver is not installed")
     try:

@@ -33,6 +33,7 @@ RELEASE_INPUTS = (
     "python/web_transport/__init__.py",
     "MATURIN_COMPLIANCE.md",
     "CHANGELOG.md",
+    "noxfile.py",
     ".github/workflows/ci.yml",
     ".github/workflows/release.yml",
     ".github/workflows/docs.yml",

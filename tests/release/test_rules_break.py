@@ -23,6 +23,7 @@ from release.rules.linters import tool_path
 REL = ".github/workflows/release.yml"
 CI = ".github/workflows/ci.yml"
 DOC = "MATURIN_COMPLIANCE.md"
+NOX = "noxfile.py"
 CHECKOUT = "actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1 # v7.0.1"
 
 #: (rule id, case name, edit): at least one case per rule.
@@ -90,8 +91,15 @@ CASES: list[tuple[str, str, Edit]] = [
         REL, "run: uv run --locked --only-group release python -m release inspect dist --manifest-only", "run: ls dist")),
     ("locked-build", "wheel built without --locked", replace(
         REL, "args: --release --locked --out dist", "args: --release --out dist")),
-    ("locked-build", "cargo without --locked", replace(
-        CI, "cargo clippy --locked --all-targets", "cargo clippy --all-targets")),
+    ("locked-build", "cargo without --locked", replace(NOX, '"cargo", "test", "--locked"', '"cargo", "test"')),
+    ("locked-build", "CI wheel without --locked", replace(
+        CI, "args: --profile dev-release --locked --out dist", "args: --profile dev-release --out dist")),
+    ("ci-sessions", "a session ci.yml never runs", replace(
+        NOX, "@nox.session(python=DEFAULT_PYTHON)\ndef reliability", "@nox.session(python=DEFAULT_PYTHON, default=False)\ndef reliability")),
+    ("ci-sessions", "local-only without a reason", replace(NOX, "LOCAL_ONLY = {\n", 'LOCAL_ONLY = {\n    "docs": "",\n')),
+    ("ci-sessions", "hosted matrix drops a session", replace(
+        CI, '[.[] | {session, runner: "ubuntu-24.04"},', '[.[] | select(.session != "interop") | {session, runner: "ubuntu-24.04"},')),
+    ("ci-sessions", "sessions not run by name", replace(CI, '.ci/nox -s "$SESSION"', ".ci/nox -s lint")),
     ("maturin-pinned", "maturin not pinned", replace(REL, "maturin-version: v1.16.0", "maturin-version: latest")),
     ("environments", "PyPI environment renamed", replace(REL, "name: pypi\n", "name: production\n")),
     ("environments", "attestations off", replace(
@@ -165,7 +173,7 @@ CASES: list[tuple[str, str, Edit]] = [
     ("actionlint", "undefined matrix property", replace(CI, "name: build wheel (${{ matrix.runner }})", "name: build wheel (${{ matrix.runnr }})")),
     ("actionlint", "unknown job output", replace(REL, "fromJSON(needs.verify.outputs.build)", "fromJSON(needs.verify.outputs.builds)")),
     ("zizmor", "template injection", replace(
-        CI, "      - name: rustfmt\n", '      - name: title\n        run: echo "${{ github.event.pull_request.title }}"\n      - name: rustfmt\n')),
+        CI, "      - name: zizmor (online, with the workflow token)\n", '      - name: title\n        run: echo "${{ github.event.pull_request.title }}"\n      - name: zizmor (online, with the workflow token)\n')),
 ]  # fmt: skip
 
 
