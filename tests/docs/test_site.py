@@ -8,7 +8,7 @@ against its Markdown source after the site's includes (docs/site_hooks.py):
 - every ``<!-- include: ... -->`` pulled in non-empty content;
 - no ``docs/*.py`` build script is published as a file of the site.
 
-Then Chromium (Playwright, the system /usr/bin/chromium) opens the home page and the
+Then Chromium (Playwright; Debian's /usr/bin/chromium unless WEB_TRANSPORT_CHROMIUM names another) opens the home page and the
 quick start, checks that the quick start shows both of its programs and that no code
 line runs past its block (long lines wrap), and saves
 screenshots in ``target/site-screenshots/`` (CI keeps them as an artifact).
@@ -39,7 +39,8 @@ SCREENSHOTS = ROOT / "target" / "site-screenshots"
 BUILD_TIMEOUT = 600.0
 # The interpreter behind the test venv, for the docs venv (target/docs-venv, as .ci/run).
 PYTHON = getattr(sys, "_base_executable", sys.executable)
-CHROMIUM_PATH = "/usr/bin/chromium"
+# Debian's Chromium here; ci.yml names the runner image's Chrome (as tests/interop does).
+CHROMIUM_PATH = os.environ.get("WEB_TRANSPORT_CHROMIUM") or "/usr/bin/chromium"
 # The flags the interop tests start Chromium with (tests/interop/browsers.py).
 CHROMIUM_ARGS = [
     "--no-sandbox",
