@@ -9,8 +9,8 @@ against its Markdown source after the site's includes (docs/site_hooks.py):
 - no ``docs/*.py`` build script is published as a file of the site.
 
 Then Chromium (Playwright; Debian's /usr/bin/chromium unless WEB_TRANSPORT_CHROMIUM names
-another) opens the home page and the quick start, checks that the quick start shows both of its programs and that no code
-line runs past its block (long lines wrap), and saves
+another) opens the home page and the quick start, checks that the quick start shows both
+of its programs and that no code line runs past its block (long lines wrap), and saves
 screenshots in ``target/site-screenshots/`` (CI keeps them as an artifact).
 
 Under ``CI=true`` a missing uv or Chromium fails the test; elsewhere it skips, saying why.
