@@ -394,6 +394,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument(
         "--workers", type=int, default=1, help="processes serving the port (SO_REUSEPORT)"
     )
+    p_serve.add_argument(
+        "--app",
+        help="serve this ASGI application's WebTransport sessions instead of the echo "
+        "server, as module:attribute (uvicorn's syntax; see web_transport.asgi)",
+    )
+    p_serve.add_argument(
+        "--factory",
+        action="store_true",
+        help="--app names a callable without arguments that returns the application",
+    )
     p_connect = sub.add_parser("connect", help="connect to a server and echo a message")
     p_connect.add_argument("url")
     p_connect.add_argument("--cert-hash", help="pin the server certificate's SHA-256 (hex)")
@@ -408,6 +418,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 parser.error("--cert and --key go together")
             if args.workers < 1:
                 parser.error("--workers must be at least 1")
+            if args.app:
+                from web_transport.asgi.command import run_app
+
+                return run_app(args)
+            if args.factory:
+                parser.error("--factory goes with --app")
             if args.workers > 1:
                 if args.page:
                     parser.error("--page serves one process: use it without --workers")
