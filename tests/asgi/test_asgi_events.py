@@ -144,7 +144,12 @@ async def test_stream_reset_by_peer(serve_app: ServeApp) -> None:
         assert event == {"type": "webtransport.stream.reset", "stream": 0, "code": 9}
 
 
-async def test_stop_sending_by_app(serve_app: ServeApp) -> None:
+@pytest.mark.parametrize(
+    "kind", ["webtransport.stream.stop_sending", "webtransport.stream.stop_receiving"]
+)
+async def test_stop_sending_by_app(serve_app: ServeApp, kind: str) -> None:
+    """STOP_SENDING from the application (``stop_receiving`` is channels-webtransport's
+    name for it)."""
     puppet = Puppet()
     served = await serve_app(puppet)
     async with served.client() as client:
@@ -152,7 +157,7 @@ async def test_stop_sending_by_app(serve_app: ServeApp) -> None:
         send, _ = await session.open_bi()
         await send.write(b"x")
         await puppet.next("webtransport.stream.receive")
-        await puppet.send({"type": "webtransport.stream.stop_sending", "stream": 0, "code": 5})
+        await puppet.send({"type": kind, "stream": 0, "code": 5})
         async with asyncio.timeout(WAIT):
             assert await send.wait_closed() == 5
 
@@ -210,19 +215,23 @@ async def test_reject_with_status(serve_app: ServeApp) -> None:
         assert err.value.status_code == 404
 
 
-async def test_close_before_accept_is_403(serve_app: ServeApp) -> None:
-    """aioquic's rule: webtransport.close before webtransport.accept answers 403."""
+@pytest.mark.parametrize(("fields", "status"), [({}, 403), ({"status": 401}, 401)])
+async def test_close_before_accept(
+    serve_app: ServeApp, fields: dict[str, int], status: int
+) -> None:
+    """aioquic's rule: webtransport.close before webtransport.accept answers 403;
+    channels-webtransport's ``status`` field chooses another status."""
 
     async def app(scope, receive, send):
         if scope["type"] == "webtransport":
             await receive()
-            await send({"type": "webtransport.close"})
+            await send({"type": "webtransport.close", **fields})
 
     served = await serve_app(app)
     async with served.client() as client:
         with pytest.raises(wt.SessionRejected) as err:
             await client.connect(served.url())
-        assert err.value.status_code == asgi.CLOSE_BEFORE_ACCEPT_STATUS == 403
+        assert err.value.status_code == status
 
 
 async def test_close_with_code_and_reason(serve_app: ServeApp) -> None:

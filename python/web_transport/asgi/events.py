@@ -67,7 +67,11 @@ _FIELDS: dict[str, dict[str, tuple[tuple[type, ...], object, str]]] = {
         "headers": ((list, tuple), (), "an iterable of (bytes, bytes) pairs"),
     },
     REJECT: {"status": ((int,), CLOSE_BEFORE_ACCEPT_STATUS, "int")},
-    CLOSE: {"code": ((int,), 0, "int"), "reason": ((str,), "", "str")},
+    CLOSE: {
+        "code": ((int,), 0, "int"),
+        "reason": ((str,), "", "str"),
+        "status": ((int,), CLOSE_BEFORE_ACCEPT_STATUS, "int"),
+    },
     STREAM_SEND: {
         "stream": ((int,), _REQUIRED, "int"),
         "data": (_BYTES, b"", "bytes"),
@@ -82,6 +86,9 @@ _FIELDS: dict[str, dict[str, tuple[tuple[type, ...], object, str]]] = {
 #: Integer fields' ranges: WebTransport codes are 32-bit (draft-ietf-webtrans-http3 §4.3,
 #: §5), stream ids QUIC variable-length integers (RFC 9000 §16), statuses HTTP's.
 _RANGES = (("code", 0, 2**32 - 1), ("stream", 0, 2**62 - 1), ("status", 100, 599))
+
+#: channels-webtransport's name of STOP_SENDING from the application.
+_ALIASES = {"webtransport.stream.stop_receiving": STREAM_STOP_SENDING}
 
 #: Event types the application may send, for messages.
 SEND_TYPES: Final = tuple(_FIELDS)
@@ -103,7 +110,7 @@ def validate(message: Any) -> tuple[str, dict[str, Any]]:
         raise TypeError(
             f"ASGI send(): an event is a dict with a 'type' key, got {message!r:.100}"
         ) from None
-    fields = _FIELDS.get(kind)
+    fields = _FIELDS.get(_ALIASES.get(kind, kind))
     if fields is None:
         raise ValueError(
             f"ASGI send(): unknown event type {kind!r:.100}; a webtransport application "
@@ -126,9 +133,9 @@ def validate(message: Any) -> tuple[str, dict[str, Any]]:
             raise ValueError(
                 f"ASGI send(): {kind!r} event field {name!r} is {value}, outside {low}..{high}"
             )
-    if kind == REJECT and 200 <= out["status"] <= 299:
+    if kind in (REJECT, CLOSE) and 200 <= out["status"] <= 299:
         raise ValueError(f"ASGI send(): {kind!r} event field 'status' must not be 2xx")
-    return kind, out
+    return _ALIASES.get(kind, kind), out
 
 
 def stream_receive(stream: int, data: bytes, end_stream: bool) -> dict[str, Any]:

@@ -6,6 +6,8 @@ import asyncio
 from collections import deque
 from typing import Any
 
+from web_transport.asgi.events import STREAM_RECEIVE
+
 
 class ReceiveQueue:
     """Events for one application, oldest first, at most ``maxsize`` queued.
@@ -59,6 +61,28 @@ class ReceiveQueue:
                 if waiter in self._putters:
                     self._putters.remove(waiter)
         self.put_nowait(event)
+
+    def get_nowait(self) -> dict[str, Any] | None:
+        """The oldest event, or ``None`` when none is queued."""
+        if not self._items:
+            return None
+        event = self._items.popleft()
+        if self._putters:
+            waiter = self._putters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+        return event
+
+    def end_stream_of(self, stream: int) -> bool:
+        """Mark the newest queued event as the last of ``stream`` if it is a data event
+        of that stream (not yet handed out, so it may still change); ``True`` if so."""
+        if not self._items:
+            return False
+        last = self._items[-1]
+        if last.get("stream") != stream or last["type"] != STREAM_RECEIVE:
+            return False
+        last["end_stream"] = True
+        return True
 
     async def get(self) -> dict[str, Any]:
         """The oldest event; the final event once drained after :meth:`end`."""

@@ -191,7 +191,9 @@ class SessionRunner:
         ``webtransport.disconnect`` was returned, raises why the session ended."""
         if self._disconnect_delivered:
             raise self._ended()
-        event = await self._queue.get()
+        event = self._queue.get_nowait()
+        if event is None:
+            event = await self._queue.get()
         if event["type"] == ev.DISCONNECT:
             self._disconnect_delivered = True
         return event
@@ -205,6 +207,19 @@ class SessionRunner:
 
     async def send(self, message: Any) -> None:
         """The application's ``send()``: validate ``message`` and carry it out."""
+        if (
+            type(message) is dict
+            and message.get("type") == ev.STREAM_SEND
+            and self._session is not None
+            and not self._app_closed
+        ):
+            # The hot path: the checks of ev.validate for this one event, inline.
+            sid = message.get("stream")
+            data = message.get("data", b"")
+            end_stream = message.get("end_stream", False)
+            if type(sid) is int and type(data) is bytes and type(end_stream) is bool:
+                await self._stream_send(sid, data, end_stream)
+                return
         kind, f = ev.validate(message)
         if kind == ev.STREAM_SEND and self._session is not None and not self._app_closed:
             await self._stream_send(f["stream"], f["data"], f["end_stream"])
@@ -246,10 +261,7 @@ class SessionRunner:
     async def _answer(self, kind: str, f: dict[str, Any]) -> None:
         if self._answered:
             raise RuntimeError(f"ASGI send(): {kind!r} after the session was accepted")
-        if kind == ev.CLOSE:
-            await self._refuse(ev.CLOSE_BEFORE_ACCEPT_STATUS)
-            return
-        if kind == ev.REJECT:
+        if kind in (ev.CLOSE, ev.REJECT):
             await self._refuse(f["status"])
             return
         protocol = f["subprotocol"]
@@ -381,9 +393,16 @@ class SessionRunner:
             while True:
                 data = await recv.read(size)
                 if not data:
-                    await queue.put(ev.stream_receive(sid, b"", True))
+                    # The FIN often comes with the data: then the data's event is still
+                    # queued, and it becomes the last one instead of a second event.
+                    if not queue.end_stream_of(sid):
+                        await queue.put(ev.stream_receive(sid, b"", True))
                     return
-                await queue.put(ev.stream_receive(sid, data, False))
+                event = ev.stream_receive(sid, data, False)
+                if queue.full():
+                    await queue.put(event)
+                else:
+                    queue.put_nowait(event)
         except wt.StreamClosedByPeer as exc:
             await queue.put(ev.stream_code(ev.STREAM_RESET, sid, exc.code))
         except (wt.StreamClosedLocally, wt.SessionError):
