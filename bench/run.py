@@ -896,7 +896,9 @@ def main() -> int:
     try:
         for rep in range(reps):
             for w in workloads:
-                for impl in runnable:
+                # Every other repetition runs the implementations in reverse order, so
+                # that load drifting during a repetition favours none of them.
+                for impl in runnable if rep % 2 == 0 else runnable[::-1]:
                     t0 = time.monotonic()
                     o = measure(impl, w, rep, params[w], logs)
                     outcomes.append(o)
