@@ -863,25 +863,14 @@ def main() -> int:
                         der["cert"],
                     )
                 )
-        elif name in OURS_VARIANTS:
-            server_dir, client_dir = OURS_VARIANTS[name]
-            py = str(pys["ours"])
+        elif name in pys or name in OURS_VARIANTS:
+            server_dir, client_dir = OURS_VARIANTS.get(name, (name, name))
+            py = str(pys["ours" if name in OURS_VARIANTS else name])
             runnable.append(
                 Impl(
                     name,
                     [py, str(IMPLS / server_dir / "server.py")],
                     [py, str(IMPLS / client_dir / "client.py")],
-                    pem,
-                    pem["cert"],
-                )
-            )
-        elif name in pys:
-            py = str(pys[name])
-            runnable.append(
-                Impl(
-                    name,
-                    [py, str(IMPLS / name / "server.py")],
-                    [py, str(IMPLS / name / "client.py")],
                     pem,
                     pem["cert"],
                 )

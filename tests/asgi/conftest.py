@@ -158,3 +158,21 @@ async def connect_accepted(
             return await connecting
     finally:
         connecting.cancel()
+
+
+@dataclass
+class Accepted:
+    """A :class:`Puppet` served on a loopback server, with an accepted client session."""
+
+    puppet: Puppet
+    served: Served
+    session: wt.Session
+
+
+@pytest.fixture
+async def accepted(serve_app: ServeApp) -> AsyncIterator[Accepted]:
+    puppet = Puppet()
+    served = await serve_app(puppet)
+    async with served.client() as client:
+        session = await connect_accepted(client, served.url(), puppet)
+        yield Accepted(puppet, served, session)

@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 import web_transport as wt
-from conftest import WAIT, Puppet, ServeApp, connect_accepted
+from conftest import WAIT, Accepted, Puppet, ServeApp
 from web_transport import asgi
 
 LOGGER = "web_transport.asgi"
@@ -25,6 +25,17 @@ def webtransport_only(body: Any) -> Any:
             await body(receive, send)
 
     return app
+
+
+async def closed_by_server(served: Served) -> wt.SessionClosedByPeer:
+    """Connect to ``served`` and wait until the server closes the session; why."""
+    async with served.client() as client:
+        session = await client.connect(served.url())
+        async with asyncio.timeout(WAIT):
+            await session.wait_closed()
+    reason = session.close_reason
+    assert isinstance(reason, wt.SessionClosedByPeer)
+    return reason
 
 
 async def test_raises_before_accept_is_500(
@@ -54,12 +65,7 @@ async def test_raises_after_accept_closes_with_internal_error(
         raise RuntimeError("boom after accept")
 
     served = await serve_app(webtransport_only(body))
-    async with served.client() as client:
-        session = await client.connect(served.url())
-        async with asyncio.timeout(WAIT):
-            await session.wait_closed()
-    reason = session.close_reason
-    assert isinstance(reason, wt.SessionClosedByPeer)
+    reason = await closed_by_server(served)
     assert (reason.code, reason.reason) == (asgi.INTERNAL_ERROR, "ASGI application error")
     await served.idle()
     assert any(r.name == LOGGER and r.exc_info for r in caplog.records)
@@ -72,12 +78,7 @@ async def test_returns_without_closing_closes_the_session(serve_app: ServeApp) -
         await send({"type": "webtransport.accept"})
 
     served = await serve_app(webtransport_only(body))
-    async with served.client() as client:
-        session = await client.connect(served.url())
-        async with asyncio.timeout(WAIT):
-            await session.wait_closed()
-    reason = session.close_reason
-    assert isinstance(reason, wt.SessionClosedByPeer)
+    reason = await closed_by_server(served)
     assert (reason.code, reason.reason) == (0, "")
     await served.idle()
 
@@ -130,34 +131,28 @@ async def test_returns_without_accepting_is_500(
     ],
 )
 async def test_bad_event_raises_in_send(
-    serve_app: ServeApp, message: Any, error: type[Exception], words: list[str]
+    accepted: Accepted, message: Any, error: type[Exception], words: list[str]
 ) -> None:
     """An unknown event type or a wrong field raises in send(), naming the event and the
     field; the session goes on."""
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url(), puppet)
-        with pytest.raises(error) as err:
-            await puppet.send(message)
-        for word in words:
-            assert word in str(err.value)
-        await puppet.send({"type": "webtransport.datagram.send", "data": b"still open"})
-        async with asyncio.timeout(WAIT):
-            assert await session.receive_datagram() == b"still open"
+    puppet, session = accepted.puppet, accepted.session
+    with pytest.raises(error) as err:
+        await puppet.send(message)
+    for word in words:
+        assert word in str(err.value)
+    await puppet.send({"type": "webtransport.datagram.send", "data": b"still open"})
+    async with asyncio.timeout(WAIT):
+        assert await session.receive_datagram() == b"still open"
 
 
-async def test_send_to_receive_only_stream_raises(serve_app: ServeApp) -> None:
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url(), puppet)
-        uni = await session.open_uni()
-        await uni.write(b"x")
-        event = await puppet.next("webtransport.stream.receive")
-        assert event["stream"] == 2  # client-initiated unidirectional (RFC 9000 §2.1)
-        with pytest.raises(ValueError, match="receive-only"):
-            await puppet.send({"type": "webtransport.stream.send", "stream": 2, "data": b"y"})
+async def test_send_to_receive_only_stream_raises(accepted: Accepted) -> None:
+    puppet, session = accepted.puppet, accepted.session
+    uni = await session.open_uni()
+    await uni.write(b"x")
+    event = await puppet.next("webtransport.stream.receive")
+    assert event["stream"] == 2  # client-initiated unidirectional (RFC 9000 §2.1)
+    with pytest.raises(ValueError, match="receive-only"):
+        await puppet.send({"type": "webtransport.stream.send", "stream": 2, "data": b"y"})
 
 
 async def test_send_before_accept_raises(serve_app: ServeApp) -> None:
@@ -174,16 +169,13 @@ async def test_send_before_accept_raises(serve_app: ServeApp) -> None:
         session.close()
 
 
-async def test_send_after_close_raises(serve_app: ServeApp) -> None:
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        await connect_accepted(client, served.url(), puppet)
-        await puppet.send({"type": "webtransport.close", "code": 1, "reason": "done"})
-        with pytest.raises(wt.SessionClosedLocally, match="after the session was closed"):
-            await puppet.send({"type": "webtransport.datagram.send", "data": b"late"})
-        with pytest.raises(wt.SessionClosedLocally, match=r"'webtransport\.accept' after"):
-            await puppet.send({"type": "webtransport.accept"})
+async def test_send_after_close_raises(accepted: Accepted) -> None:
+    puppet = accepted.puppet
+    await puppet.send({"type": "webtransport.close", "code": 1, "reason": "done"})
+    with pytest.raises(wt.SessionClosedLocally, match="after the session was closed"):
+        await puppet.send({"type": "webtransport.datagram.send", "data": b"late"})
+    with pytest.raises(wt.SessionClosedLocally, match=r"'webtransport\.accept' after"):
+        await puppet.send({"type": "webtransport.accept"})
 
 
 async def test_cancelled_app_task_frees_its_session(serve_app: ServeApp) -> None:

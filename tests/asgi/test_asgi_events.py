@@ -7,7 +7,7 @@ import asyncio
 
 import pytest
 import web_transport as wt
-from conftest import WAIT, Puppet, ServeApp, connect_accepted, eventually
+from conftest import WAIT, Accepted, Puppet, ServeApp, connect_accepted, eventually
 from web_transport import asgi
 
 
@@ -67,124 +67,106 @@ async def test_aioquic_events_stream_and_datagram(serve_app: ServeApp) -> None:
             assert await session.receive_datagram() == b"gd"
 
 
-async def test_end_stream_both_ways(serve_app: ServeApp) -> None:
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url(), puppet)
-        send, recv = await session.open_bi()
-        await send.write(b"abc")
-        await send.finish()
-        data = b""
-        while True:
-            event = await puppet.next("webtransport.stream.receive")
-            data += event["data"]
-            if event["end_stream"]:
-                break
-        assert data == b"abc"
-        await puppet.send(
-            {"type": "webtransport.stream.send", "stream": 0, "data": b"xyz", "end_stream": True}
-        )
-        assert await recv.read() == b"xyz"  # read to the end: the FIN arrived
+async def test_end_stream_both_ways(accepted: Accepted) -> None:
+    puppet, session = accepted.puppet, accepted.session
+    send, recv = await session.open_bi()
+    await send.write(b"abc")
+    await send.finish()
+    data = b""
+    while True:
+        event = await puppet.next("webtransport.stream.receive")
+        data += event["data"]
+        if event["end_stream"]:
+            break
+    assert data == b"abc"
+    await puppet.send(
+        {"type": "webtransport.stream.send", "stream": 0, "data": b"xyz", "end_stream": True}
+    )
+    assert await recv.read() == b"xyz"  # read to the end: the FIN arrived
 
 
 @pytest.mark.parametrize("unidirectional", [False, True])
-async def test_stream_open(serve_app: ServeApp, unidirectional: bool) -> None:
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url(), puppet)
-        await puppet.send({"type": "webtransport.stream.open", "unidirectional": unidirectional})
-        opened = await puppet.next("webtransport.stream.opened")
-        assert opened == {
-            "type": "webtransport.stream.opened",
-            "stream": 3 if unidirectional else 1,
-            "unidirectional": unidirectional,
-        }
-        sid = opened["stream"]
-        await puppet.send(
-            {"type": "webtransport.stream.send", "stream": sid, "data": b"hi", "end_stream": True}
-        )
-        if unidirectional:
-            recv = await session.accept_uni()
-            assert await recv.read() == b"hi"
-            return
-        send, recv = await session.accept_bi()
+async def test_stream_open(accepted: Accepted, unidirectional: bool) -> None:
+    puppet, session = accepted.puppet, accepted.session
+    await puppet.send({"type": "webtransport.stream.open", "unidirectional": unidirectional})
+    opened = await puppet.next("webtransport.stream.opened")
+    assert opened == {
+        "type": "webtransport.stream.opened",
+        "stream": 3 if unidirectional else 1,
+        "unidirectional": unidirectional,
+    }
+    sid = opened["stream"]
+    await puppet.send(
+        {"type": "webtransport.stream.send", "stream": sid, "data": b"hi", "end_stream": True}
+    )
+    if unidirectional:
+        recv = await session.accept_uni()
         assert await recv.read() == b"hi"
-        await send.write(b"back")
-        await send.finish()
-        event = await puppet.next("webtransport.stream.receive")
-        assert (event["stream"], event["data"]) == (sid, b"back")
+        return
+    send, recv = await session.accept_bi()
+    assert await recv.read() == b"hi"
+    await send.write(b"back")
+    await send.finish()
+    event = await puppet.next("webtransport.stream.receive")
+    assert (event["stream"], event["data"]) == (sid, b"back")
 
 
-async def test_stream_reset_by_app(serve_app: ServeApp) -> None:
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url(), puppet)
-        send, recv = await session.open_bi()
-        await send.write(b"x")
-        await puppet.next("webtransport.stream.receive")
-        await puppet.send({"type": "webtransport.stream.reset", "stream": 0, "code": 7})
-        with pytest.raises(wt.StreamClosedByPeer) as err:
-            await recv.read()
-        assert (err.value.kind, err.value.code) == ("reset", 7)
+async def test_stream_reset_by_app(accepted: Accepted) -> None:
+    puppet, session = accepted.puppet, accepted.session
+    send, recv = await session.open_bi()
+    await send.write(b"x")
+    await puppet.next("webtransport.stream.receive")
+    await puppet.send({"type": "webtransport.stream.reset", "stream": 0, "code": 7})
+    with pytest.raises(wt.StreamClosedByPeer) as err:
+        await recv.read()
+    assert (err.value.kind, err.value.code) == ("reset", 7)
 
 
-async def test_stream_reset_by_peer(serve_app: ServeApp) -> None:
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url(), puppet)
-        send, _ = await session.open_bi()
-        await send.write(b"x")
-        await puppet.next("webtransport.stream.receive")
-        send.reset(9)
-        event = await puppet.next("webtransport.stream.reset")
-        assert event == {"type": "webtransport.stream.reset", "stream": 0, "code": 9}
+async def test_stream_reset_by_peer(accepted: Accepted) -> None:
+    puppet, session = accepted.puppet, accepted.session
+    send, _ = await session.open_bi()
+    await send.write(b"x")
+    await puppet.next("webtransport.stream.receive")
+    send.reset(9)
+    event = await puppet.next("webtransport.stream.reset")
+    assert event == {"type": "webtransport.stream.reset", "stream": 0, "code": 9}
 
 
 @pytest.mark.parametrize(
     "kind", ["webtransport.stream.stop_sending", "webtransport.stream.stop_receiving"]
 )
-async def test_stop_sending_by_app(serve_app: ServeApp, kind: str) -> None:
+async def test_stop_sending_by_app(accepted: Accepted, kind: str) -> None:
     """STOP_SENDING from the application (``stop_receiving`` is channels-webtransport's
     name for it)."""
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url(), puppet)
-        send, _ = await session.open_bi()
-        await send.write(b"x")
-        await puppet.next("webtransport.stream.receive")
-        await puppet.send({"type": kind, "stream": 0, "code": 5})
-        async with asyncio.timeout(WAIT):
-            assert await send.wait_closed() == 5
+    puppet, session = accepted.puppet, accepted.session
+    send, _ = await session.open_bi()
+    await send.write(b"x")
+    await puppet.next("webtransport.stream.receive")
+    await puppet.send({"type": kind, "stream": 0, "code": 5})
+    async with asyncio.timeout(WAIT):
+        assert await send.wait_closed() == 5
 
 
-async def test_stop_sending_by_peer(serve_app: ServeApp) -> None:
+async def test_stop_sending_by_peer(accepted: Accepted) -> None:
     """The peer's STOP_SENDING reaches the application as an event when it next sends on
     the stream; that send() does not raise (the data is discarded, as after a reset)."""
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url(), puppet)
-        send, recv = await session.open_bi()
-        await send.write(b"x")
-        await puppet.next("webtransport.stream.receive")
-        recv.stop(6)
-        event = None
-        for _ in range(500):  # bounded: until the STOP_SENDING reached the server
-            await puppet.send({"type": "webtransport.stream.send", "stream": 0, "data": b"y"})
-            if not puppet.events.empty():
-                event = await puppet.next()
-                break
-            await asyncio.sleep(0.01)
-        assert event == {"type": "webtransport.stream.stop_sending", "stream": 0, "code": 6}
-        # Later sends on the stopped stream are discarded without error.
-        await puppet.send(
-            {"type": "webtransport.stream.send", "stream": 0, "data": b"z", "end_stream": True}
-        )
+    puppet, session = accepted.puppet, accepted.session
+    send, recv = await session.open_bi()
+    await send.write(b"x")
+    await puppet.next("webtransport.stream.receive")
+    recv.stop(6)
+    event = None
+    for _ in range(500):  # bounded: until the STOP_SENDING reached the server
+        await puppet.send({"type": "webtransport.stream.send", "stream": 0, "data": b"y"})
+        if not puppet.events.empty():
+            event = await puppet.next()
+            break
+        await asyncio.sleep(0.01)
+    assert event == {"type": "webtransport.stream.stop_sending", "stream": 0, "code": 6}
+    # Later sends on the stopped stream are discarded without error.
+    await puppet.send(
+        {"type": "webtransport.stream.send", "stream": 0, "data": b"z", "end_stream": True}
+    )
 
 
 async def test_accept_with_subprotocol(serve_app: ServeApp) -> None:
@@ -234,35 +216,29 @@ async def test_close_before_accept(
         assert err.value.status_code == status
 
 
-async def test_close_with_code_and_reason(serve_app: ServeApp) -> None:
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url(), puppet)
-        await puppet.send({"type": "webtransport.close", "code": 4001, "reason": "bye now"})
-        async with asyncio.timeout(WAIT):
-            await session.wait_closed()
-        reason = session.close_reason
-        assert isinstance(reason, wt.SessionClosedByPeer)
-        assert (reason.source, reason.code, reason.reason) == ("session", 4001, "bye now")
-        # The application's own close ends its receive() with a disconnect too.
-        event = await puppet.next("webtransport.disconnect")
-        assert (event["code"], event["reason"]) == (4001, "bye now")
+async def test_close_with_code_and_reason(accepted: Accepted) -> None:
+    puppet, session = accepted.puppet, accepted.session
+    await puppet.send({"type": "webtransport.close", "code": 4001, "reason": "bye now"})
+    async with asyncio.timeout(WAIT):
+        await session.wait_closed()
+    reason = session.close_reason
+    assert isinstance(reason, wt.SessionClosedByPeer)
+    assert (reason.source, reason.code, reason.reason) == ("session", 4001, "bye now")
+    # The application's own close ends its receive() with a disconnect too.
+    event = await puppet.next("webtransport.disconnect")
+    assert (event["code"], event["reason"]) == (4001, "bye now")
 
 
-async def test_disconnect_by_peer(serve_app: ServeApp) -> None:
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url(), puppet)
-        session.close(7, "client done")
-        event = await puppet.next("webtransport.disconnect")
-        assert event == {"type": "webtransport.disconnect", "code": 7, "reason": "client done"}
-        # After the disconnect, receive() and send() raise why the session ended.
-        with pytest.raises(wt.SessionClosedByPeer):
-            await puppet.receive()
-        with pytest.raises(wt.SessionClosedByPeer):
-            await puppet.send({"type": "webtransport.datagram.send", "data": b"late"})
+async def test_disconnect_by_peer(accepted: Accepted) -> None:
+    puppet, session, served = accepted.puppet, accepted.session, accepted.served
+    session.close(7, "client done")
+    event = await puppet.next("webtransport.disconnect")
+    assert event == {"type": "webtransport.disconnect", "code": 7, "reason": "client done"}
+    # After the disconnect, receive() and send() raise why the session ended.
+    with pytest.raises(wt.SessionClosedByPeer):
+        await puppet.receive()
+    with pytest.raises(wt.SessionClosedByPeer):
+        await puppet.send({"type": "webtransport.datagram.send", "data": b"late"})
     await served.idle()
 
 

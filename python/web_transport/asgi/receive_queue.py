@@ -39,16 +39,12 @@ class ReceiveQueue:
     def put_nowait(self, event: dict[str, Any]) -> None:
         """Queue ``event`` even when the queue is full (control events only)."""
         self._items.append(event)
-        getter = self._getter
-        if getter is not None and not getter.done():
-            getter.set_result(None)
+        self._wake_getter()
 
     def put_front(self, event: dict[str, Any]) -> None:
         """Make ``event`` the next one :meth:`get` returns (answers to the application)."""
         self._items.appendleft(event)
-        getter = self._getter
-        if getter is not None and not getter.done():
-            getter.set_result(None)
+        self._wake_getter()
 
     async def put(self, event: dict[str, Any]) -> None:
         """Queue ``event``, first waiting while the queue is full (not once ended)."""
@@ -67,10 +63,7 @@ class ReceiveQueue:
         if not self._items:
             return None
         event = self._items.popleft()
-        if self._putters:
-            waiter = self._putters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+        self._wake_putter()
         return event
 
     def end_stream_of(self, stream: int) -> bool:
@@ -95,10 +88,7 @@ class ReceiveQueue:
             finally:
                 self._getter = None
         event = self._items.popleft()
-        if self._putters:
-            waiter = self._putters.popleft()
-            if not waiter.done():
-                waiter.set_result(None)
+        self._wake_putter()
         return event
 
     def end(self, event: dict[str, Any]) -> None:
@@ -106,10 +96,19 @@ class ReceiveQueue:
         if self._end is not None:
             return
         self._end = event
+        self._wake_getter()
+        while self._putters:
+            waiter = self._putters.popleft()
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def _wake_getter(self) -> None:
         getter = self._getter
         if getter is not None and not getter.done():
             getter.set_result(None)
-        while self._putters:
+
+    def _wake_putter(self) -> None:
+        if self._putters:
             waiter = self._putters.popleft()
             if not waiter.done():
                 waiter.set_result(None)
