@@ -10,7 +10,7 @@ from typing import Any, cast
 
 import pytest
 import web_transport as wt
-from conftest import WAIT, Accepted, Puppet, Served, ServeApp
+from conftest import WAIT, Accepted, Puppet, ServeApp, Served
 from web_transport import asgi
 
 LOGGER = "web_transport.asgi"
