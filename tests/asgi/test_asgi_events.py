@@ -291,3 +291,34 @@ async def test_datagrams_dropped_and_counted_when_queue_full(serve_app: ServeApp
         assert stats() == {"datagrams_received": sent, "datagrams_dropped": sent - 4}
         got = [await puppet.receive() for _ in range(4)]
         assert [e["data"] for e in got] == [b"d0", b"d1", b"d2", b"d3"]
+
+
+async def test_full_receive_queue_holds_the_peer_back(serve_app: ServeApp) -> None:
+    """While the application does not receive, the server stops reading once
+    receive_queue_size events wait: the peer's write cannot complete (flow control); it
+    does once the application receives."""
+    puppet = Puppet()
+    puppet.pump = False
+    small = wt.TransportConfig(stream_receive_window=65536, receive_window=131072)
+    served = await serve_app(
+        puppet, receive_queue_size=2, read_size=1024, server_options={"transport": small}
+    )
+    async with served.client() as client:
+        connecting = asyncio.ensure_future(client.connect(served.url()))
+        await puppet.started()
+        assert (await puppet.receive())["type"] == "webtransport.connect"
+        await puppet.send({"type": "webtransport.accept"})
+        session = await connecting
+        send, _ = await session.open_bi()
+        payload = bytes(range(256)) * 4096  # 1 MiB: 16 of the server's stream windows
+        writing = asyncio.ensure_future(send.write(payload))
+        await asyncio.sleep(0.3)
+        assert not writing.done()  # at most 2 KiB queued + the window in flight
+        received = b""
+        async with asyncio.timeout(WAIT):
+            while len(received) < len(payload):
+                event = await puppet.receive()
+                assert len(event["data"]) <= 1024
+                received += event["data"]
+            await writing
+        assert received == payload
