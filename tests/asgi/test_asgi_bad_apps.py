@@ -297,3 +297,22 @@ async def test_lifespan_unsupported_is_tolerated(
             await client.connect(served.url())
     assert err.value.status_code == 418
     assert "lifespan' protocol appears unsupported" in caplog.text
+
+
+async def test_receive_from_two_tasks_at_once_raises(accepted: Accepted) -> None:
+    puppet = accepted.puppet
+    puppet.pump = False
+    # The puppet's own loop is waiting in receive(): a second waiter is refused.
+    with pytest.raises(RuntimeError, match="already awaited by another task"):
+        await asyncio.wait_for(puppet.receive(), WAIT)
+
+
+async def test_close_with_a_reason_too_long_raises_and_leaves_the_session_open(
+    accepted: Accepted,
+) -> None:
+    puppet, session = accepted.puppet, accepted.session
+    with pytest.raises(ValueError, match="reason"):
+        await puppet.send({"type": "webtransport.close", "code": 1, "reason": "x" * 1025})
+    await puppet.send({"type": "webtransport.datagram.send", "data": b"still open"})
+    async with asyncio.timeout(WAIT):
+        assert await session.receive_datagram() == b"still open"

@@ -82,6 +82,8 @@ class ReceiveQueue:
         while not self._items:
             if self._end is not None:
                 return self._end
+            if self._getter is not None:
+                raise RuntimeError("ASGI receive() is already awaited by another task")
             self._getter = self._loop.create_future()
             try:
                 await self._getter

@@ -156,10 +156,10 @@ class SessionRunner:
         await _quietly(self._request.reject(status))
 
     def _close(self, code: int, reason: str) -> None:
+        if self._session is not None:
+            self._session.close(code, reason)  # ValueError (reason too long) leaves it open
         self._app_closed = True
         self._close_code, self._close_reason = code, reason
-        if self._session is not None:
-            self._session.close(code, reason)
 
     def _abandon(self) -> None:
         """The application's task was cancelled: free the session without waiting."""
