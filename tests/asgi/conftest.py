@@ -6,7 +6,9 @@
 - :class:`Puppet`: an ASGI application driven by the test. It records every event it
   receives; the test sends the application's events with ``puppet.send`` (errors raise
   in the test) and reads the received ones with ``puppet.next()``.
-- ``require``: skip (locally) or fail (under ``CI=true``) when a part cannot run.
+- ``chromium_page``: a fresh Chromium page (tests/interop's ``page.js`` scenarios) in a
+  browser started for the test.
+- ``unavailable``: skip (locally) or fail (under ``CI=true``) when a part cannot run.
 """
 
 from __future__ import annotations
@@ -14,13 +16,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_asyncio
 import web_transport as wt
 from web_transport import asgi
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
+
+import browsers  # ty: ignore[import-not-found] (tests/interop, on the path above)
 
 #: Bound of every single wait in this suite (the machine is shared and loaded).
 WAIT = 15.0
@@ -176,3 +185,30 @@ async def accepted(serve_app: ServeApp) -> AsyncIterator[Accepted]:
     async with served.client() as client:
         session = await connect_accepted(client, served.url(), puppet)
         yield Accepted(puppet, served, session)
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    if not Path(browsers.CHROMIUM_PATH).exists():
+        unavailable(f"{browsers.CHROMIUM_PATH} is missing")
+    return browsers.CHROMIUM_PATH
+
+
+@pytest_asyncio.fixture
+async def chromium_page(chromium_path: str) -> AsyncIterator[Any]:
+    """A Chromium page at tests/interop's page server (``page.run(scenario, args)``)."""
+    from playwright.async_api import async_playwright
+
+    pages = browsers.PageServer()
+    try:
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(
+                executable_path=chromium_path, args=browsers.CHROMIUM_ARGS
+            )
+            try:
+                page = await browsers.ChromiumPage.open(browser, pages.origin)
+                yield page
+            finally:
+                await browser.close()
+    finally:
+        pages.close()

@@ -17,23 +17,17 @@ import importlib.metadata
 import importlib.util
 import shutil
 import subprocess
-import sys
 import tarfile
 import tempfile
-from collections.abc import AsyncIterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from conftest import WAIT, ServeApp, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "target" / "asgi-cache"
-sys.path.insert(0, str(ROOT / "tests" / "interop"))
-
-import browsers  # noqa: E402  # ty: ignore[import-not-found] (tests/interop, on the path above)
 
 
 def fetch_demo() -> Path:
@@ -100,47 +94,18 @@ async def test_demo_with_the_client(serve_app: ServeApp, demo_app: Any) -> None:
     await served.idle()
 
 
-@pytest.fixture
-def chromium_path() -> str:
-    if not Path(browsers.CHROMIUM_PATH).exists():
-        unavailable(f"{browsers.CHROMIUM_PATH} is missing")
-    return browsers.CHROMIUM_PATH
-
-
-@pytest_asyncio.fixture
-async def chromium(chromium_path: str) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright
-
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=chromium_path, args=browsers.CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            await browser.close()
-
-
-async def test_demo_with_chromium(serve_app: ServeApp, demo_app: Any, chromium: Any) -> None:
+async def test_demo_with_chromium(serve_app: ServeApp, demo_app: Any, chromium_page: Any) -> None:
     served = await serve_app(demo_app)
-    pages = browsers.PageServer()
-    try:
-        page = await browsers.ChromiumPage.open(chromium, pages.origin)
-        try:
-            result = await page.run(
-                "echoWithoutEnd",
-                {
-                    "url": served.url("/wt"),
-                    "hash": list(served.cert_hash),
-                    "text": "hello from Chromium",
-                    "datagram": "a datagram",
-                },
-                within=WAIT * 4,
-            )
-        finally:
-            await page.close()
-    finally:
-        pages.close()
+    result = await chromium_page.run(
+        "echoWithoutEnd",
+        {
+            "url": served.url("/wt"),
+            "hash": list(served.cert_hash),
+            "text": "hello from Chromium",
+            "datagram": "a datagram",
+        },
+        within=WAIT * 4,
+    )
     assert result["echoed"] == "hello from Chromium"
     assert result["datagram"] == "a datagram"
     assert result["closed"] == {"closeCode": 0, "reason": "done"}
