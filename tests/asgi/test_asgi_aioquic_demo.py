@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import importlib.metadata
 import importlib.util
+import logging
 import shutil
 import subprocess
 import tarfile
@@ -71,7 +72,12 @@ def demo_app() -> Any:
     return load_demo().app
 
 
-async def test_demo_with_the_client(serve_app: ServeApp, demo_app: Any) -> None:
+async def test_demo_with_the_client(
+    serve_app: ServeApp, demo_app: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Streams and datagrams echo; when the client closes, the demo's endless receive
+    loop ends with the close reason that receive() raises after the disconnect, and
+    nothing is logged as an application error."""
     served = await serve_app(demo_app)
     async with served.client() as client:
         session = await client.connect(served.url("/wt"))
@@ -92,6 +98,7 @@ async def test_demo_with_the_client(serve_app: ServeApp, demo_app: Any) -> None:
         session.close(0, "done")
         await session.wait_closed()
     await served.idle()
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
 async def test_demo_with_chromium(serve_app: ServeApp, demo_app: Any, chromium_page: Any) -> None:

@@ -113,7 +113,7 @@ class SessionRunner:
             self._abandon()
             raise
         except Exception as exc:
-            if self._end_error is not None and isinstance(exc, wt.SessionError):
+            if isinstance(exc, wt.SessionError) and self._session_ended():
                 log.debug("ASGI application ended with the session: %r", exc)
             elif not self._answered:
                 log.exception("ASGI application raised before accepting: CONNECT answered 500")
@@ -138,6 +138,13 @@ class SessionRunner:
             if timer is not None:
                 timer.cancel()
         await self._wind_down()
+
+    def _session_ended(self) -> bool:
+        """The session ended (possibly a moment before ``_watch_session`` noticed)."""
+        session = self._session
+        return self._end_error is not None or (
+            session is not None and session.close_reason is not None
+        )
 
     def _accept_expired(self, task: asyncio.Task[None]) -> None:
         if not self._answered:
