@@ -8,6 +8,7 @@
   in the test) and reads the received ones with ``puppet.next()``.
 - ``chromium_page``: a fresh Chromium page (tests/interop's ``page.js`` scenarios) in a
   browser started for the test.
+- ``firefox_page``: the same in Firefox (Selenium); ``browser_page``: each in turn.
 - ``unavailable``: skip (locally) or fail (under ``CI=true``) when a part cannot run.
 """
 
@@ -17,7 +18,7 @@ import asyncio
 import contextlib
 import os
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -212,3 +213,28 @@ async def chromium_page(chromium_path: str) -> AsyncIterator[Any]:
                 await browser.close()
     finally:
         pages.close()
+
+
+@pytest.fixture
+def firefox_page() -> Iterator[Any]:
+    """A Firefox tab at tests/interop's page server, in a browser started for the test
+    (Selenium; ``page.run`` runs its WebDriver calls in a thread)."""
+    firefox, gecko = browsers.firefox_path(), browsers.geckodriver_path()
+    if firefox is None or gecko is None:
+        unavailable(f"Firefox ({firefox}) or geckodriver ({gecko}) is missing")
+    assert firefox is not None
+    assert gecko is not None
+    pages = browsers.PageServer()
+    driver = browsers.start_firefox(firefox, gecko)
+    try:
+        driver.get(pages.origin + "/")
+        yield browsers.FirefoxPage(driver, driver.current_window_handle, "", pages.origin)
+    finally:
+        driver.quit()
+        pages.close()
+
+
+@pytest.fixture(params=["chromium", "firefox"])
+def browser_page(request: pytest.FixtureRequest) -> Any:
+    """Each browser's page in turn (``chromium_page``, ``firefox_page``)."""
+    return request.getfixturevalue(f"{request.param}_page")

@@ -6,8 +6,8 @@ into ``target/asgi-cache/`` (never into the repository) and imported from there.
 imports starlette and jinja2 (both in the ``dev`` group) and serves WebTransport at
 ``/wt``: it accepts, then echoes every ``webtransport.stream.receive`` chunk back on its
 stream and every datagram, and never ends a stream (aioquic's dialect has no end of
-stream). A Chromium page (``serverCertificateHashes``) and this package's Client
-exchange streams and datagrams with it.
+stream). A Chromium page and a Firefox page (``serverCertificateHashes``) and this
+package's Client exchange streams and datagrams with it.
 """
 
 from __future__ import annotations
@@ -101,19 +101,19 @@ async def test_demo_with_the_client(
     assert not [r for r in caplog.records if r.levelno >= logging.WARNING], caplog.text
 
 
-async def test_demo_with_chromium(serve_app: ServeApp, demo_app: Any, chromium_page: Any) -> None:
+async def test_demo_in_a_browser(serve_app: ServeApp, demo_app: Any, browser_page: Any) -> None:
     served = await serve_app(demo_app)
-    result = await chromium_page.run(
+    result = await browser_page.run(
         "echoWithoutEnd",
         {
             "url": served.url("/wt"),
             "hash": list(served.cert_hash),
-            "text": "hello from Chromium",
+            "text": "hello from a browser",
             "datagram": "a datagram",
         },
         within=WAIT * 4,
     )
-    assert result["echoed"] == "hello from Chromium"
+    assert result["echoed"] == "hello from a browser"
     assert result["datagram"] == "a datagram"
     assert result["closed"] == {"closeCode": 0, "reason": "done"}
     await served.idle()
