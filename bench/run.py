@@ -6,8 +6,9 @@ Run through ``bench/run`` (see bench/README.md)::
     bench/run --quick    # smoke test of the harness (seconds per workload, 1 repetition)
 
 Implementations (each in its own virtual environment under bench/.venvs/):
-``ours`` (a release wheel of this repository), ``native`` (bench/native, Rust),
-``pypi_wtq`` (PyPI web-transport-quinn 0.1.0), ``pywebtransport`` 0.21.1 and
+``ours`` (a release wheel of this repository), ``ours_asgi`` (the same wheel, its
+server an ASGI application served by ``web_transport.asgi``; ours' client), ``native``
+(bench/native, Rust), ``pypi_wtq`` (PyPI web-transport-quinn 0.1.0), ``pywebtransport`` 0.21.1 and
 ``aioquic`` 1.7.2. Server and client always run in separate processes on 127.0.0.1.
 
 This script only uses the standard library (plus matplotlib for the chart, optional).
@@ -49,7 +50,9 @@ PEERS = {
     "pywebtransport": "pywebtransport==0.21.1",
     "aioquic": "aioquic==1.7.2",
 }
-ALL_IMPLS = ["ours", "native", "pypi_wtq", "pywebtransport", "aioquic"]
+ALL_IMPLS = ["ours", "ours_asgi", "native", "pypi_wtq", "pywebtransport", "aioquic"]
+#: Implementations that run in ours' virtual environment: (server dir, client dir).
+OURS_VARIANTS = {"ours_asgi": ("ours_asgi", "ours")}
 PY_PEERS = ["pypi_wtq", "pywebtransport", "aioquic"]
 WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6"]
 TITLES = {
@@ -516,6 +519,15 @@ def floors(table: dict[str, Any], extras: dict[str, Any]) -> list[dict[str, Any]
             detail += f" (no result: {', '.join(missing)})"
         add(f"{w} better than every Python peer", not losers, detail)
 
+    # The ASGI layer (issue 19): at most 25 % off ours' W2 rate and 10 % off its W1 rate.
+    for w, k in (("W2", 0.75), ("W1", 0.9)):
+        a, o = med(table, w, "ours_asgi"), med(table, w, "ours")
+        name = f"ASGI {w} >= {k} x ours (direct API)"
+        if a is None or o is None:
+            add(name, None, "no result")
+        else:
+            add(name, a >= k * o, f"{a / o:.2f} x ours")
+
     o, p = med(table, "W1", "ours"), med(table, "W1", "pypi_wtq")
     if o is None or p is None:
         add("W1 >= 10 x PyPI web-transport-quinn", None, "no result")
@@ -582,11 +594,13 @@ def markdown(
     machine: dict[str, Any],
     reps: int,
 ) -> str:
-    peers = [p for p in impls if p not in ("ours", "native")]
+    peers = [p for p in impls if p not in ("ours", "native", *OURS_VARIANTS)]
     head = ["workload", "unit", *impls]
     if "native" in impls:
         head.append("ours/native")
     head += [f"ours/{p}" for p in peers]
+    variants = [v for v in OURS_VARIANTS if v in impls]
+    head += [f"{v}/ours" for v in variants]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for w in WORKLOADS:
         if w not in table:
@@ -597,6 +611,9 @@ def markdown(
         for other in (["native"] if "native" in impls else []) + peers:
             v = med(table, w, other)
             row.append("-" if o is None or v is None or v == 0 else f"{o / v:.2f}")
+        for variant in variants:
+            v = med(table, w, variant)
+            row.append("-" if o is None or v is None or o == 0 else f"{v / o:.2f}")
         lines.append("| " + " | ".join(row) + " |")
         if w == "W6":
             rows = {
@@ -682,6 +699,7 @@ def chart(table: dict[str, Any], impls: list[str], path: Path, title: str) -> st
     fig, axes = plt.subplots(2, 3, figsize=(15, 8.5))
     colors = {
         "ours": "#d62728",
+        "ours_asgi": "#ff9896",
         "native": "#7f7f7f",
         "pypi_wtq": "#1f77b4",
         "pywebtransport": "#2ca02c",
@@ -845,13 +863,14 @@ def main() -> int:
                         der["cert"],
                     )
                 )
-        elif name in pys:
-            py = str(pys[name])
+        elif name in pys or name in OURS_VARIANTS:
+            server_dir, client_dir = OURS_VARIANTS.get(name, (name, name))
+            py = str(pys["ours" if name in OURS_VARIANTS else name])
             runnable.append(
                 Impl(
                     name,
-                    [py, str(IMPLS / name / "server.py")],
-                    [py, str(IMPLS / name / "client.py")],
+                    [py, str(IMPLS / server_dir / "server.py")],
+                    [py, str(IMPLS / client_dir / "client.py")],
                     pem,
                     pem["cert"],
                 )
@@ -866,7 +885,9 @@ def main() -> int:
     try:
         for rep in range(reps):
             for w in workloads:
-                for impl in runnable:
+                # Every other repetition runs the implementations in reverse order, so
+                # that load drifting during a repetition favours none of them.
+                for impl in runnable if rep % 2 == 0 else runnable[::-1]:
                     t0 = time.monotonic()
                     o = measure(impl, w, rep, params[w], logs)
                     outcomes.append(o)

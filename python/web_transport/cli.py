@@ -453,6 +453,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     p_serve.add_argument(
         "--workers", type=int, default=1, help="processes serving the port (SO_REUSEPORT)"
     )
+    p_serve.add_argument(
+        "--app",
+        help="serve this ASGI application's WebTransport sessions instead of the echo "
+        "server, as module:attribute (uvicorn's syntax; see web_transport.asgi)",
+    )
+    p_serve.add_argument(
+        "--factory",
+        action="store_true",
+        help="--app names a callable without arguments that returns the application",
+    )
     p_connect = sub.add_parser("connect", help="connect to a server and echo a message")
     p_connect.add_argument("url", help="the server's https:// URL, e.g. the url line serve printed")
     p_connect.add_argument(
@@ -482,6 +492,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 p_serve.error("--cert and --key go together")
             if args.workers < 1:
                 p_serve.error("--workers must be at least 1")
+            if args.app:
+                from web_transport.asgi.command import run_app
+
+                return run_app(args)
+            if args.factory:
+                p_serve.error("--factory goes with --app")
             if args.workers > 1:
                 if args.page:
                     p_serve.error("--page serves one process: use it without --workers")

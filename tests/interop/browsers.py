@@ -66,6 +66,25 @@ def geckodriver_version(path: str) -> str:
     return first.removeprefix("geckodriver ")
 
 
+def start_firefox(firefox: str, gecko: str) -> Any:
+    """A headless Firefox (Selenium WebDriver) with WebTransport, its datagrams and
+    HTTP/3 enabled, and the suite's script and page-load timeouts."""
+    from selenium import webdriver
+    from selenium.webdriver.firefox.options import Options
+    from selenium.webdriver.firefox.service import Service
+
+    options = Options()
+    options.binary_location = firefox
+    options.add_argument("-headless")
+    options.set_preference("network.webtransport.enabled", True)
+    options.set_preference("network.webtransport.datagrams.enabled", True)
+    options.set_preference("network.http.http3.enable", True)
+    driver = webdriver.Firefox(options=options, service=Service(executable_path=gecko))
+    driver.set_script_timeout(SCRIPT_TIMEOUT)
+    driver.set_page_load_timeout(SCRIPT_TIMEOUT)
+    return driver
+
+
 class BrowserScriptError(AssertionError):
     """The page's scenario function threw (details from the JS error)."""
 

@@ -211,26 +211,16 @@ def firefox_driver() -> Iterator[Any]:
     if gecko is None:
         _unavailable("geckodriver is not installed")
     try:
-        from selenium import webdriver
-        from selenium.webdriver.firefox.options import Options
-        from selenium.webdriver.firefox.service import Service
+        import selenium  # noqa: F401 (start_firefox needs it)
     except ImportError:
         _unavailable("the selenium package is not installed")
     assert firefox is not None
     assert gecko is not None
-    options = Options()
-    options.binary_location = firefox
-    options.add_argument("-headless")
-    options.set_preference("network.webtransport.enabled", True)
-    options.set_preference("network.webtransport.datagrams.enabled", True)
-    options.set_preference("network.http.http3.enable", True)
     try:
-        driver = webdriver.Firefox(options=options, service=Service(executable_path=gecko))
+        driver = browsers.start_firefox(firefox, gecko)
     except Exception as exc:
         _FIREFOX_FAILURE.append(f"Firefox/geckodriver failed to start: {exc}")
         _unavailable(_FIREFOX_FAILURE[0])
-    driver.set_script_timeout(browsers.SCRIPT_TIMEOUT)
-    driver.set_page_load_timeout(browsers.SCRIPT_TIMEOUT)
     VERSIONS["firefox"] = str(driver.capabilities.get("browserVersion", "unknown"))
     VERSIONS["geckodriver"] = browsers.geckodriver_version(gecko)
     VERSIONS["selenium"] = importlib.metadata.version("selenium")

@@ -325,6 +325,34 @@ const scenarios = {
     return { opened: true };
   },
 
+  // Echo without end of stream (aioquic's demo application echoes each chunk and never
+  // ends its streams): write `text`, read until as many bytes came back; then resend a
+  // datagram (bounded rounds) until its echo arrives.
+  async echoWithoutEnd(args) {
+    const wt = await connect(args);
+    const stream = await wt.createBidirectionalStream();
+    const writer = stream.writable.getWriter();
+    await writer.write(enc.encode(args.text));
+    const reader = stream.readable.getReader();
+    let echoed = "";
+    while (echoed.length < args.text.length) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      echoed += dec.decode(value);
+    }
+    const datagrams = wt.datagrams.writable.getWriter();
+    let datagram = null;
+    const pump = wt.datagrams.readable.getReader().read().then(({ value }) => {
+      datagram = dec.decode(value);
+    });
+    pump.catch(() => {});
+    for (let round = 0; round < 300 && datagram === null; round++) {
+      await datagrams.write(enc.encode(args.datagram));
+      await sleep(20);
+    }
+    return { echoed, datagram, closed: await done(wt) };
+  },
+
   // `count` sessions one after another: echo on a stream, close with code i.
   async sequential(args) {
     const results = [];
