@@ -48,8 +48,15 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand's arguments."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only the chosen subcommand's module is imported for its arguments.
+
+    Importing one module keeps a subcommand's imports its own: ``test-requirements`` and
+    ``test-installed`` run under ``uv run --no-project`` on every runner with nothing but the
+    standard library, so no other subcommand's dependency may be imported on their path.
+    """
+    words = sys.argv[1:] if argv is None else argv
+    chosen = next((word for word in words if word in SUBCOMMANDS), None)
     parser = argparse.ArgumentParser(prog="python -m release", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--root", type=Path, help="repository root (default: found from the current directory)"
@@ -57,13 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(f"release.{module}").add_arguments(command)
+        if name == chosen:
+            importlib.import_module(f"release.{module}").add_arguments(command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the subcommand; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         project = Project(args.root.resolve() if args.root else find_root())
         module = importlib.import_module(f"release.{SUBCOMMANDS[args.command][0]}")
