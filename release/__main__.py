@@ -12,6 +12,7 @@ Subcommands (one module each):
     test-requirements  write the locked test group (hashes) for cibuildwheel's test step
     matrix             the release workflow's job matrices, from the contract
     inspect DIST_DIR   twine, check-wheel-contents, abi3audit, auditwheel, metadata, manifest
+    check-installs     every package a workflow job installs has a wheel on its runner
     compliance         regenerate MATURIN_COMPLIANCE.md; --check fails if stale or a rule fails
     rehearse           the whole release on this machine, minus GitHub
     test-installed     install into a fresh environment and run the tests there
@@ -41,6 +42,10 @@ SUBCOMMANDS = {
     "test-requirements": ("suite_requirements", "write the locked test group, with hashes"),
     "matrix": ("matrix", "print (or write as step outputs) the workflow's job matrices"),
     "inspect": ("inspect_dist", "run every artifact checker on a directory"),
+    "check-installs": (
+        "check_installs",
+        "fail if a workflow job would build a package from source",
+    ),
     "compliance": ("compliance", "regenerate MATURIN_COMPLIANCE.md (--check: verify only)"),
     "rehearse": ("rehearse", "rehearse the whole release locally"),
     "test-installed": ("installed", "install into a fresh environment and run the tests"),

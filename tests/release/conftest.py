@@ -27,6 +27,7 @@ if str(REPO) not in sys.path:
 RELEASE_INPUTS = (
     "Cargo.toml",
     "Cargo.lock",
+    "uv.lock",
     "pyproject.toml",
     "rust-toolchain.toml",
     "src/lib.rs",

@@ -164,6 +164,10 @@ CASES: list[tuple[str, str, Edit]] = [
         REL, "run: mkdir from-sdist && tar", "run: |\n          mkdir from-sdist\n          tar")),
     ("actionlint", "undefined matrix property", replace(CI, "name: build wheel (${{ matrix.runner }})", "name: build wheel (${{ matrix.runnr }})")),
     ("actionlint", "unknown job output", replace(REL, "fromJSON(needs.verify.outputs.build)", "fromJSON(needs.verify.outputs.builds)")),
+    ("installs-have-wheels", "the release group on every cibuildwheel runner (the first tag's blocker)", replace(
+        REL, "run: uv run --no-project python -m release test-requirements", "run: uv run --locked --only-group release python -m release test-requirements")),
+    ("installs-have-wheels", "an install check-installs cannot read", replace(
+        CI, "run: uv run --locked --only-group dev ruff check", "run: uvx nox -s lint")),
     ("zizmor", "template injection", replace(
         CI, "      - name: rustfmt\n", '      - name: title\n        run: echo "${{ github.event.pull_request.title }}"\n      - name: rustfmt\n')),
 ]  # fmt: skip
