@@ -7,7 +7,16 @@ repository and assert that it fails.
 
 from __future__ import annotations
 
-from release.rules import contract_rule, docs_site, hygiene, linters, matrix, metadata, pipeline
+from release.rules import (
+    contract_rule,
+    docs_site,
+    hygiene,
+    linters,
+    matrix,
+    metadata,
+    pins,
+    pipeline,
+)
 from release.rules.base import Context, Rule
 
 ALL_RULES: list[Rule] = [
@@ -15,6 +24,7 @@ ALL_RULES: list[Rule] = [
     *metadata.RULES,
     *matrix.RULES,
     *pipeline.RULES,
+    *pins.RULES,
     *hygiene.RULES,
     *docs_site.RULES,
     *linters.RULES,

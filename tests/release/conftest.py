@@ -39,6 +39,7 @@ RELEASE_INPUTS = (
     ".github/workflows/docs.yml",
     ".github/zizmor.yml",
     ".github/dependabot.yml",
+    ".github/build-constraints.txt",
 )
 
 if importlib.util.find_spec("sigstore") is None or importlib.util.find_spec("yaml") is None:

@@ -168,6 +168,14 @@ CASES: list[tuple[str, str, Edit]] = [
         REL, "run: uv run --no-project python -m release test-requirements", "run: uv run --locked --only-group release python -m release test-requirements")),
     ("installs-have-wheels", "an install check-installs cannot read", replace(
         CI, "run: uv run --locked --only-group dev ruff check", "run: uvx nox -s lint")),
+    ("uv-pinned", "setup-uv without version", replace(CI, '          version: "0.13.9"\n', "")),
+    ("maturin-in-cibuildwheel", "constraints file pins another maturin", replace(
+        ".github/build-constraints.txt", "maturin==1.16.0", "maturin==1.17.0")),
+    ("maturin-in-cibuildwheel", "Windows build unconstrained (build isolation takes the newest maturin)", replace(
+        REL, 'CIBW_ENVIRONMENT_WINDOWS: MATURIN_PEP517_ARGS="--locked" PIP_CONSTRAINT=', 'CIBW_ENVIRONMENT_WINDOWS: MATURIN_PEP517_ARGS="--locked" X=')),
+    ("container-images", "digest pinning promised, tags used", replace(DOC, 'pinning = "tag"', 'pinning = "digest"')),
+    ("container-images", "tag pinning without a reason", replace(DOC, 'reason = "no container registry', 'reason = ""\nnote = "no container registry')),
+    ("windows-repair", "delvewheel back on", replace(REL, '      CIBW_REPAIR_WHEEL_COMMAND_WINDOWS: ""\n', "")),
     ("zizmor", "template injection", replace(
         CI, "      - name: rustfmt\n", '      - name: title\n        run: echo "${{ github.event.pull_request.title }}"\n      - name: rustfmt\n')),
 ]  # fmt: skip
