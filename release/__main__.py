@@ -13,6 +13,7 @@ Subcommands (one module each):
     matrix             the release workflow's job matrices, from the contract
     inspect DIST_DIR   twine, check-wheel-contents, abi3audit, auditwheel, metadata, manifest
     check-installs     every package a workflow job installs has a wheel on its runner
+    check-published    files already on the target index have the local files' sha256
     compliance         regenerate MATURIN_COMPLIANCE.md; --check fails if stale or a rule fails
     rehearse           the whole release on this machine, minus GitHub
     test-installed     install into a fresh environment and run the tests there
@@ -46,6 +47,7 @@ SUBCOMMANDS = {
         "check_installs",
         "fail if a workflow job would build a package from source",
     ),
+    "check-published": ("check_published", "fail if the index holds other bytes under our names"),
     "compliance": ("compliance", "regenerate MATURIN_COMPLIANCE.md (--check: verify only)"),
     "rehearse": ("rehearse", "rehearse the whole release locally"),
     "test-installed": ("installed", "install into a fresh environment and run the tests"),

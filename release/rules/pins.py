@@ -64,7 +64,7 @@ def container_images(ctx: Context) -> list[str]:
         for job in workflow.jobs.values()
         for step in job.steps_using(MATURIN_ACTION)
         if "manylinux" in step.with_ and not DIGEST.search(str(step.with_.get("container", "")))
-    ]  # fmt: skip
+    ]
 
 
 def windows_repair(ctx: Context) -> list[str]:
@@ -78,6 +78,23 @@ def windows_repair(ctx: Context) -> list[str]:
     return []
 
 
+PUBLISH = "pypa/gh-action-pypi-publish"
+
+
+def published_bytes(ctx: Context) -> list[str]:
+    """Each publish job compares the index's existing files with dist/ before uploading."""
+    found: list[str] = []
+    for env in ctx.contract.environments:
+        job = ctx.release.jobs.get(env.job)
+        steps = job.steps if job else []
+        publish = next((s.index for s in steps if s.action == PUBLISH), len(steps))
+        host = (env.upload_url or env.url).split("/")[2]
+        wanted = f"python -m release check-published dist --index-url https://{host}/simple/"
+        if not any(wanted in s.run for s in steps[:publish]):
+            found.append(f"job {env.job} does not run `{wanted}` before {PUBLISH}")
+    return found
+
+
 RULES = [
     Rule("uv-pinned", "every setup-uv step has `version:` equal to release/build_settings.py "
          "UV_VERSION (the sid roots install the same uv)", uv_pinned),
@@ -89,4 +106,7 @@ RULES = [
          "contract's [container_images] records pinning = tag with the reason", container_images),
     Rule("windows-repair", "cibuildwheel's Windows repair is off as the contract's [repair] says "
          "(no delvewheel; `inspect` fails on a bundled .dll or .libs/)", windows_repair),
+    Rule("published-bytes", "before each upload the publish job runs `release check-published`: "
+         "a file already on the index with other bytes fails (skip-existing would hide it)",
+         published_bytes),
 ]  # fmt: skip

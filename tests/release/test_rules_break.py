@@ -176,6 +176,10 @@ CASES: list[tuple[str, str, Edit]] = [
     ("container-images", "digest pinning promised, tags used", replace(DOC, 'pinning = "tag"', 'pinning = "digest"')),
     ("container-images", "tag pinning without a reason", replace(DOC, 'reason = "no container registry', 'reason = ""\nnote = "no container registry')),
     ("windows-repair", "delvewheel back on", replace(REL, '      CIBW_REPAIR_WHEEL_COMMAND_WINDOWS: ""\n', "")),
+    ("published-bytes", "PyPI upload without the byte check", replace(
+        REL, "      - name: files already on PyPI are these bytes (skip-existing hides no rebuild)\n        run: uv run --locked --only-group release python -m release check-published dist --index-url https://pypi.org/simple/\n", "")),
+    ("published-bytes", "TestPyPI checked against PyPI", replace(
+        REL, "check-published dist --index-url https://test.pypi.org/simple/", "check-published dist --index-url https://pypi.org/simple/")),
     ("zizmor", "template injection", replace(
         CI, "      - name: rustfmt\n", '      - name: title\n        run: echo "${{ github.event.pull_request.title }}"\n      - name: rustfmt\n')),
 ]  # fmt: skip
