@@ -40,6 +40,8 @@ RELEASE_INPUTS = (
     ".github/zizmor.yml",
     ".github/dependabot.yml",
     ".github/build-constraints.txt",
+    "docs/releasing.md",
+    "README.md",
 )
 
 if importlib.util.find_spec("sigstore") is None or importlib.util.find_spec("yaml") is None:

@@ -180,6 +180,10 @@ CASES: list[tuple[str, str, Edit]] = [
         REL, "      - name: files already on PyPI are these bytes (skip-existing hides no rebuild)\n        run: uv run --locked --only-group release python -m release check-published dist --index-url https://pypi.org/simple/\n", "")),
     ("published-bytes", "TestPyPI checked against PyPI", replace(
         REL, "check-published dist --index-url https://test.pypi.org/simple/", "check-published dist --index-url https://pypi.org/simple/")),
+    ("release-files-documented", "a hand-written count in docs/releasing.md", replace(
+        "docs/releasing.md", "exactly these 24 files", "exactly these 16 files")),
+    ("release-files-documented", "README block removed", replace(
+        "README.md", "<!-- release-files:end -->", "")),
     ("zizmor", "template injection", replace(
         CI, "      - name: rustfmt\n", '      - name: title\n        run: echo "${{ github.event.pull_request.title }}"\n      - name: rustfmt\n')),
 ]  # fmt: skip
