@@ -33,7 +33,7 @@ from packaging.requirements import Requirement
 from packaging.tags import Tag, mac_platforms
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
-from release.build_settings import uv_binary
+from release.build_settings import BUILD_CONSTRAINTS, uv_binary
 from release.console import detail, finding, step
 from release.contract import Contract, load_contract
 from release.errors import ReleaseError
@@ -272,7 +272,11 @@ def _cibuildwheel_installs(
             tests = _merge(tests, classify(str(value)))
         elif CIBW_INSTALLS.match(str(key)):
             tests = _merge(tests, PackageSet(requirements=tuple(str(value).split())))
-    build = PackageSet(requirements=tuple(project.pyproject["build-system"]["requires"]))
+    build_requires = list(project.pyproject["build-system"]["requires"])
+    if any(BUILD_CONSTRAINTS in str(v) for k, v in env.items() if "ENVIRONMENT" in str(k)):
+        pins = project.path(BUILD_CONSTRAINTS).read_text(encoding="utf-8").splitlines()
+        build_requires += [line for line in pins if line.strip() and not line.startswith("#")]
+    build = PackageSet(requirements=tuple(build_requires))
     linux = [t for t in target.platform_tags if t.startswith(("manylinux", "musllinux"))]
     platforms = linux or [RUNNERS.get(target.runner, target.runner)]
     return [

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 
+from release.build_settings import BUILD_CONSTRAINTS as CONSTRAINTS
 from release.build_settings import UV_VERSION
 from release.rules.base import Context, Rule
 
 SETUP_UV = "astral-sh/setup-uv"
 MATURIN_ACTION = "PyO3/maturin-action"
-CONSTRAINTS = ".github/build-constraints.txt"
 CIBW_ENVIRONMENTS = ("CIBW_ENVIRONMENT_LINUX", "CIBW_ENVIRONMENT_MACOS", "CIBW_ENVIRONMENT_WINDOWS")
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
