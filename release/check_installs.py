@@ -291,7 +291,11 @@ def _cibuildwheel_installs(
 def installs(project: Project, workflow_names: list[str] | None = None) -> list[Install]:
     """Every install of every job of the workflows, on every runner and Python it runs on."""
     contract = load_contract(project)
-    names = workflow_names or [contract.release_workflow, contract.ci_workflow]
+    names = workflow_names or [
+        contract.release_workflow,
+        contract.ci_workflow,
+        contract.docs_workflow,
+    ]
     uv_settings = project.pyproject.get("tool", {}).get("uv", {})
     default_groups = tuple(uv_settings.get("default-groups", ["dev"]))
     found: list[Install] = []

@@ -383,8 +383,9 @@ RULES = [
     ),
     Rule(
         "installs-have-wheels",
-        "every package set a release.yml or ci.yml job installs (dependency groups, --with, "
-        "cibuildwheel's test requirements) has a wheel in uv.lock for each runner's platform "
+        "every package set a release.yml, ci.yml or docs.yml job installs (dependency groups, "
+        "--with, cibuildwheel's test and build requirements) has a wheel in uv.lock for each "
+        "runner's platform "
         "and Python, free-threaded ones included (`release check-installs`; --online in verify)",
         lambda ctx: check_installs.check(ctx.project).findings,
     ),
