@@ -261,3 +261,23 @@ def test_contract_edit_needs_no_workflow_edit(repo_copy: Path) -> None:
     assert _failing(repo_copy) == {}
     assert "22 files: 5 abi3 wheels" in (repo_copy / "README.md").read_text()
     assert "abi3-win_amd64" not in doc.read_text().split("<!-- contract:end -->")[1]
+
+
+def test_container_images_record_tag_pinning_and_why() -> None:
+    # No container registry was reachable to read a digest (docs/releasing.md, "Pinned tools"):
+    # the contract records the state and its reason, and the workflows use the action's tags.
+    from release.contract import load_contract
+    from release.workflows import load_workflow
+
+    project = Project(REPO)
+    settings = dict(load_contract(project).container_images)
+    assert settings["pinning"] == "tag"
+    assert "no container registry was reachable" in settings["reason"]
+    steps = [
+        step
+        for name in ("release.yml", "ci.yml")
+        for job in load_workflow(project.workflow_path(name)).jobs.values()
+        for step in job.steps_using("PyO3/maturin-action")
+    ]
+    assert len(steps) == 4  # sdist, wheels, sdist-wheel, ci build
+    assert all("container" not in step.with_ for step in steps)
