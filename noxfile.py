@@ -48,6 +48,23 @@ LOCAL_ONLY = {
     "and release",
 }
 
+#: What each session installs, read by `release check-installs` to resolve every hosted
+#: job's installs for its runner and Python: dependency groups of pyproject.toml ("project"
+#: is the package with its own dependencies) and requirement specifiers (bench/run's
+#: `--with`). A session missing here fails that check.
+INSTALLS = {
+    "lint": ["project", "dev"],
+    "rust": [],
+    "tests": ["project", "dev"],
+    "suite": ["project", "dev"],
+    "reliability": ["project", "dev"],
+    "interop": ["project", "dev"],
+    "stub": ["project", "dev"],
+    "docs": ["docs", "project", "dev"],
+    "release": ["release"],
+    "bench-quick": ["matplotlib>=3.9,<4"],
+}
+
 #: Set by the interop session: a browser that cannot start fails the test, never skips.
 BROWSER_ENV = "WEB_TRANSPORT_REQUIRE_BROWSER"
 

@@ -12,6 +12,8 @@ Subcommands (one module each):
     test-requirements  write the locked test group (hashes) for cibuildwheel's test step
     matrix             the release workflow's job matrices, from the contract
     inspect DIST_DIR   twine, check-wheel-contents, abi3audit, auditwheel, metadata, manifest
+    check-installs     every package a workflow job installs has a wheel on its runner
+    check-published    files already on the target index have the local files' sha256
     compliance         regenerate MATURIN_COMPLIANCE.md; --check fails if stale or a rule fails
     rehearse           the whole release on this machine, minus GitHub
     test-installed     install into a fresh environment and run the tests there
@@ -41,6 +43,11 @@ SUBCOMMANDS = {
     "test-requirements": ("suite_requirements", "write the locked test group, with hashes"),
     "matrix": ("matrix", "print (or write as step outputs) the workflow's job matrices"),
     "inspect": ("inspect_dist", "run every artifact checker on a directory"),
+    "check-installs": (
+        "check_installs",
+        "fail if a workflow job would build a package from source",
+    ),
+    "check-published": ("check_published", "fail if the index holds other bytes under our names"),
     "compliance": ("compliance", "regenerate MATURIN_COMPLIANCE.md (--check: verify only)"),
     "rehearse": ("rehearse", "rehearse the whole release locally"),
     "test-installed": ("installed", "install into a fresh environment and run the tests"),
@@ -48,8 +55,15 @@ SUBCOMMANDS = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser with every subcommand's arguments."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser; only the chosen subcommand's module is imported for its arguments.
+
+    Importing one module keeps a subcommand's imports its own: ``test-requirements`` and
+    ``test-installed`` run under ``uv run --no-project`` on every runner with nothing but the
+    standard library, so no other subcommand's dependency may be imported on their path.
+    """
+    words = sys.argv[1:] if argv is None else argv
+    chosen = next((word for word in words if word in SUBCOMMANDS), None)
     parser = argparse.ArgumentParser(prog="python -m release", description=__doc__.split("\n")[0])
     parser.add_argument(
         "--root", type=Path, help="repository root (default: found from the current directory)"
@@ -57,13 +71,14 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="SUBCOMMAND")
     for name, (module, help_text) in SUBCOMMANDS.items():
         command = sub.add_parser(name, help=help_text, description=help_text)
-        importlib.import_module(f"release.{module}").add_arguments(command)
+        if name == chosen:
+            importlib.import_module(f"release.{module}").add_arguments(command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Parse ``argv`` and run the subcommand; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    args = build_parser(argv).parse_args(argv)
     try:
         project = Project(args.root.resolve() if args.root else find_root())
         module = importlib.import_module(f"release.{SUBCOMMANDS[args.command][0]}")

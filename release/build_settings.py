@@ -10,6 +10,12 @@ from release.errors import ReleaseError
 #: The maturin version every build uses (the workflows pin the same one).
 MATURIN_VERSION = "1.16.0"
 
+#: The uv version every workflow's setup-uv installs and the sid roots use (rule `uv-pinned`).
+UV_VERSION = "0.13.9"
+
+#: The constraints file pinning maturin inside cibuildwheel's isolated builds.
+BUILD_CONSTRAINTS = ".github/build-constraints.txt"
+
 #: Arguments of the release wheel build: release profile (fat LTO), Cargo.lock enforced.
 MATURIN_BUILD_ARGS = ("--release", "--locked")
 

@@ -272,6 +272,10 @@ def _print_results(results: list[Result]) -> None:
 
 def regenerate(project: Project) -> int:
     """Write the document; return 1 if any rule fails (the document then says so)."""
+    from release import release_files
+    from release.contract import load_contract
+
+    release_files.write(project, load_contract(project))
     step("evaluate the compliance rules")
     results = evaluate(project)
     _print_results(results)

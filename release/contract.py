@@ -125,6 +125,10 @@ class Contract:
     sdist_wheel: Target
     ci_runners: tuple[str, ...]
     free_threaded: FreeThreaded | None = None
+    #: ``pinning`` ("tag" or "digest") and ``reason`` of maturin-action's Linux images.
+    container_images: tuple[tuple[str, str], ...] = ()
+    #: cibuildwheel's wheel repair per OS ("off" where the contract turns it off).
+    repair: tuple[tuple[str, str], ...] = ()
 
     @property
     def min_python(self) -> str:
@@ -244,6 +248,8 @@ def parse_contract(doc: str) -> Contract:
         sdist_wheel=_target(_require(raw, "sdist_wheel", dict, ""), "sdist_wheel."),
         ci_runners=tuple(_require(_require(raw, "ci", dict, ""), "runners", list, "ci.")),
         free_threaded=_free_threaded(raw.get("free_threaded")),
+        container_images=tuple(dict(raw.get("container_images") or {}).items()),
+        repair=tuple(dict(raw.get("repair") or {}).items()),
     )
 
 

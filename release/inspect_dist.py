@@ -188,6 +188,14 @@ def check_wheel_metadata(
     for tag in wheel_file.get_all("Tag") or []:
         if not tag.startswith(f"{python}-{abi}-"):
             found.append(f"WHEEL tag {tag} is not {python}-{abi}")
+    generator = f"maturin ({contract.maturin})"
+    if wheel_file.get("Generator") != generator:
+        found.append(f"WHEEL Generator is {wheel_file.get('Generator')!r}, expected {generator!r}")
+    # No repair tool bundled a library: the extension links only system libraries
+    # (delvewheel is off on Windows; auditwheel/delocate would add a .libs/.dylibs dir).
+    bundled = sorted(n for n in names if re.search(r"\.libs/|\.dylibs/|\.dll$", n))
+    if bundled:
+        found.append(f"bundled libraries (a repair tool vendored them): {', '.join(bundled)}")
     package = project.import_name
     for required in (f"{package}/__init__.py", f"{package}/py.typed"):
         if required not in names:

@@ -17,8 +17,9 @@ These are the ``host`` part. Two more parts (:mod:`release.local_matrix`) cover 
 Linux matrix: ``pythons`` tests the same wheel on CPython 3.14 and 3.15 from a Debian sid
 root, ``aarch64`` cross-builds the aarch64 wheel and tests it under qemu-user. ``--part``
 runs one alone; by default all three run, and a part whose prerequisite is missing is
-reported SKIPPED with its reason. On Linux the wheel is linked for the contract's
-manylinux level as the release does (:mod:`release.manylinux`).
+reported SKIPPED with its reason (under ``CI=true`` any SKIPPED part fails the rehearsal).
+On Linux the wheel is linked for the contract's manylinux level as the release does
+(:mod:`release.manylinux`).
 
 Signing, TestPyPI, PyPI and the GitHub release need GitHub's OIDC identity and are not
 rehearsed. Exits non-zero on any failure; every wait is bounded.
@@ -264,6 +265,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )  # fmt: skip
 
 
+def fail_skips_under_ci(outcomes: list[local_matrix.Outcome]) -> None:
+    """Under ``CI=true`` a part that did not run fails the rehearsal, naming its reason."""
+    skipped = [o.line() for o in outcomes if o.status == "SKIPPED"]
+    if skipped and os.environ.get("CI") == "true":
+        raise ReleaseError("CI=true and a part did not run: " + "; ".join(skipped))
+
+
 def main(args: argparse.Namespace, project: Project) -> int:
     """Run ``rehearse``."""
     contract = load_contract(project)
@@ -294,5 +302,6 @@ def main(args: argparse.Namespace, project: Project) -> int:
     step("rehearsal summary")
     for outcome in outcomes:
         print(outcome.line(), flush=True)
+    fail_skips_under_ci(outcomes)
     print("rehearsal passed (SKIPPED parts were not tested)", flush=True)
     return 0

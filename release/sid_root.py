@@ -35,7 +35,7 @@ import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from release.build_settings import MATURIN_VERSION
+from release.build_settings import MATURIN_VERSION, UV_VERSION
 from release.console import detail, step
 from release.errors import ReleaseError
 from release.manylinux import ZIGLANG_VERSION
@@ -59,7 +59,7 @@ TOOLS = "/opt/web-transport-release-tools"
 TOOLS_PYTHON = "python3.14"
 
 #: uv in the roots (fast venvs and installs, above all under emulation).
-UV_REQUIREMENT = "uv==0.13.9"
+UV_REQUIREMENT = f"uv=={UV_VERSION}"
 
 #: binfmt_misc and the qemu-user-static registration for aarch64 (Debian's own line).
 BINFMT = Path("/proc/sys/fs/binfmt_misc")

@@ -15,6 +15,7 @@ from release.rules import (
     linters,
     matrix,
     metadata,
+    pins,
     pipeline,
 )
 from release.rules.base import Context, Rule
@@ -24,6 +25,7 @@ ALL_RULES: list[Rule] = [
     *metadata.RULES,
     *matrix.RULES,
     *pipeline.RULES,
+    *pins.RULES,
     *hygiene.RULES,
     *docs_site.RULES,
     *ci_sessions.RULES,

@@ -3,6 +3,7 @@ GitHub Pages deployment only for a pushed release tag, without caches."""
 
 from __future__ import annotations
 
+from release import release_files
 from release.rules.base import Context, Rule
 
 TAG_CONDITION = "github.event_name == 'push' && startsWith(github.ref, 'refs/tags/v')"
@@ -50,5 +51,11 @@ RULES = [
         "cache) on pull requests, main and tags, and deploys it to GitHub Pages "
         "(github-pages environment) only for a pushed tag",
         docs_site,
-    )
+    ),
+    Rule(
+        "release-files-documented",
+        "the file counts and the file table of docs/releasing.md and README.md are the generated "
+        "blocks from the manifest (`python -m release compliance` rewrites them)",
+        lambda ctx: release_files.problems(ctx.project, ctx.contract),
+    ),
 ]

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import re
 
-from release import build_settings
+from release import build_settings, check_installs
 from release.errors import ReleaseError
 from release.manifest import full_manifest
+from release.nox_sessions import NOXFILE, parse_noxfile
 from release.project import CARGO_LOCK
 from release.rules.base import Context, Rule
-from release.rules.ci_sessions import NOXFILE, parse_noxfile
 from release.workflows import Job, Step, run_commands
 
 MATURIN_ACTION = "PyO3/maturin-action"
@@ -399,5 +399,13 @@ RULES = [
         "setup-qemu-action's binfmt image cache off, no sccache); "
         "ci.yml, which never runs on tags, enables sccache on pull requests only",
         no_cache_on_tags,
+    ),
+    Rule(
+        "installs-have-wheels",
+        "every package set a release.yml, ci.yml or docs.yml job installs (dependency groups, "
+        "--with, cibuildwheel's test and build requirements) has a wheel in uv.lock for each "
+        "runner's platform "
+        "and Python, free-threaded ones included (`release check-installs`; --online in verify)",
+        lambda ctx: check_installs.check(ctx.project).findings,
     ),
 ]

@@ -27,6 +27,7 @@ if str(REPO) not in sys.path:
 RELEASE_INPUTS = (
     "Cargo.toml",
     "Cargo.lock",
+    "uv.lock",
     "pyproject.toml",
     "rust-toolchain.toml",
     "src/lib.rs",
@@ -34,11 +35,15 @@ RELEASE_INPUTS = (
     "MATURIN_COMPLIANCE.md",
     "CHANGELOG.md",
     "noxfile.py",
+    ".ci/nox",
     ".github/workflows/ci.yml",
     ".github/workflows/release.yml",
     ".github/workflows/docs.yml",
     ".github/zizmor.yml",
     ".github/dependabot.yml",
+    ".github/build-constraints.txt",
+    "docs/releasing.md",
+    "README.md",
 )
 
 if importlib.util.find_spec("sigstore") is None or importlib.util.find_spec("yaml") is None:

@@ -14,7 +14,13 @@ def _record_line(name: str, data: bytes) -> str:
     return f"{name},sha256={digest},{len(data)}"
 
 
-def build_fake_wheel(directory: Path, version: str, tag: str = "py3-none-any") -> Path:
+def build_fake_wheel(
+    directory: Path,
+    version: str,
+    tag: str = "py3-none-any",
+    generator: str = "maturin (1.16.0)",
+    extra: dict[str, bytes] | None = None,
+) -> Path:
     """Write ``web_transport_python-<version>-<tag>.whl`` into ``directory`` and return it."""
     info = f"web_transport_python-{version}.dist-info"
     files = {
@@ -26,8 +32,9 @@ def build_fake_wheel(directory: Path, version: str, tag: str = "py3-none-any") -
             "Requires-Python: >=3.12\n"
         ).encode(),
         f"{info}/WHEEL": (
-            f"Wheel-Version: 1.0\nGenerator: tests\nRoot-Is-Purelib: false\nTag: {tag}\n"
+            f"Wheel-Version: 1.0\nGenerator: {generator}\nRoot-Is-Purelib: false\nTag: {tag}\n"
         ).encode(),
+        **(extra or {}),
     }
     record = [_record_line(n, d) for n, d in files.items()] + [f"{info}/RECORD,,"]
     files[f"{info}/RECORD"] = ("\n".join(record) + "\n").encode()

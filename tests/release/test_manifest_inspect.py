@@ -162,6 +162,24 @@ def test_metadata_checker_holds_a_cp315t_wheel_to_cp315t(repo_copy: Path, tmp_pa
     assert [f.message for f in findings] == ["no cp315t extension module under web_transport/"]
 
 
+def test_metadata_checker_holds_every_wheel_to_the_pinned_maturin_and_no_bundled_dll(
+    repo_copy: Path, tmp_path: Path
+) -> None:
+    project = Project(repo_copy)
+    wheel = build_fake_wheel(
+        tmp_path, project.version, "cp315-cp315t-win_amd64", generator="maturin (1.17.0)",
+        extra={"web_transport_python.libs/msvcp140-abc.dll": b"MZ"},
+    )  # fmt: skip
+    messages = [
+        f.message
+        for f in inspect_dist.check_wheel_metadata(
+            wheel, project, load_contract(project), project.version
+        )
+    ]
+    assert "WHEEL Generator is 'maturin (1.17.0)', expected 'maturin (1.16.0)'" in messages
+    assert any("bundled libraries" in m and "msvcp140-abc.dll" in m for m in messages)
+
+
 def test_manylinux_levels() -> None:
     assert inspect_dist._manylinux("manylinux_2_28_x86_64") == ("manylinux", 2, 28)
     assert inspect_dist._manylinux("manylinux2014_aarch64") == ("manylinux", 2, 17)

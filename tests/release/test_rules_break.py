@@ -172,6 +172,28 @@ CASES: list[tuple[str, str, Edit]] = [
         REL, "run: mkdir from-sdist && tar", "run: |\n          mkdir from-sdist\n          tar")),
     ("actionlint", "undefined matrix property", replace(CI, "name: build wheel (${{ matrix.runner }})", "name: build wheel (${{ matrix.runnr }})")),
     ("actionlint", "unknown job output", replace(REL, "fromJSON(needs.verify.outputs.build)", "fromJSON(needs.verify.outputs.builds)")),
+    ("installs-have-wheels", "the release group on every cibuildwheel runner (the first tag's blocker)", replace(
+        REL, "run: uv run --no-project python -m release test-requirements", "run: uv run --locked --only-group release python -m release test-requirements")),
+    ("installs-have-wheels", "an install check-installs cannot read", replace(
+        CI, '.ci/nox -s "$SESSION"', 'uvx nox -s "$SESSION"')),
+    ("installs-have-wheels", "a session whose installs noxfile.py does not declare", replace(
+        NOX, '    "rust": [],\n', "")),
+    ("uv-pinned", "setup-uv without version", replace(CI, '          version: "0.13.9"\n', "")),
+    ("maturin-in-cibuildwheel", "constraints file pins another maturin", replace(
+        ".github/build-constraints.txt", "maturin==1.16.0", "maturin==1.17.0")),
+    ("maturin-in-cibuildwheel", "Windows build unconstrained (build isolation takes the newest maturin)", replace(
+        REL, 'CIBW_ENVIRONMENT_WINDOWS: MATURIN_PEP517_ARGS="--locked" PIP_CONSTRAINT=', 'CIBW_ENVIRONMENT_WINDOWS: MATURIN_PEP517_ARGS="--locked" X=')),
+    ("container-images", "digest pinning promised, tags used", replace(DOC, 'pinning = "tag"', 'pinning = "digest"')),
+    ("container-images", "tag pinning without a reason", replace(DOC, 'reason = "no container registry', 'reason = ""\nnote = "no container registry')),
+    ("windows-repair", "delvewheel back on", replace(REL, '      CIBW_REPAIR_WHEEL_COMMAND_WINDOWS: ""\n', "")),
+    ("published-bytes", "PyPI upload without the byte check", replace(
+        REL, "      - name: files already on PyPI are these bytes (skip-existing hides no rebuild)\n        run: uv run --locked --only-group release python -m release check-published dist --index-url https://pypi.org/simple/\n", "")),
+    ("published-bytes", "TestPyPI checked against PyPI", replace(
+        REL, "check-published dist --index-url https://test.pypi.org/simple/", "check-published dist --index-url https://pypi.org/simple/")),
+    ("release-files-documented", "a hand-written count in docs/releasing.md", replace(
+        "docs/releasing.md", "exactly these 24 files", "exactly these 16 files")),
+    ("release-files-documented", "README block removed", replace(
+        "README.md", "<!-- release-files:end -->", "")),
     ("zizmor", "template injection", replace(
         CI, "      - name: zizmor (online, with the workflow token)\n", '      - name: title\n        run: echo "${{ github.event.pull_request.title }}"\n      - name: zizmor (online, with the workflow token)\n')),
 ]  # fmt: skip
@@ -242,7 +264,30 @@ def test_contract_edit_needs_no_workflow_edit(repo_copy: Path) -> None:
     start = text.index('[[targets]]\nid = "windows-x64"')
     end = text.index("# A wheel built from the unpacked sdist")
     doc.write_text(text[:start] + text[end:])
-    assert _failing(repo_copy) == {}
+    # The generated parts (this document's, the release-files blocks of the docs) are stale.
+    assert set(_failing(repo_copy)) == {"release-files-documented"}
     assert compliance.check(Project(repo_copy)) == 1
     assert compliance.regenerate(Project(repo_copy)) == 0
+    assert _failing(repo_copy) == {}
+    assert "22 files: 5 abi3 wheels" in (repo_copy / "README.md").read_text()
     assert "abi3-win_amd64" not in doc.read_text().split("<!-- contract:end -->")[1]
+
+
+def test_container_images_record_tag_pinning_and_why() -> None:
+    # No container registry was reachable to read a digest (docs/releasing.md, "Pinned tools"):
+    # the contract records the state and its reason, and the workflows use the action's tags.
+    from release.contract import load_contract
+    from release.workflows import load_workflow
+
+    project = Project(REPO)
+    settings = dict(load_contract(project).container_images)
+    assert settings["pinning"] == "tag"
+    assert "no container registry was reachable" in settings["reason"]
+    steps = [
+        step
+        for name in ("release.yml", "ci.yml")
+        for job in load_workflow(project.workflow_path(name)).jobs.values()
+        for step in job.steps_using("PyO3/maturin-action")
+    ]
+    assert len(steps) >= 3  # sdist, wheels, sdist-wheel (and ci.yml's build)
+    assert all("container" not in step.with_ for step in steps)
