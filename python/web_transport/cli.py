@@ -286,13 +286,14 @@ async def serve(
     return 0
 
 
-def _print_endpoint(host: str, port: int, digest: bytes) -> str:
-    """Print the server's URL (the one the page and the README connect to: the echo
-    server answers on any path) and certificate hash; return the URL."""
+def _print_endpoint(host: str, port: int, digest: bytes, path: str = "/echo") -> str:
+    """Print the server's URL and certificate hash; return the URL. ``path``: "/echo" for
+    the echo server (it answers on any path; the page and the README connect there), "/"
+    for an ASGI application, whose routes are its own."""
     shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     if ":" in shown:
         shown = f"[{shown}]"
-    url = f"https://{shown}:{port}/echo"
+    url = f"https://{shown}:{port}{path}"
     print(f"url: {url}")
     print(f"certificate hash (hex): {digest.hex()}")
     print(f"certificate hash (base64): {base64.b64encode(digest).decode()}")

@@ -52,7 +52,7 @@ def run_app(args: argparse.Namespace) -> int:
         host, port = start(args.bind)
         for _ in range(args.workers - 1):
             start(f"{args.bind.rsplit(':', 1)[0]}:{port}")
-        _print_endpoint(host, port, digest)
+        _print_endpoint(host, port, digest, "/")
         print(f"workers: {args.workers} processes, pids {' '.join(str(p.pid) for p in procs)}")
         print(f"app: {args.app}", flush=True)
         for proc in procs:
@@ -93,7 +93,7 @@ def _worker(
                 loop.add_signal_handler(sig, server.close)
         async with server:
             if digest is not None:
-                _print_endpoint(*server.local_addr, digest)
+                _print_endpoint(*server.local_addr, digest, "/")
                 print(f"app: {spec}", flush=True)
             bound.put(server.local_addr)
             await serve(app, server)
