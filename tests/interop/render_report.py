@@ -121,8 +121,9 @@ def render(data: dict[str, Any]) -> str:
     lines += [
         "## Known gaps",
         "",
-        "Each is a strict expected failure in the suite: if the cause is fixed, the test",
-        "passes and the suite fails until the gap is removed from `tests/interop/scenarios.py`.",
+        "Each is an expected failure in the suite, strict unless the peer shows the gap only",
+        "some of the time (`Gap.strict`): if the cause is fixed, a strict gap's test passes",
+        "and the suite fails until the gap is removed from `tests/interop/scenarios.py`.",
         "",
         "| scenario | peer | cause | detail |",
         "| --- | --- | --- | --- |",

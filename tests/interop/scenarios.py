@@ -199,7 +199,8 @@ def matrix() -> set[tuple[str, str]]:
 
 @dataclass(frozen=True)
 class Gap:
-    """A known interop gap: the test is a strict xfail with this cause.
+    """A known interop gap: the test is an xfail with this cause (strict unless ``strict``
+    is False).
 
     ``cause`` is one of "binding bug", "peer bug", "peer gap" (a feature the peer's
     version lacks) or "draft difference" (the peers implement different drafts).
@@ -207,6 +208,9 @@ class Gap:
 
     cause: str
     detail: str
+    #: False for a gap the peer shows only some of the time: the test is then a non-strict
+    #: xfail (an unexpected pass is reported as XPASS, never as a failure or a pass).
+    strict: bool = True
 
 
 FIREFOX_VERSION = "Firefox 140 ESR"
@@ -215,6 +219,9 @@ KNOWN_GAPS: dict[tuple[str, str], Gap] = {
         "peer gap",
         f"{FIREFOX_VERSION} errors the reader of a reset stream with "
         "TypeError('Error in input stream'), without WebTransportError.streamErrorCode",
+        # Not every time: it delivered the code in 1 of 4 runs of tests/asgi and once in
+        # .ci/run (XPASS(strict) of test_reset_by_us[firefox], 2026-12-03).
+        strict=False,
     ),
     ("stop-sending-by-peer", FIREFOX): Gap(
         "peer gap",
