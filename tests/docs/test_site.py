@@ -32,6 +32,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+from support.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
@@ -39,17 +40,6 @@ SCREENSHOTS = ROOT / "target" / "site-screenshots"
 BUILD_TIMEOUT = 600.0
 # The interpreter behind the test venv, for the docs venv (target/docs-venv, as .ci/run).
 PYTHON = getattr(sys, "_base_executable", sys.executable)
-# Debian's Chromium here; ci.yml names the runner image's Chrome (as tests/interop does).
-CHROMIUM_PATH = os.environ.get("WEB_TRANSPORT_CHROMIUM") or "/usr/bin/chromium"
-# The flags the interop tests start Chromium with (tests/interop/browsers.py).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 
 FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})(.*)$")
 TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)+\|?\s*$")

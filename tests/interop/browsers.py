@@ -19,6 +19,10 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
+# Re-exported: the interop and asgi suites start Chromium through this module.
+from support.chromium import CHROMIUM_ARGS as CHROMIUM_ARGS
+from support.chromium import CHROMIUM_PATH as CHROMIUM_PATH
+
 HERE = Path(__file__).resolve().parent
 PAGE_JS = (HERE / "page.js").read_text()
 PAGE_HTML = (
@@ -26,15 +30,6 @@ PAGE_HTML = (
     f"<script>{PAGE_JS}</script></head><body>interop</body></html>"
 ).encode()
 
-CHROMIUM_PATH = os.environ.get("WEB_TRANSPORT_CHROMIUM") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 FIREFOX_PATHS = ("/usr/bin/firefox-esr", "/usr/lib/firefox-esr/firefox-esr")
 SCRIPT_TIMEOUT = 90.0
 
