@@ -1,13 +1,16 @@
 //! Argument helpers shared by every class: integers, WebTransport error codes, close
-//! reasons, durations in seconds and socket addresses. Each raises `TypeError` for a
-//! value of the wrong type and `ValueError` for one out of range, naming the argument.
+//! reasons, durations in seconds, lists of names and socket addresses. Each raises
+//! `TypeError` for a value of the wrong type and `ValueError` for one out of range,
+//! naming the argument (PyO3 adds the note `while processing 'name'` to an extractor's
+//! error). The extractors ([`Int`], [`Seconds`], [`Strings`]) run no Python code, so
+//! they may run before the exit gate ([`QuietArgument`]).
 
 use std::net::{SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 use pyo3::exceptions::{PyTypeError, PyValueError};
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyInt};
+use pyo3::types::{PyBool, PyFloat, PyInt, PyList, PyString, PyTuple};
 
 /// An integer argument: `TypeError` for non-integers (and bools), `ValueError` rather
 /// than `OverflowError` for integers beyond 64 bits, so every out-of-range value raises
@@ -31,38 +34,96 @@ impl<'a, 'py> FromPyObject<'a, 'py> for Int {
     }
 }
 
-/// An argument PyO3 hands over unconverted: the object Python passed (or the
-/// signature's default), converted by the function body inside the exit gate.
-/// `#[gate::pymethods]`/`#[gate::pyfunction]` give this type to every argument whose
-/// conversion may run Python code (`__float__`, `__index__`, iteration), and convert it
-/// with [`Deferred::extract`] right after entering the gate.
-pub enum Deferred<'py, T> {
-    /// The object Python passed.
-    Given(Bound<'py, PyAny>),
-    /// The signature's default.
-    Default(T),
-}
+/// A number of seconds: an `int` (not a `bool`) or a `float` (subclasses included),
+/// read without calling `__float__`. `TypeError` for any other type, `ValueError` for an
+/// integer beyond 64 bits; the range is the caller's to check ([`optional_seconds`],
+/// [`positive_seconds`], [`seconds_or_zero`]).
+#[derive(Clone, Copy, Debug)]
+pub struct Seconds(pub f64);
 
-impl<'a, 'py, T> FromPyObject<'a, 'py> for Deferred<'py, T> {
+impl<'a, 'py> FromPyObject<'a, 'py> for Seconds {
     type Error = PyErr;
 
     fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
-        Ok(Self::Given(obj.to_owned()))
-    }
-}
-
-impl<'py, T: pyo3::conversion::FromPyObjectOwned<'py>> Deferred<'py, T> {
-    /// Convert as PyO3's wrapper would have, with the same error (PyO3's
-    /// `argument_extraction_error`: the note `while processing 'name'`).
-    pub fn extract(self, name: &str) -> PyResult<T> {
-        match self {
-            Self::Default(value) => Ok(value),
-            Self::Given(obj) => obj.extract::<T>().map_err(|e| {
-                pyo3::impl_::extract_argument::argument_extraction_error(obj.py(), name, e.into())
-            }),
+        if obj.is_instance_of::<PyFloat>() {
+            return obj.extract::<f64>().map(Seconds);
+        }
+        match obj.extract::<Int>() {
+            #[allow(clippy::cast_precision_loss)] // beyond 2**53 s, any range check fails
+            Ok(Int(n)) => Ok(Seconds(n as f64)),
+            Err(e) if e.is_instance_of::<PyValueError>(obj.py()) => Err(e),
+            Err(_) => Err(PyTypeError::new_err(format!(
+                "expected a number of seconds (int or float), got {}",
+                obj.get_type().name()?
+            ))),
         }
     }
 }
+
+/// A `list` or `tuple` of `str` (subclasses included), read without running Python code:
+/// other sequences and iterables are refused with `TypeError` (their `__len__` or
+/// `__iter__` would run), as is a `str` itself and any item that is not a `str`.
+#[derive(Clone, Debug)]
+pub struct Strings(pub Vec<String>);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for Strings {
+    type Error = PyErr;
+
+    fn extract(obj: pyo3::Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        let items: Vec<Bound<'py, PyAny>> = if let Ok(list) = obj.cast::<PyList>() {
+            list.iter().collect()
+        } else if let Ok(tuple) = obj.cast::<PyTuple>() {
+            tuple.iter().collect()
+        } else {
+            return Err(PyTypeError::new_err(format!(
+                "expected a list of str, got {}",
+                obj.get_type().name()?
+            )));
+        };
+        let mut strings = Vec::with_capacity(items.len());
+        for (i, item) in items.iter().enumerate() {
+            if !item.is_instance_of::<PyString>() {
+                return Err(PyTypeError::new_err(format!(
+                    "expected a list of str, item {i} is {}",
+                    item.get_type().name()?
+                )));
+            }
+            strings.push(item.extract::<String>()?);
+        }
+        Ok(Strings(strings))
+    }
+}
+
+/// An argument type PyO3 extracts without running Python code: no `__float__`,
+/// `__index__`, `__len__` or `__iter__` of the caller's objects, no finalizer. PyO3's
+/// wrapper extracts the arguments before the body enters the exit gate (`shutdown.rs`),
+/// so `#[gate::pymethods]`/`#[gate::pyfunction]` accept only these (the gate inserts
+/// [`quiet`] for each argument: a check at compile time, nothing at run time).
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` may run Python code when PyO3 extracts it, outside the exit gate",
+    label = "not a quiet argument type",
+    note = "take it as one of src/args.rs (Int, Seconds, Strings), &str, &[u8], \
+            &Bound<'_, PyAny>, Bound, Py, PyRef, bool, String, or an Option of these"
+)]
+pub trait QuietArgument {}
+
+impl QuietArgument for Int {}
+impl QuietArgument for Seconds {}
+impl QuietArgument for Strings {}
+impl QuietArgument for bool {}
+impl QuietArgument for String {}
+impl QuietArgument for Python<'_> {}
+impl QuietArgument for &str {}
+impl QuietArgument for &[u8] {}
+impl<T> QuietArgument for &Bound<'_, T> {}
+impl<T> QuietArgument for Bound<'_, T> {}
+impl<T> QuietArgument for Py<T> {}
+impl<T: pyo3::PyClass> QuietArgument for PyRef<'_, T> {}
+impl<T: QuietArgument> QuietArgument for Option<T> {}
+
+/// Compiles only for a [`QuietArgument`]; the gate calls it for each argument.
+#[inline(always)]
+pub const fn quiet<T: QuietArgument + ?Sized>() {}
 
 /// Validate a WebTransport application error code (a 32-bit unsigned integer,
 /// draft-ietf-webtrans-http3 §4.4); `None` is 0. Non-integers raise `TypeError`,
@@ -184,6 +245,47 @@ mod tests {
         assert!(positive_seconds("t", f64::NAN).is_err());
         assert_eq!(seconds_or_zero("t", 0.0).ok(), Some(Duration::ZERO));
         assert!(seconds_or_zero("t", -1.0).is_err());
+    }
+
+    /// The extractors read `int`, `float`, `list`, `tuple` and `str` instances only: an
+    /// object whose `__float__` or `__len__` would run is refused without running it.
+    #[test]
+    fn extractors_run_no_python_code() {
+        Python::initialize();
+        Python::attach(|py| {
+            let code = c"
+class Loud:
+    def __float__(self): raise AssertionError('ran __float__')
+    def __index__(self): raise AssertionError('ran __index__')
+    def __len__(self): raise AssertionError('ran __len__')
+    def __iter__(self): raise AssertionError('ran __iter__')
+class F(float): pass
+values = [1, 2.5, F(0.5), True, 'x', Loud(), ['a', 'b'], ('c',), 'ab', ['a', 1]]
+";
+            let scope = pyo3::types::PyDict::new(py);
+            py.run(code, None, Some(&scope)).expect("setup");
+            let values = scope.get_item("values").expect("get").expect("values");
+            let at = |i: usize| values.get_item(i).expect("item");
+            let seconds = |i: usize| at(i).extract::<Seconds>().map(|s| s.0);
+            let strings = |i: usize| at(i).extract::<Strings>().map(|s| s.0);
+            assert_eq!(seconds(0).ok(), Some(1.0));
+            assert_eq!(seconds(1).ok(), Some(2.5));
+            assert_eq!(seconds(2).ok(), Some(0.5));
+            for refused in [3, 4, 5, 6] {
+                let err = seconds(refused).expect_err("refused");
+                assert!(err.is_instance_of::<PyTypeError>(py), "{err}");
+            }
+            assert_eq!(strings(6).ok(), Some(vec!["a".into(), "b".into()]));
+            assert_eq!(strings(7).ok(), Some(vec!["c".into()]));
+            for refused in [5, 8, 9] {
+                let err = strings(refused).expect_err("refused");
+                assert!(err.is_instance_of::<PyTypeError>(py), "{err}");
+            }
+            assert_eq!(
+                strings(9).expect_err("item").to_string(),
+                "TypeError: expected a list of str, item 1 is int"
+            );
+        });
     }
 
     #[test]

@@ -10,7 +10,7 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 use sha2::{Digest, Sha256};
 
-use crate::args::Int;
+use crate::args::{Int, Strings};
 
 /// The longest validity browsers accept for `serverCertificateHashes` (W3C WebTransport,
 /// "custom certificate requirements").
@@ -24,10 +24,10 @@ pub const MAX_HASH_VALIDITY_DAYS: i64 = 14;
 )]
 pub fn generate_self_signed<'py>(
     py: Python<'py>,
-    subject_alt_names: Vec<String>,
+    subject_alt_names: Strings,
     validity_days: Int,
 ) -> PyResult<Bound<'py, PyTuple>> {
-    let validity_days = validity_days.0;
+    let (Strings(subject_alt_names), Int(validity_days)) = (subject_alt_names, validity_days);
     if let Some(bad) = subject_alt_names.iter().find(|n| n.trim().is_empty()) {
         return Err(PyValueError::new_err(format!(
             "subject_alt_names must not contain empty names, got {bad:?}"

@@ -13,7 +13,7 @@ use web_transport_quinn as wtq;
 use wtq::proto::ConnectRequest;
 use wtq::quinn;
 
-use crate::args::{check_code, parse_addr};
+use crate::args::{check_code, parse_addr, Seconds, Strings};
 use crate::cert::load_certificate_chain;
 use crate::config::{crypto_provider, Transport, TransportConfig};
 use crate::endpoint::Endpoint;
@@ -141,7 +141,7 @@ impl Client {
         no_cert_verification = false,
         ca_certificates = None,
         congestion_control = "default",
-        max_idle_timeout = Some(30.0),
+        max_idle_timeout = Some(Seconds(30.0)),
         keep_alive_interval = None,
         transport = None,
         bind = None,
@@ -158,8 +158,8 @@ impl Client {
         no_cert_verification: bool,
         ca_certificates: Option<&Bound<'_, PyAny>>,
         congestion_control: &str,
-        max_idle_timeout: Option<f64>,
-        keep_alive_interval: Option<f64>,
+        max_idle_timeout: Option<Seconds>,
+        keep_alive_interval: Option<Seconds>,
         transport: Option<Bound<'_, TransportConfig>>,
         bind: Option<&str>,
     ) -> PyResult<Self> {
@@ -232,7 +232,7 @@ impl Client {
         &self,
         py: Python<'py>,
         url: &str,
-        protocols: Option<Vec<String>>,
+        protocols: Option<Strings>,
         headers: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let parsed = url::Url::parse(url)
@@ -247,7 +247,7 @@ impl Client {
             return Err(PyValueError::new_err(format!("url: no host in {url:?}")));
         }
         let mut request = ConnectRequest::new(parsed);
-        if let Some(protocols) = protocols {
+        if let Some(Strings(protocols)) = protocols {
             for p in &protocols {
                 // Subprotocols travel as RFC 8941 sf-strings: printable ASCII.
                 if p.is_empty() || !p.bytes().all(|b| (0x20..=0x7e).contains(&b)) {

@@ -8,7 +8,7 @@ use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use web_transport_quinn::quinn;
 
-use crate::args::{optional_seconds, Int};
+use crate::args::{optional_seconds, Int, Seconds};
 
 /// QUIC stream limits, flow-control windows and datagram buffers (RFC 9000 §4, RFC 9221).
 ///
@@ -112,7 +112,7 @@ impl TransportConfig {
         send_window = Int(15_000_000),
         datagram_receive_buffer_size = Some(Int(1_048_576)),
         datagram_send_buffer_size = Int(1_048_576),
-        initial_rtt = 0.333,
+        initial_rtt = Seconds(0.333),
     ),
     // The Int defaults spelled out (PyO3 shows them as `...`).
     text_signature = "(*, max_concurrent_bidi_streams=100, max_concurrent_uni_streams=100, \
@@ -129,7 +129,7 @@ impl TransportConfig {
         send_window: Int,
         datagram_receive_buffer_size: Option<Int>,
         datagram_send_buffer_size: Int,
-        initial_rtt: f64,
+        initial_rtt: Seconds,
     ) -> PyResult<Self> {
         Self::new(
             max_concurrent_bidi_streams.0,
@@ -139,7 +139,7 @@ impl TransportConfig {
             send_window.0,
             datagram_receive_buffer_size.map(|v| v.0),
             datagram_send_buffer_size.0,
-            initial_rtt,
+            initial_rtt.0,
         )
     }
 
@@ -205,12 +205,13 @@ impl Transport {
     /// These settings with `max_idle_timeout` and `keep_alive_interval` (seconds) validated.
     pub fn idle_timers(
         self,
-        max_idle_timeout: Option<f64>,
-        keep_alive_interval: Option<f64>,
+        max_idle_timeout: Option<Seconds>,
+        keep_alive_interval: Option<Seconds>,
     ) -> PyResult<Self> {
+        let seconds = |name, value: Option<Seconds>| optional_seconds(name, value.map(|s| s.0));
         Ok(Self {
-            max_idle_timeout: optional_seconds("max_idle_timeout", max_idle_timeout)?,
-            keep_alive_interval: optional_seconds("keep_alive_interval", keep_alive_interval)?,
+            max_idle_timeout: seconds("max_idle_timeout", max_idle_timeout)?,
+            keep_alive_interval: seconds("keep_alive_interval", keep_alive_interval)?,
             ..self
         })
     }
@@ -263,7 +264,7 @@ mod tests {
     use super::*;
 
     fn parse(cc: &str, idle: Option<f64>, keep_alive: Option<f64>) -> PyResult<Transport> {
-        Transport::parse(cc, None)?.idle_timers(idle, keep_alive)
+        Transport::parse(cc, None)?.idle_timers(idle.map(Seconds), keep_alive.map(Seconds))
     }
 
     #[test]

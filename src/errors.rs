@@ -301,7 +301,7 @@ fn client_error(py: Python<'_>, e: wtq::ClientError) -> PyErr {
              (is the server running, and does UDP reach its port?)",
         ),
         wtq::ClientError::Connection(quinn::ConnectionError::TransportError(t)) => {
-            let message = crate::tls::refused_certificate(&t.reason)
+            let message = crate::certificate_refusal::refused_certificate(&t.reason)
                 .unwrap_or_else(|| format!("the QUIC handshake failed: {t}"));
             raise(py, Class::ConnectError, message)
         }

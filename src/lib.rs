@@ -6,6 +6,7 @@ use pyo3::prelude::*;
 mod args;
 mod buffer;
 mod cert;
+mod certificate_refusal;
 mod client;
 mod close_cause;
 mod completion;
@@ -14,6 +15,8 @@ mod datagram;
 mod endpoint;
 mod errors;
 mod exceptions;
+#[cfg(test)]
+mod module_graph_tests;
 mod new_stream;
 mod operation;
 mod recv_stream;
@@ -26,10 +29,12 @@ mod session;
 mod shutdown;
 mod stash;
 mod stats;
+mod stream_state;
 #[cfg(test)]
 mod test_support;
 mod tls;
 mod udp_socket;
+mod unclaimed;
 
 /// `gil_used = false`: the module is safe without the GIL, so free-threaded CPython
 /// (3.14t) keeps the GIL disabled when it is imported. A deliberate declaration, not

@@ -4,8 +4,7 @@
 //! An accepted stream whose `accept` was cancelled after it arrived is kept
 //! ([`UnclaimedStreams`]) for the next accept of its kind: cancellation loses nothing.
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
 
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
@@ -16,6 +15,7 @@ use crate::errors::Error;
 use crate::operation::Outcome;
 use crate::recv_stream::RecvStream;
 use crate::send_stream::{SendStream, SendStreams};
+use crate::unclaimed::{Claim, Unclaimed};
 
 /// Bidirectional (RFC 9000 §2.1) or unidirectional.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -25,7 +25,7 @@ pub enum Kind {
 }
 
 /// A new stream as the crate hands it over.
-enum NewStream {
+pub enum NewStream {
     Bi(wtq::SendStream, wtq::RecvStream),
     /// One we opened.
     UniSend(wtq::SendStream),
@@ -33,27 +33,9 @@ enum NewStream {
     UniRecv(wtq::RecvStream),
 }
 
-/// Accepted streams whose accept was cancelled: the next accept of the kind takes them.
-#[derive(Clone, Default)]
-pub struct UnclaimedStreams(Arc<Mutex<[VecDeque<NewStream>; 2]>>);
-
-impl UnclaimedStreams {
-    fn lock(&self) -> MutexGuard<'_, [VecDeque<NewStream>; 2]> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    fn pop(&self, kind: Kind) -> Option<NewStream> {
-        self.lock()[kind as usize].pop_front()
-    }
-
-    fn push(&self, stream: NewStream) {
-        let kind = match stream {
-            NewStream::Bi(..) => Kind::Bi,
-            NewStream::UniSend(_) | NewStream::UniRecv(_) => Kind::Uni,
-        };
-        self.lock()[kind as usize].push_back(stream);
-    }
-}
+/// Accepted streams whose accept was cancelled, one queue per [`Kind`]: the next accept
+/// of the kind takes them.
+pub type UnclaimedStreams = [Unclaimed<NewStream>; 2];
 
 /// What a session's streams share: its open send streams (for a graceful close) and
 /// its close cause.
@@ -63,12 +45,11 @@ pub struct StreamContext {
     pub cause: CloseCause,
 }
 
-/// A new stream on its way to Python; an accepted one goes back to `unclaimed` if the
-/// accept was cancelled.
+/// A new stream on its way to Python; an accepted one goes back to its unclaimed queue if
+/// the accept was cancelled.
 struct Delivered {
-    stream: Option<NewStream>,
+    stream: Claim<NewStream>,
     ctx: StreamContext,
-    unclaimed: Option<UnclaimedStreams>,
 }
 
 impl Outcome for Delivered {
@@ -92,10 +73,8 @@ impl Outcome for Delivered {
         Ok(object.unbind())
     }
 
-    fn abandon(mut self) {
-        if let (Some(stream), Some(unclaimed)) = (self.stream.take(), &self.unclaimed) {
-            unclaimed.push(stream);
-        }
+    fn abandon(self) {
+        self.stream.abandon();
     }
 }
 
@@ -129,26 +108,25 @@ pub async fn open(
     open?;
     let stream = next_stream(&session, kind, true).await?;
     Ok(Delivered {
-        stream: Some(stream),
+        stream: Claim::unqueued(stream),
         ctx,
-        unclaimed: None,
     })
 }
 
-/// Accept the peer's next stream of `kind`: an unclaimed one first.
+/// Accept the peer's next stream of `kind`: an unclaimed one (of `unclaimed`, the
+/// queue of that kind) first.
 pub async fn accept(
     session: Arc<wtq::Session>,
     kind: Kind,
-    unclaimed: UnclaimedStreams,
+    unclaimed: Unclaimed<NewStream>,
     ctx: StreamContext,
 ) -> Result<impl Outcome, Error> {
-    let stream = match unclaimed.pop(kind) {
+    let stream = match unclaimed.pop() {
         Some(stream) => stream,
         None => next_stream(&session, kind, false).await?,
     };
     Ok(Delivered {
-        stream: Some(stream),
+        stream: unclaimed.claim(stream),
         ctx,
-        unclaimed: Some(unclaimed),
     })
 }

@@ -22,8 +22,8 @@ use crate::args::{check_code, Int};
 use crate::close_cause::CloseCause;
 use crate::errors::Error;
 use crate::operation::{spawn, Outcome};
-use crate::runtime::{close_locally, unless_closed};
 use crate::stash::Stash;
+use crate::stream_state::{close_locally, unless_closed};
 
 pub struct RecvState {
     stream: Mutex<wtq::RecvStream>,
@@ -34,7 +34,7 @@ pub struct RecvState {
     cause: CloseCause,
 }
 
-crate::runtime::stream_state!(RecvState, wtq::RecvStream, received_reset);
+crate::stream_state::stream_state!(RecvState, wtq::RecvStream, received_reset);
 
 impl Drop for RecvState {
     /// A stream dropped before its end sends STOP_SENDING with WebTransport code 0
@@ -423,7 +423,7 @@ impl RecvStream {
     /// Wait until the stream ends: `None` after the peer's FIN (all data received) or a
     /// local stop, or the peer's RESET_STREAM code.
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        crate::runtime::wait_closed(py, &self.state)
+        crate::stream_state::wait_closed(py, &self.state)
     }
 
     fn __aiter__(slf: Py<Self>) -> Py<Self> {

@@ -9,17 +9,18 @@ use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::Arc;
 
+use pyo3::exceptions::PyValueError;
 use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 use tokio::sync::{watch, Mutex};
 use web_transport_quinn as wtq;
 
-use crate::args::check_code;
+use crate::args::{check_code, Int};
 use crate::buffer::to_bytes;
 use crate::close_cause::CloseCause;
 use crate::errors::Error;
 use crate::operation::spawn;
-use crate::runtime::{close_locally, now_or_soon, unless_closed};
+use crate::stream_state::{close_locally, now_or_soon, unless_closed};
 
 pub struct SendState {
     stream: Mutex<wtq::SendStream>,
@@ -30,7 +31,7 @@ pub struct SendState {
     cause: CloseCause,
 }
 
-crate::runtime::stream_state!(SendState, wtq::SendStream, stopped);
+crate::stream_state::stream_state!(SendState, wtq::SendStream, stopped);
 
 #[pyclass(frozen, module = "web_transport")]
 pub struct SendStream {
@@ -210,7 +211,7 @@ impl SendStream {
 
     /// Wait until the peer has everything (`None`) or sent STOP_SENDING (its code).
     fn wait_closed<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        crate::runtime::wait_closed(py, &self.state)
+        crate::stream_state::wait_closed(py, &self.state)
     }
 
     /// Scheduling priority among this session's streams; higher is sent first.
@@ -220,7 +221,13 @@ impl SendStream {
     }
 
     #[setter]
-    fn set_priority(&self, value: i32) -> PyResult<()> {
+    fn set_priority(&self, value: Int) -> PyResult<()> {
+        let value = i32::try_from(value.0).map_err(|_| {
+            PyValueError::new_err(format!(
+                "priority must be between -2**31 and 2**31 - 1, got {}",
+                value.0
+            ))
+        })?;
         self.state.priority.store(value, Ordering::SeqCst);
         now_or_soon(
             &self.state,

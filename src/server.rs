@@ -16,6 +16,7 @@ use wtq::quinn;
 
 use crate::args::{
     addr_tuple, check_code, check_reason, parse_addr, positive_seconds, seconds_or_zero, Int,
+    Seconds,
 };
 use crate::cert::{load_certificate_chain, load_private_key};
 use crate::config::{crypto_provider, Transport, TransportConfig};
@@ -24,36 +25,26 @@ use crate::errors::{os_error, Error};
 use crate::operation::spawn;
 use crate::registry::Registry;
 use crate::request::SessionRequest;
-use crate::runtime::{runtime, unless_closed};
+use crate::runtime::runtime;
+use crate::stream_state::unless_closed;
+use crate::unclaimed::{Claim, Unclaimed};
 
 /// How many handshaken session requests may wait for `accept()`.
 const REQUEST_BACKLOG: usize = 1024;
 
-/// Session requests whose `accept()` was cancelled after they arrived: the next
-/// `accept()` takes them.
-type UnclaimedRequests = Arc<std::sync::Mutex<std::collections::VecDeque<SessionRequest>>>;
-
 /// A session request on its way to Python; kept for the next `accept()` if cancelled.
-struct DeliveredRequest {
-    request: Option<SessionRequest>,
-    unclaimed: UnclaimedRequests,
-}
+struct DeliveredRequest(Claim<SessionRequest>);
 
 impl crate::operation::Outcome for DeliveredRequest {
     fn into_py(mut self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        match self.request.take() {
+        match self.0.take() {
             Some(r) => Ok(Bound::new(py, r)?.into_any().unbind()),
             None => Ok(py.None()),
         }
     }
 
-    fn abandon(mut self) {
-        if let Some(r) = self.request.take() {
-            self.unclaimed
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push_back(r);
-        }
+    fn abandon(self) {
+        self.0.abandon();
     }
 }
 
@@ -79,7 +70,8 @@ pub struct Server {
     transport: Arc<quinn::TransportConfig>,
     shutdown: watch::Sender<bool>,
     sessions: Registry,
-    unclaimed: UnclaimedRequests,
+    /// Session requests whose `accept()` was cancelled after they arrived.
+    unclaimed: Unclaimed<SessionRequest>,
 }
 
 fn server_config(
@@ -148,21 +140,14 @@ impl Server {
         let endpoint = self.endpoint.info.clone();
         let unclaimed = self.unclaimed.clone();
         async move {
-            let unclaimed_request = unclaimed
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop_front();
-            let request = match unclaimed_request {
+            let request = match unclaimed.pop() {
                 Some(r) => Some(r),
                 None => unless_closed(&mut shutdown, async { requests.lock().await.recv().await })
                     .await
                     .flatten()
                     .map(|r| SessionRequest::new(r, sessions, endpoint)),
             };
-            request.map(|r| DeliveredRequest {
-                request: Some(r),
-                unclaimed,
-            })
+            request.map(|r| DeliveredRequest(unclaimed.claim(r)))
         }
     }
 
@@ -205,10 +190,10 @@ impl Server {
         private_key,
         bind = "[::]:4433",
         congestion_control = "default",
-        max_idle_timeout = Some(30.0),
+        max_idle_timeout = Some(Seconds(30.0)),
         keep_alive_interval = None,
         transport = None,
-        handshake_timeout = 10.0,
+        handshake_timeout = Seconds(10.0),
         max_pending_handshakes = Int(256),
         reuse_port = false,
     ),
@@ -224,17 +209,17 @@ impl Server {
         private_key: &Bound<'_, PyAny>,
         bind: &str,
         congestion_control: &str,
-        max_idle_timeout: Option<f64>,
-        keep_alive_interval: Option<f64>,
+        max_idle_timeout: Option<Seconds>,
+        keep_alive_interval: Option<Seconds>,
         transport: Option<Bound<'_, TransportConfig>>,
-        handshake_timeout: f64,
+        handshake_timeout: Seconds,
         max_pending_handshakes: Int,
         reuse_port: bool,
     ) -> PyResult<Self> {
         let max_pending_handshakes = max_pending_handshakes.0;
         let settings = Transport::parse(congestion_control, transport)?
             .idle_timers(max_idle_timeout, keep_alive_interval)?;
-        let handshake_timeout = positive_seconds("handshake_timeout", handshake_timeout)?;
+        let handshake_timeout = positive_seconds("handshake_timeout", handshake_timeout.0)?;
         let max_pending = usize::try_from(max_pending_handshakes)
             .ok()
             .filter(|n| (1..=1_000_000).contains(n))
@@ -266,7 +251,7 @@ impl Server {
             transport,
             shutdown: watch::channel(false).0,
             sessions: Registry::default(),
-            unclaimed: UnclaimedRequests::default(),
+            unclaimed: Unclaimed::default(),
         })
     }
 
@@ -288,13 +273,18 @@ impl Server {
     /// Stop accepting, close every session gracefully (close capsule with `code` and
     /// `reason`), then close the endpoint once they are closed or `timeout` seconds passed.
     #[pyo3(
-        signature = (code = None, reason = "", *, timeout = 1.0),
+        signature = (code = None, reason = "", *, timeout = Seconds(1.0)),
         text_signature = "(self, code=0, reason='', *, timeout=1.0)"
     )]
-    fn close(&self, code: Option<&Bound<'_, PyAny>>, reason: &str, timeout: f64) -> PyResult<()> {
+    fn close(
+        &self,
+        code: Option<&Bound<'_, PyAny>>,
+        reason: &str,
+        timeout: Seconds,
+    ) -> PyResult<()> {
         let code = check_code("code", code)?;
         check_reason(reason)?;
-        let timeout = seconds_or_zero("timeout", timeout)?;
+        let timeout = seconds_or_zero("timeout", timeout.0)?;
         self.shutdown_now(code, reason, timeout)
     }
 

@@ -117,7 +117,7 @@ impl Session {
         let accepted = new_stream::accept(
             self.inner.clone(),
             kind,
-            self.unclaimed.clone(),
+            self.unclaimed[kind as usize].clone(),
             self.stream_context(),
         );
         spawn(py, self.cause.clone().with_real_cause(accepted))

@@ -7,22 +7,23 @@
 //! PyO3 attribute is used directly).
 //!
 //! PyO3's generated wrapper extracts the arguments before the body runs and converts
-//! the result after it returns; both may run Python code. So the attributes also move
-//! that work inside the gate:
-//! - an argument whose extraction may run Python code (any type but `Python`, a
-//!   reference, `Bound`, `Py`, `PyRef`, `Int`, `bool`, `String`, or `Option` of those:
-//!   `f64` calls `__float__`, `i32` `__index__`, `Vec` iterates) is taken as
-//!   `crate::args::Deferred` (the object, or the signature's default) and extracted
-//!   first thing in the body, with PyO3's own error (`while processing 'name'` note);
+//! the result after it returns; either may run Python code, outside the gate. So:
+//! - every argument's type must be a `crate::args::QuietArgument` (extracted without
+//!   running Python code: `Int`, `Seconds`, `Strings`, references, `Bound`, `Py`,
+//!   `bool`, `String`, `Option`s of those); the gate inserts
+//!   `crate::args::quiet::<T>()` for each, so any other type fails to compile, at the
+//!   argument;
 //! - a result whose conversion allocates a container or a class instance (a tuple, a
 //!   `Vec`, a `#[pyclass]` value) is converted to a Python object in the body.
+//!
+//! The expansion is tested in `gate/tests/` (`cargo test -p web-transport-py-gate`).
 
 use proc_macro::TokenStream;
-use proc_macro2::{Delimiter, Group, TokenTree};
-use quote::{quote, ToTokens};
+use quote::quote;
+use syn::spanned::Spanned;
 use syn::{
-    parse_macro_input, parse_quote, Attribute, Block, FnArg, GenericArgument, ImplItem, ItemFn,
-    ItemImpl, Pat, PathArguments, ReturnType, Signature, Stmt, Type,
+    parse_macro_input, parse_quote, parse_quote_spanned, Attribute, Block, FnArg, GenericArgument,
+    ImplItem, ItemFn, ItemImpl, PathArguments, ReturnType, Signature, Stmt, Type,
 };
 
 /// The statement every entry point starts with.
@@ -59,23 +60,6 @@ fn segment(ty: &Type) -> Option<(String, Option<&Type>)> {
     Some((last.ident.to_string(), inner))
 }
 
-/// Whether PyO3 extracts `ty` without running Python code.
-fn quiet_argument(ty: &Type) -> bool {
-    match ty {
-        Type::Reference(_) => true,
-        _ => match segment(ty) {
-            Some((name, inner)) => match name.as_str() {
-                "Python" | "Bound" | "Py" | "PyRef" | "PyRefMut" | "Int" | "bool" | "String" => {
-                    true
-                }
-                "Option" => inner.is_some_and(quiet_argument),
-                _ => false,
-            },
-            None => false,
-        },
-    }
-}
-
 /// Whether PyO3 converts `ty` to a Python object without allocating a container or a
 /// class instance (which may start a garbage collection, which may run finalizers).
 fn quiet_result(ty: &Type) -> bool {
@@ -94,152 +78,17 @@ fn quiet_result(ty: &Type) -> bool {
     }
 }
 
-/// A deferred argument: its name, its type, and whether it is optional.
-struct Deferred {
-    name: syn::Ident,
-    ty: Type,
-    optional: bool,
-}
-
-/// Rewrite the arguments whose extraction may run Python code to `Deferred`, returning
-/// them (the body extracts them).
-fn defer_arguments(sig: &mut Signature) -> Vec<Deferred> {
-    let mut deferred = Vec::new();
-    for input in &mut sig.inputs {
+/// For each argument, a statement that compiles only if PyO3 extracts its type without
+/// running Python code (`crate::args::QuietArgument`); the error points at the type.
+fn check_arguments(sig: &Signature, block: &mut Block) {
+    for input in sig.inputs.iter().rev() {
         let FnArg::Typed(arg) = input else { continue };
-        if quiet_argument(&arg.ty) {
-            continue;
-        }
-        let Pat::Ident(ident) = &*arg.pat else {
-            continue;
+        let ty = &arg.ty;
+        let stmt: Stmt = parse_quote_spanned! {ty.span()=>
+            crate::args::quiet::<#ty>();
         };
-        let name = ident.ident.clone();
-        let ty = (*arg.ty).clone();
-        match segment(&ty) {
-            Some((option, Some(inner))) if option == "Option" => {
-                let inner = inner.clone();
-                *arg.ty = parse_quote! { ::std::option::Option<crate::args::Deferred<'_, #inner>> };
-                deferred.push(Deferred {
-                    name,
-                    ty: inner,
-                    optional: true,
-                });
-            }
-            _ => {
-                *arg.ty = parse_quote! { crate::args::Deferred<'_, #ty> };
-                deferred.push(Deferred {
-                    name,
-                    ty,
-                    optional: false,
-                });
-            }
-        }
+        block.stmts.insert(0, stmt);
     }
-    deferred
-}
-
-/// The statements that extract the deferred arguments, inside the gate.
-fn extract_deferred(block: &mut Block, deferred: &[Deferred]) {
-    for (i, d) in deferred.iter().enumerate() {
-        let Deferred { name, ty, optional } = d;
-        let label = name.to_string();
-        let stmt: Stmt = if *optional {
-            parse_quote! {
-                let #name: ::std::option::Option<#ty> = match #name {
-                    ::std::option::Option::Some(value) => ::std::option::Option::Some(value.extract(#label)?),
-                    ::std::option::Option::None => ::std::option::Option::None,
-                };
-            }
-        } else {
-            parse_quote! { let #name: #ty = #name.extract(#label)?; }
-        };
-        block.stmts.insert(1 + i, stmt);
-    }
-}
-
-/// In `signature = (...)` (inside `tokens`), wrap the default of each deferred
-/// argument in `Deferred::Default` (an optional one's inside its `Some`; `None` stays). Returns whether a default was rewritten.
-fn rewrite_defaults(
-    tokens: proc_macro2::TokenStream,
-    deferred: &[Deferred],
-) -> (proc_macro2::TokenStream, bool) {
-    let find = |name: &str| deferred.iter().find(|d| d.name == name);
-    let mut out = Vec::new();
-    let mut rewritten = false;
-    let mut after_signature = 0;
-    for tt in tokens {
-        match &tt {
-            TokenTree::Ident(i) if i == "signature" => after_signature = 1,
-            TokenTree::Punct(p) if p.as_char() == '=' && after_signature == 1 => {
-                after_signature = 2
-            }
-            TokenTree::Group(g)
-                if after_signature == 2 && g.delimiter() == Delimiter::Parenthesis =>
-            {
-                after_signature = 0;
-                let mut inner = Vec::new();
-                let items: Vec<TokenTree> = g.stream().into_iter().collect();
-                let mut k = 0;
-                while k < items.len() {
-                    let is_default = matches!(&items[k], TokenTree::Ident(i) if find(&i.to_string()).is_some())
-                        && matches!(items.get(k + 1), Some(TokenTree::Punct(p)) if p.as_char() == '=');
-                    if is_default {
-                        inner.push(items[k].clone());
-                        inner.push(items[k + 1].clone());
-                        let mut end = k + 2;
-                        while end < items.len()
-                            && !matches!(&items[end], TokenTree::Punct(p) if p.as_char() == ',')
-                        {
-                            end += 1;
-                        }
-                        let default: proc_macro2::TokenStream =
-                            items[k + 2..end].iter().cloned().collect();
-                        let optional = matches!(&items[k], TokenTree::Ident(i) if find(&i.to_string()).is_some_and(|d| d.optional));
-                        if !optional {
-                            inner.extend(quote! { crate::args::Deferred::Default(#default) });
-                            rewritten = true;
-                        } else if default.to_string() == "None" {
-                            inner.extend(default);
-                        } else {
-                            inner.extend(quote! { (#default).map(crate::args::Deferred::Default) });
-                            rewritten = true;
-                        }
-                        k = end;
-                    } else {
-                        inner.push(items[k].clone());
-                        k += 1;
-                    }
-                }
-                let mut group = Group::new(Delimiter::Parenthesis, inner.into_iter().collect());
-                group.set_span(g.span());
-                out.push(TokenTree::Group(group));
-                continue;
-            }
-            TokenTree::Group(g) if g.delimiter() == Delimiter::Parenthesis => {
-                // `#[pyo3(...)]`'s own arguments.
-                let (stream, r) = rewrite_defaults(g.stream(), deferred);
-                rewritten |= r;
-                let mut group = Group::new(Delimiter::Parenthesis, stream);
-                group.set_span(g.span());
-                out.push(TokenTree::Group(group));
-                continue;
-            }
-            _ => {}
-        }
-        out.push(tt);
-    }
-    (out.into_iter().collect(), rewritten)
-}
-
-/// Rewrite the defaults in the `#[pyo3(...)]` attributes of a method.
-fn rewrite_attributes(attrs: &mut [Attribute], deferred: &[Deferred]) -> syn::Result<bool> {
-    let mut rewritten = false;
-    for attr in attrs.iter_mut().filter(|a| a.path().is_ident("pyo3")) {
-        let (tokens, r) = rewrite_defaults(attr.meta.to_token_stream(), deferred);
-        rewritten |= r;
-        attr.meta = syn::parse2(tokens)?;
-    }
-    Ok(rewritten)
 }
 
 /// Convert a result that allocates inside the body: the function returns `Py<PyAny>`.
@@ -266,34 +115,14 @@ fn convert_result(sig: &mut Signature, block: &mut Block) {
     sig.output = parse_quote! { -> ::pyo3::PyResult<::pyo3::Py<::pyo3::PyAny>> };
 }
 
-/// Apply the gate to one function: convert the result, defer the arguments, enter first.
-/// Returns whether a signature default was rewritten without an explicit text signature.
-fn gate(
-    attrs: &mut [Attribute],
-    sig: &mut Signature,
-    block: &mut Block,
-) -> syn::Result<Vec<Deferred>> {
+/// Apply the gate to one function: convert the result, check the arguments, enter first.
+fn gate(attrs: &[Attribute], sig: &mut Signature, block: &mut Block) {
     let is_new = attrs.iter().any(|a| a.path().is_ident("new"));
     if !is_new {
         convert_result(sig, block);
     }
-    let deferred = defer_arguments(sig);
-    let rewritten = rewrite_attributes(attrs, &deferred)?;
-    if rewritten && !has_text_signature(attrs.iter().map(|a| a.meta.to_token_stream())) {
-        return Err(syn::Error::new_spanned(
-            &sig.ident,
-            "a deferred argument with a default needs an explicit text_signature",
-        ));
-    }
+    check_arguments(sig, block);
     enter(block);
-    extract_deferred(block, &deferred);
-    Ok(deferred)
-}
-
-fn has_text_signature(streams: impl Iterator<Item = proc_macro2::TokenStream>) -> bool {
-    streams
-        .into_iter()
-        .any(|s| s.to_string().contains("text_signature"))
 }
 
 /// `#[pyo3::pymethods]` on an `impl` block, each method entering the exit gate first.
@@ -335,9 +164,7 @@ pub fn pymethods(args: TokenStream, item: TokenStream) -> TokenStream {
     }
     for member in &mut item.items {
         if let ImplItem::Fn(method) = member {
-            if let Err(e) = gate(&mut method.attrs, &mut method.sig, &mut method.block) {
-                return e.to_compile_error().into();
-            }
+            gate(&method.attrs, &mut method.sig, &mut method.block);
         }
     }
     quote! {
@@ -351,21 +178,8 @@ pub fn pymethods(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn pyfunction(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut item = parse_macro_input!(item as ItemFn);
-    let args = proc_macro2::TokenStream::from(args);
-    let deferred = match gate(&mut item.attrs, &mut item.sig, &mut item.block) {
-        Ok(deferred) => deferred,
-        Err(e) => return e.to_compile_error().into(),
-    };
-    let (args, rewritten) = rewrite_defaults(args, &deferred);
-    if rewritten && !has_text_signature(std::iter::once(args.clone())) {
-        return syn::Error::new_spanned(
-            &item.sig.ident,
-            "a deferred argument with a default needs an explicit text_signature",
-        )
-        .to_compile_error()
-        .into();
-    }
-    let attribute = attribute(quote! { ::pyo3::pyfunction }, args);
+    gate(&item.attrs, &mut item.sig, &mut item.block);
+    let attribute = attribute(quote! { ::pyo3::pyfunction }, args.into());
     quote! {
         #attribute
         #item

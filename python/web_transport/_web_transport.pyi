@@ -105,7 +105,8 @@ def generate_self_signed(
     valid for more than 14 days (W3C WebTransport, "custom certificate requirements").
 
     Args:
-        subject_alt_names: DNS names and/or IP addresses, e.g. ``["localhost", "127.0.0.1"]``.
+        subject_alt_names: DNS names and/or IP addresses, e.g. ``["localhost", "127.0.0.1"]``
+            (a list or tuple of ``str``).
         validity_days: Days of validity, 1 to 14 (default 14).
 
     Returns:
@@ -113,6 +114,8 @@ def generate_self_signed(
         PKCS#8 DER.
 
     Raises:
+        TypeError: ``subject_alt_names`` is not a list or tuple of ``str``, or
+            ``validity_days`` is not an ``int``.
         ValueError: ``subject_alt_names`` is empty or holds an invalid name, or
             ``validity_days`` is outside 1..14.
     """
@@ -368,12 +371,14 @@ class Client:
 
         Args:
             url: The server URL; must be ``https://``.
-            protocols: Subprotocols to offer (``WT-Available-Protocols``).
+            protocols: Subprotocols to offer (``WT-Available-Protocols``), a list or tuple
+                of ``str``.
             headers: Extra request headers (e.g. ``{"origin": "https://example.com"}``).
 
         Raises:
             ValueError: Malformed URL, non-https scheme, invalid subprotocol or header.
-            TypeError: ``headers`` is not a mapping or a list of pairs.
+            TypeError: ``protocols`` is not a list or tuple of ``str``, or ``headers`` is
+                not a mapping or a list of pairs.
             SessionRejected: The server answered with a non-2xx status.
             ConnectError: Unreachable (no answer over UDP within ``max_idle_timeout``),
                 certificate refused (the message says why and what to do: on a hash
@@ -634,7 +639,12 @@ class SendStream:
         """
     @property
     def priority(self) -> int:
-        """Send priority among this session's streams (higher first; default 0)."""
+        """Send priority among this session's streams (higher first; default 0).
+
+        Raises (on assignment):
+            TypeError: The value is not an ``int`` (or is a ``bool``).
+            ValueError: The value is outside the 32-bit signed range.
+        """
     @priority.setter
     def priority(self, value: int) -> None: ...
     def __aenter__(self) -> Operation[SendStream]: ...
