@@ -1,16 +1,18 @@
 """Render every generated document, or check that each is current.
 
-    uv run python docs/generate.py           # write them
-    uv run python docs/generate.py --check   # exit 1 if any is stale
+    uv run python -m docs.generate           # write them
+    uv run python -m docs.generate --check   # exit 1 if any is stale
 
 - ``docs/errors.md`` from the bad-input table (``CASES`` in
-  ``tests/support/bad_input.py``), by ``tests/reliability/render_errors.py``;
+  ``tests/support/bad_input.py``), by ``docs/render_errors.py``;
 - ``docs/interop.md`` from the interop results (``tests/interop/results.json``), by
-  ``tests/interop/render_report.py``.
+  ``docs/render_interop.py``.
 
 ``MATURIN_COMPLIANCE.md`` keeps its own command (``python -m release compliance``,
 the same ``--check`` convention): it belongs to the release toolkit. The tests that
-compare each document with its rendering say to run this script.
+compare each document with its rendering say to run this script. It runs as a module from
+the repository root, where ``docs`` (the renderers, the interop scenario table) and
+``tests`` (the bad-input table, whose rows are the tests themselves) are importable.
 """
 
 from __future__ import annotations
@@ -26,16 +28,13 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def documents() -> dict[Path, Callable[[], str]]:
     """Each generated document and how to render it."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    sys.path.insert(0, str(ROOT / "tests" / "interop"))
-    import render_report  # type: ignore[import-not-found]
-    from reliability import render_errors  # type: ignore[import-not-found]
-    from support.bad_input import CASES  # type: ignore[import-not-found]
+    from docs import render_errors, render_interop
+    from tests.support.bad_input import CASES
 
     return {
         render_errors.DOC: lambda: render_errors.render(CASES),
-        render_report.DOC: lambda: render_report.render(
-            json.loads(render_report.RESULTS.read_text())
+        render_interop.DOC: lambda: render_interop.render(
+            json.loads(render_interop.RESULTS.read_text())
         ),
     }
 
@@ -55,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"wrote {path.relative_to(ROOT)}")
     if stale:
         names = ", ".join(str(p) for p in stale)
-        print(f"stale: {names}; run: uv run python docs/generate.py", file=sys.stderr)
+        print(f"stale: {names}; run: uv run python -m docs.generate", file=sys.stderr)
         return 1
     return 0
 

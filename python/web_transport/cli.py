@@ -15,7 +15,6 @@ import contextlib
 import http.server
 import json
 import multiprocessing
-import signal
 import sys
 import threading
 import time
@@ -26,6 +25,7 @@ from typing import Any, NoReturn
 
 import web_transport as wt
 from web_transport._cli_errors import USAGE, CliError, explain, report
+from web_transport._serving import certificate, print_endpoint, run_workers
 
 DEMO_BYTES = 16 * 1024 * 1024
 
@@ -253,21 +253,14 @@ class PageServer:
         self._thread.join(timeout=10)
 
 
-def _certificate(cert_path: str | None, key_path: str | None) -> tuple[str | bytes, str | bytes]:
-    """The given certificate chain and key files, or a new self-signed pair."""
-    if cert_path and key_path:
-        return cert_path, key_path
-    return wt.generate_self_signed(["localhost", "127.0.0.1", "::1"])
-
-
 async def serve(
     bind: str, cert_path: str | None, key_path: str | None, page_port: int | None = None
 ) -> int:
     """Run an echo server until interrupted; with ``page_port``, also the browser page."""
-    chain, key = _certificate(cert_path, key_path)
+    chain, key = certificate(cert_path, key_path)
     digest = wt.certificate_hash(chain)
     async with wt.Server(certificate_chain=chain, private_key=key, bind=bind) as server:
-        url = _print_endpoint(*server.local_addr, digest)
+        url = print_endpoint(*server.local_addr, digest)
         if page_port is None:
             await _serve_requests(server)
             return 0
@@ -286,58 +279,21 @@ async def serve(
     return 0
 
 
-def _print_endpoint(host: str, port: int, digest: bytes, path: str = "/echo") -> str:
-    """Print the server's URL and certificate hash; return the URL. ``path``: "/echo" for
-    the echo server (it answers on any path; the page and the README connect there), "/"
-    for an ASGI application, whose routes are its own."""
-    shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
-    if ":" in shown:
-        shown = f"[{shown}]"
-    url = f"https://{shown}:{port}{path}"
-    print(f"url: {url}")
-    print(f"certificate hash (hex): {digest.hex()}")
-    print(f"certificate hash (base64): {base64.b64encode(digest).decode()}")
-    b64 = base64.b64encode(digest).decode()
-    print(
-        "browser: new WebTransport(url, {serverCertificateHashes: [{algorithm: 'sha-256', "
-        f"value: Uint8Array.from(atob('{b64}'), c => c.charCodeAt(0))}}]}})",
-        flush=True,
-    )
-    return url
-
-
 def serve_workers(bind: str, cert_path: str | None, key_path: str | None, workers: int) -> int:
     """``serve --workers N``: N processes, each an echo server on the same UDP port
     (``Server(reuse_port=True)``), until interrupted. The first binds ``bind`` (port 0
     picks one); the others bind the port it got."""
-    chain, key = _certificate(cert_path, key_path)
+    chain, key = certificate(cert_path, key_path)
     spawn = multiprocessing.get_context("spawn")
     bound: multiprocessing.Queue[tuple[str, int] | Exception] = spawn.Queue()
-    procs = []
-
-    def start(at: str) -> tuple[str, int]:
-        proc = spawn.Process(target=_worker, args=(at, chain, key, bound), daemon=True)
-        proc.start()
-        procs.append(proc)
-        got = bound.get(timeout=60)
-        if isinstance(got, Exception):
-            raise got  # reported by main as if this process had failed
-        return got
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        host, port = start(bind)
-        for _ in range(workers - 1):
-            start(f"{bind.rsplit(':', 1)[0]}:{port}")
-        _print_endpoint(host, port, wt.certificate_hash(chain))
-        print(f"workers: {workers} processes, pids {' '.join(str(p.pid) for p in procs)}")
-        print("each connection stays with one worker while its address stays", flush=True)
-        for proc in procs:
-            proc.join()
-    finally:
-        for proc in procs:
-            proc.terminate()
-    return 0
+    return run_workers(
+        bind,
+        workers,
+        lambda at: spawn.Process(target=_worker, args=(at, chain, key, bound), daemon=True),
+        bound,
+        lambda host, port: print_endpoint(host, port, wt.certificate_hash(chain)),
+        "each connection stays with one worker while its address stays",
+    )
 
 
 def _worker(

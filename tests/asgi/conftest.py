@@ -17,20 +17,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 import pytest_asyncio
 import web_transport as wt
 from web_transport import asgi
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
-
-import browsers  # ty: ignore[import-not-found] (tests/interop, on the path above)
+from tests.interop import browsers
+from tests.support.peers import Cert
 
 #: Bound of every single wait in this suite (the machine is shared and loaded).
 WAIT = 15.0
@@ -61,6 +59,13 @@ class Served:
     def client(self, **kwargs: Any) -> wt.Client:
         return wt.Client(server_certificate_hashes=[self.cert_hash], **kwargs)
 
+    async def rejected(self) -> int:
+        """Connect a client, which the application must reject: the status it answered."""
+        async with self.client() as client:
+            with pytest.raises(wt.SessionRejected) as err:
+                await client.connect(self.url())
+        return err.value.status_code
+
     async def idle(self) -> None:
         """Wait (bounded) until no application call is running."""
         await eventually(lambda: self.asgi.active_sessions == 0)
@@ -79,16 +84,11 @@ ServeApp = Callable[..., Awaitable[Served]]
 
 
 @pytest.fixture
-async def serve_app(self_signed_cert: Any) -> AsyncIterator[ServeApp]:
+async def serve_app(self_signed_cert: Cert) -> AsyncIterator[ServeApp]:
     started: list[Served] = []
 
     async def start(app: Any, *, server_options: dict[str, Any] | None = None, **config: Any):
-        server = wt.Server(
-            certificate_chain=self_signed_cert.certificate,
-            private_key=self_signed_cert.private_key,
-            bind="127.0.0.1:0",
-            **(server_options or {}),
-        )
+        server = self_signed_cert.server(**(server_options or {}))
         runner = asgi.ASGIServer(app, asgi.Config(**config))
         task = asyncio.create_task(runner.serve(server))
         served = Served(server, runner, task, self_signed_cert.hash)
@@ -153,7 +153,11 @@ class Puppet:
 
     async def accept(self, **fields: Any) -> None:
         await self.started()
-        await self.next("webtransport.connect")
+        if self.pump:
+            await self.next("webtransport.connect")
+        else:
+            async with asyncio.timeout(WAIT):
+                assert (await self.receive())["type"] == "webtransport.connect"
         await self.send({"type": "webtransport.accept", **fields})
 
 
@@ -170,22 +174,40 @@ async def connect_accepted(
         connecting.cancel()
 
 
-@dataclass
-class Accepted:
+class Accepted(NamedTuple):
     """A :class:`Puppet` served on a loopback server, with an accepted client session."""
 
     puppet: Puppet
-    served: Served
     session: wt.Session
+    served: Served
+
+
+@contextlib.asynccontextmanager
+async def puppet_session(
+    serve_app: ServeApp,
+    path: str = "/",
+    *,
+    pump: bool = True,
+    app_options: dict[str, Any] | None = None,
+    client_options: dict[str, Any] | None = None,
+    **accept: Any,
+) -> AsyncGenerator[Accepted]:
+    """A :class:`Puppet` (``pump``: it receives events itself) served (``serve_app``
+    with ``app_options``), and a client (``client_options``) session to ``path`` that it
+    accepted (:func:`connect_accepted`'s ``accept``) for the block."""
+    puppet = Puppet()
+    puppet.pump = pump
+    served = await serve_app(puppet, **(app_options or {}))
+    async with served.client(**(client_options or {})) as client:
+        yield Accepted(
+            puppet, await connect_accepted(client, served.url(path), puppet, **accept), served
+        )
 
 
 @pytest.fixture
 async def accepted(serve_app: ServeApp) -> AsyncIterator[Accepted]:
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url(), puppet)
-        yield Accepted(puppet, served, session)
+    async with puppet_session(serve_app) as session:
+        yield session
 
 
 @pytest.fixture
@@ -200,19 +222,15 @@ async def chromium_page(chromium_path: str) -> AsyncIterator[Any]:
     """A Chromium page at tests/interop's page server (``page.run(scenario, args)``)."""
     from playwright.async_api import async_playwright
 
-    pages = browsers.PageServer()
-    try:
+    with browsers.serve_page() as origin:
         async with async_playwright() as playwright:
             browser = await playwright.chromium.launch(
                 executable_path=chromium_path, args=browsers.CHROMIUM_ARGS
             )
             try:
-                page = await browsers.ChromiumPage.open(browser, pages.origin)
-                yield page
+                yield await browsers.ChromiumPage.open(browser, origin)
             finally:
                 await browser.close()
-    finally:
-        pages.close()
 
 
 @pytest.fixture(scope="session")
@@ -231,17 +249,17 @@ def firefox() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
-def page_server() -> Iterator[Any]:
-    pages = browsers.PageServer()
-    yield pages
-    pages.close()
+def page_origin() -> Iterator[str]:
+    """The origin of tests/interop's page, served for the whole run."""
+    with browsers.serve_page() as origin:
+        yield origin
 
 
 @pytest_asyncio.fixture
-async def firefox_page(firefox: Any, page_server: Any) -> AsyncIterator[Any]:
+async def firefox_page(firefox: Any, page_origin: str) -> AsyncIterator[Any]:
     """A fresh Firefox tab at tests/interop's page server (``page.run`` runs its
     WebDriver calls in a thread)."""
-    page = await browsers.FirefoxPage.open(firefox, page_server.origin)
+    page = await browsers.FirefoxPage.open(firefox, page_origin)
     try:
         yield page
     finally:

@@ -25,7 +25,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from conftest import WAIT, ServeApp, unavailable
+
+from tests.asgi.conftest import WAIT, ServeApp, unavailable
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "target" / "asgi-cache"

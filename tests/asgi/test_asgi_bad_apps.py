@@ -10,8 +10,9 @@ from typing import Any, cast
 
 import pytest
 import web_transport as wt
-from conftest import WAIT, Accepted, Puppet, ServeApp, Served
 from web_transport import asgi
+
+from tests.asgi.conftest import WAIT, Accepted, Puppet, ServeApp, Served
 
 LOGGER = "web_transport.asgi"
 
@@ -46,10 +47,7 @@ async def test_raises_before_accept_is_500(
         raise RuntimeError("boom before accept")
 
     served = await serve_app(webtransport_only(body))
-    async with served.client() as client:
-        with pytest.raises(wt.SessionRejected) as err:
-            await client.connect(served.url())
-    assert err.value.status_code == asgi.APP_ERROR_STATUS == 500
+    assert await served.rejected() == asgi.APP_ERROR_STATUS == 500
     await served.idle()
     record = next(r for r in caplog.records if r.name == LOGGER and r.exc_info)
     assert "answered 500" in record.getMessage()
@@ -90,10 +88,7 @@ async def test_returns_without_accepting_is_500(
         await receive()
 
     served = await serve_app(webtransport_only(body))
-    async with served.client() as client:
-        with pytest.raises(wt.SessionRejected) as err:
-            await client.connect(served.url())
-    assert err.value.status_code == 500
+    assert await served.rejected() == 500
     assert "returned without accepting" in caplog.text
 
 
@@ -217,10 +212,7 @@ async def test_accept_timeout_is_504_and_cancels_the_app(
             raise
 
     served = await serve_app(webtransport_only(body), accept_timeout=0.2)
-    async with served.client() as client:
-        with pytest.raises(wt.SessionRejected) as err:
-            await client.connect(served.url())
-    assert err.value.status_code == asgi.ACCEPT_TIMEOUT_STATUS == 504
+    assert await served.rejected() == asgi.ACCEPT_TIMEOUT_STATUS == 504
     assert cancelled.is_set()
     await served.idle()
     assert "did not accept within 0.2 s" in caplog.text
@@ -255,9 +247,7 @@ async def test_lifespan_startup_shutdown_and_state(serve_app: ServeApp) -> None:
         await send({"type": "webtransport.reject", "status": 403})
 
     served = await serve_app(app)
-    async with served.client() as client:
-        with pytest.raises(wt.SessionRejected):
-            await client.connect(served.url())
+    await served.rejected()
     assert scopes[0]["state"] == {"db": "connected"}
     served.server.close()
     async with asyncio.timeout(WAIT):
@@ -292,10 +282,7 @@ async def test_lifespan_unsupported_is_tolerated(
         await send({"type": "webtransport.reject", "status": 418})
 
     served = await serve_app(app)
-    async with served.client() as client:
-        with pytest.raises(wt.SessionRejected) as err:
-            await client.connect(served.url())
-    assert err.value.status_code == 418
+    assert await served.rejected() == 418
     assert "lifespan' protocol appears unsupported" in caplog.text
 
 

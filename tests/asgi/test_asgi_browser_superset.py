@@ -1,7 +1,7 @@
 """The superset driven from Chromium and Firefox (W3C WebTransport API): an ASGI
 application plays the server role of tests/interop's page scenarios (page.js) with the
 superset's events, and each test checks both what the browser saw and what the
-application received. Firefox's known gaps (tests/interop/scenarios.py KNOWN_GAPS: no
+application received. Firefox's known gaps (docs/interop_scenarios.py KNOWN_GAPS: no
 ``protocols`` option, no stream error code on a reset stream, no STOP_SENDING from a
 cancelled reader) are xfails here too."""
 
@@ -12,8 +12,9 @@ import hashlib
 from typing import Any
 
 import pytest
-import scenarios  # ty: ignore[import-not-found] (tests/interop, on the path: conftest)
-from conftest import WAIT, ServeApp
+
+from docs import interop_scenarios as scenarios
+from tests.asgi.conftest import WAIT, ServeApp
 
 STREAM_SEND = "webtransport.stream.send"
 UNI_PAYLOAD = b"from the ASGI application, on a stream it opened"

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 import web_transport as wt
-from conftest import WAIT
+
+from tests.asgi.conftest import WAIT
 
 RECIPES = Path(__file__).resolve().parent / "recipes"
 

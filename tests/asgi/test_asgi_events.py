@@ -7,20 +7,23 @@ import asyncio
 
 import pytest
 import web_transport as wt
-from conftest import WAIT, Accepted, Puppet, ServeApp, connect_accepted, eventually
 from web_transport import asgi
+
+from tests.asgi.conftest import (
+    WAIT,
+    Accepted,
+    ServeApp,
+    eventually,
+    puppet_session,
+)
 
 
 async def test_scope(serve_app: ServeApp) -> None:
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(
-            client,
-            served.url("/chat%20room/x?name=a%20b&n=1"),
-            puppet,
-            connect={"protocols": ["v2", "v1"], "headers": {"x-token": "t1"}},
-        )
+    async with puppet_session(
+        serve_app,
+        "/chat%20room/x?name=a%20b&n=1",
+        connect={"protocols": ["v2", "v1"], "headers": {"x-token": "t1"}},
+    ) as (puppet, session, served):
         scope = puppet.scope
         assert scope["type"] == "webtransport"
         assert scope["asgi"] == {"version": "3.0", "spec_version": asgi.SPEC_VERSION}
@@ -49,10 +52,7 @@ async def test_scope(serve_app: ServeApp) -> None:
 
 async def test_aioquic_events_stream_and_datagram(serve_app: ServeApp) -> None:
     """aioquic's four events: stream.receive/send {stream, data}, datagram.receive/send."""
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(client, served.url("/wt"), puppet)
+    async with puppet_session(serve_app, "/wt") as (puppet, session, _):
         send, recv = await session.open_bi()
         await send.write(b"ping")
         event = await puppet.next("webtransport.stream.receive")
@@ -170,17 +170,12 @@ async def test_stop_sending_by_peer(accepted: Accepted) -> None:
 
 
 async def test_accept_with_subprotocol(serve_app: ServeApp) -> None:
-    puppet = Puppet()
-    served = await serve_app(puppet)
-    async with served.client() as client:
-        session = await connect_accepted(
-            client,
-            served.url(),
-            puppet,
-            subprotocol="b",
-            headers=[(b"x-server", b"asgi")],
-            connect={"protocols": ["a", "b"]},
-        )
+    async with puppet_session(
+        serve_app,
+        subprotocol="b",
+        headers=[(b"x-server", b"asgi")],
+        connect={"protocols": ["a", "b"]},
+    ) as (_, session, _):
         assert session.protocol == "b"
 
 
@@ -191,10 +186,7 @@ async def test_reject_with_status(serve_app: ServeApp) -> None:
             await send({"type": "webtransport.reject", "status": 404})
 
     served = await serve_app(app)
-    async with served.client() as client:
-        with pytest.raises(wt.SessionRejected) as err:
-            await client.connect(served.url())
-        assert err.value.status_code == 404
+    assert await served.rejected() == 404
 
 
 @pytest.mark.parametrize(("fields", "status"), [({}, 403), ({"status": 401}, 401)])
@@ -210,10 +202,7 @@ async def test_close_before_accept(
             await send({"type": "webtransport.close", **fields})
 
     served = await serve_app(app)
-    async with served.client() as client:
-        with pytest.raises(wt.SessionRejected) as err:
-            await client.connect(served.url())
-        assert err.value.status_code == status
+    assert await served.rejected() == status
 
 
 async def test_close_with_code_and_reason(accepted: Accepted) -> None:
@@ -245,11 +234,12 @@ async def test_disconnect_by_peer(accepted: Accepted) -> None:
 async def test_stream_send_waits_for_flow_control(serve_app: ServeApp) -> None:
     """stream.send completes only when the stream took the data: 1 MiB through a 64 KiB
     window cannot complete before the peer reads."""
-    puppet = Puppet()
-    served = await serve_app(puppet)
     small = wt.TransportConfig(stream_receive_window=65536, receive_window=131072)
-    async with served.client(transport=small) as client:
-        session = await connect_accepted(client, served.url(), puppet)
+    async with puppet_session(serve_app, client_options={"transport": small}) as (
+        puppet,
+        session,
+        _,
+    ):
         await puppet.send({"type": "webtransport.stream.open"})
         sid = (await puppet.next("webtransport.stream.opened"))["stream"]
         payload = bytes(1 << 20)
@@ -274,15 +264,8 @@ async def test_stream_send_waits_for_flow_control(serve_app: ServeApp) -> None:
 async def test_datagrams_dropped_and_counted_when_queue_full(serve_app: ServeApp) -> None:
     """With the application not receiving, at most receive_queue_size events wait; the
     other datagrams are dropped and counted in the stats extension."""
-    puppet = Puppet()
-    puppet.pump = False
-    served = await serve_app(puppet, receive_queue_size=4)
-    async with served.client() as client:
-        connecting = asyncio.ensure_future(client.connect(served.url()))
-        await puppet.started()
-        assert (await puppet.receive())["type"] == "webtransport.connect"
-        await puppet.send({"type": "webtransport.accept"})
-        session = await connecting
+    queue = {"receive_queue_size": 4}
+    async with puppet_session(serve_app, pump=False, app_options=queue) as (puppet, session, _):
         stats = puppet.scope["extensions"]["web_transport"]["stats"]
         sent = 40
         for i in range(sent):
@@ -297,18 +280,9 @@ async def test_full_receive_queue_holds_the_peer_back(serve_app: ServeApp) -> No
     """While the application does not receive, the server stops reading once
     receive_queue_size events wait: the peer's write cannot complete (flow control); it
     does once the application receives."""
-    puppet = Puppet()
-    puppet.pump = False
     small = wt.TransportConfig(stream_receive_window=65536, receive_window=131072)
-    served = await serve_app(
-        puppet, receive_queue_size=2, read_size=1024, server_options={"transport": small}
-    )
-    async with served.client() as client:
-        connecting = asyncio.ensure_future(client.connect(served.url()))
-        await puppet.started()
-        assert (await puppet.receive())["type"] == "webtransport.connect"
-        await puppet.send({"type": "webtransport.accept"})
-        session = await connecting
+    options = {"receive_queue_size": 2, "read_size": 1024, "server_options": {"transport": small}}
+    async with puppet_session(serve_app, pump=False, app_options=options) as (puppet, session, _):
         send, _ = await session.open_bi()
         payload = bytes(range(256)) * 4096  # 1 MiB: 16 of the server's stream windows
         writing = asyncio.ensure_future(send.write(payload))

@@ -7,22 +7,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import socket
-import sys
 from collections.abc import AsyncGenerator
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import uvicorn
 import web_transport as wt
-from conftest import WAIT, ServeApp
 from web_transport import asgi
 
-sys.path.insert(0, str(Path(__file__).resolve().parent / "recipes"))
-
-import fastapi_app  # ty: ignore[import-not-found] (recipes/, on the path above)
-import raw_app  # ty: ignore[import-not-found]
+from tests.asgi.conftest import WAIT, ServeApp
+from tests.asgi.recipes import fastapi_app, raw_app
 
 
 async def test_raw_recipe_echo_count_and_404(serve_app: ServeApp) -> None:

@@ -32,7 +32,8 @@ from types import ModuleType
 from typing import Any
 
 import pytest
-from support.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
+
+from tests.support.chromium import CHROMIUM_ARGS, CHROMIUM_PATH
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"

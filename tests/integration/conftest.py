@@ -1,59 +1,31 @@
-"""Fixtures for the loopback integration tests: a connected session pair."""
+"""Fixtures for the loopback integration tests: a connected session pair
+(:func:`tests.support.peers.pair`)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import web_transport as wt
 
-WAIT = 15.0
+from tests.support import peers
+from tests.support.peers import WAIT, Cert, Pair
 
-
-@dataclass
-class Pair:
-    """Both ends of one loopback session."""
-
-    srv: Any  # conftest.RunningServer
-    client: wt.Client
-    session: wt.Session  # client side
-    peer: wt.Session  # server side
+__all__ = ["WAIT", "Pair", "closed_by_peer_while_pending"]
 
 
 @pytest.fixture
-async def connect_pair(
-    start_server: Callable[..., Awaitable[Any]],
-) -> AsyncIterator[Callable[..., Awaitable[Pair]]]:
-    """Factory: start a server (kwargs: server_kwargs / client_kwargs) and connect once."""
-    clients: list[wt.Client] = []
+async def connect_pair(self_signed_cert: Cert) -> AsyncIterator[Callable[..., Awaitable[Pair]]]:
+    """Factory: :func:`tests.support.peers.pair` (its keyword arguments) until teardown."""
+    async with contextlib.AsyncExitStack() as stack:
 
-    async def make(
-        *,
-        server_kwargs: dict[str, Any] | None = None,
-        client_kwargs: dict[str, Any] | None = None,
-        path: str = "/",
-        **connect_kwargs: Any,
-    ) -> Pair:
-        srv = await start_server(**(server_kwargs or {}))
-        client = srv.client(**(client_kwargs or {}))
-        clients.append(client)
-        async with asyncio.timeout(WAIT):
-            session = await client.connect(srv.url_for(path), **connect_kwargs)
-        peer = await srv.next_session()
-        return Pair(srv, client, session, peer)
+        async def make(**kwargs: Any) -> Pair:
+            return await stack.enter_async_context(peers.pair(self_signed_cert, **kwargs))
 
-    yield make
-
-    for client in clients:
-        client.close()
-    with contextlib.suppress(BaseException):
-        async with asyncio.timeout(5.0):
-            for client in clients:
-                await client.wait_closed()
+        yield make
 
 
 @pytest.fixture

@@ -14,7 +14,8 @@ import contextlib
 
 import pytest
 import web_transport as wt
-from support.echo import echo_all, echo_bytes
+
+from tests.support.echo import echo_all, echo_bytes
 
 NAMES = ["127.0.0.1"]
 SESSIONS = 4

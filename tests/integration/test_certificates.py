@@ -22,7 +22,8 @@ from typing import Any
 
 import pytest
 import web_transport as wt
-from support import certs
+
+from tests.support import certs
 
 from .conftest import WAIT
 

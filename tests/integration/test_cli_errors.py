@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support.echo import echo_session
+
+from tests.support.echo import echo_session
 
 RUN_TIMEOUT = 60.0
 DEBUG_TEXT = re.compile(r"Other\(|Why\(|Some\(|OtherError|UnknownIssuer")

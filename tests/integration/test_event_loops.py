@@ -155,7 +155,6 @@ def test_worker_threads_setting(self_signed_cert: Any, setting: str | None, expe
 # of failing it.
 SEVERAL_THREADS = """
 import asyncio, sys, threading, types
-sys.path.insert(0, ROOT)
 from tests.integration.test_event_loops import echo_round_trips
 cert = types.SimpleNamespace(certificate=CERT, private_key=KEY, hash=HASH)
 threads = 4
@@ -181,7 +180,7 @@ def test_loops_on_several_threads_start_together(self_signed_cert: Any) -> None:
     released the GIL, and another thread holding the GIL waited for the map)."""
     root = Path(__file__).resolve().parents[2]
     code = (
-        f"ROOT = {str(root)!r}\nCERT = {self_signed_cert.certificate!r}\n"
+        f"CERT = {self_signed_cert.certificate!r}\n"
         f"KEY = {self_signed_cert.private_key!r}\nHASH = {self_signed_cert.hash!r}\n"
     )
     try:
@@ -190,6 +189,7 @@ def test_loops_on_several_threads_start_together(self_signed_cert: Any) -> None:
             capture_output=True,
             text=True,
             timeout=90,
+            env={**os.environ, "PYTHONPATH": str(root)},  # `tests` is importable
         )
     except subprocess.TimeoutExpired:
         pytest.fail("a loop thread deadlocked: the child did not finish within 90 s")

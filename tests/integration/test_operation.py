@@ -27,7 +27,7 @@ async def test_async_methods_return_operations(pair: Pair) -> None:
     assert isinstance(op, collections.abc.Awaitable)
     assert inspect.isawaitable(op)
     send, recv = await op
-    ops = [
+    ops: list[Any] = [
         send.write(b"x"),
         send.finish(),
         pair.session.wait_closed(),
@@ -35,7 +35,7 @@ async def test_async_methods_return_operations(pair: Pair) -> None:
         pair.srv.server.wait_closed(),
     ]
     assert all(isinstance(o, wt._web_transport.Operation) for o in ops)
-    done: list[Any] = await asyncio.wait_for(asyncio.gather(ops[0], ops[1], ops[3]), WAIT)
+    done = await asyncio.wait_for(asyncio.gather(ops[0], ops[1], ops[3]), WAIT)
     assert done[0] is None
     assert done[1] is None
     _, precv = done[2]

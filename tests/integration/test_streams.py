@@ -54,6 +54,13 @@ def ends(pair: Pair, direction: str) -> tuple[wt.Session, wt.Session]:
     return (pair.session, pair.peer) if direction == "c2s" else (pair.peer, pair.session)
 
 
+async def delivered(send: wt.SendStream, recv: wt.RecvStream, data: bytes) -> None:
+    """Write ``data`` and finish: reading ``recv`` to its end gives exactly ``data``."""
+    await send.write(data)
+    await send.finish()
+    assert await asyncio.wait_for(recv.read(), WAIT) == data
+
+
 async def test_bi_echo(pair: Pair) -> None:
     send, recv, psend, precv = await bi_pair(pair.session, pair.peer)
     assert isinstance(send, wt.SendStream)
@@ -63,19 +70,13 @@ async def test_bi_echo(pair: Pair) -> None:
     await send.finish()
     assert await asyncio.wait_for(precv.read(), WAIT) == b"hello world"
     assert await asyncio.wait_for(precv.read(), WAIT) == b""  # EOF stays EOF
-    await psend.write(b"back")
-    await psend.finish()
-    assert await asyncio.wait_for(recv.read(), WAIT) == b"back"
+    await delivered(psend, recv, b"back")
 
 
 async def test_server_opens_bi(pair: Pair) -> None:
     psend, precv, send, recv = await bi_pair(pair.peer, pair.session)
-    await psend.write(b"from server")
-    await psend.finish()
-    assert await asyncio.wait_for(recv.read(), WAIT) == b"from server"
-    await send.write(b"from client")
-    await send.finish()
-    assert await asyncio.wait_for(precv.read(), WAIT) == b"from client"
+    await delivered(psend, recv, b"from server")
+    await delivered(send, precv, b"from client")
 
 
 @pytest.mark.parametrize("direction", ["c2s", "s2c"])
@@ -329,9 +330,7 @@ async def test_priority(pair: Pair) -> None:
     with pytest.raises((OverflowError, ValueError)):
         send.priority = 2**31
     assert send.priority == -3
-    await send.write(b"prioritised")
-    await send.finish()
-    assert await asyncio.wait_for(precv.read(), WAIT) == b"prioritised"
+    await delivered(send, precv, b"prioritised")
 
 
 async def test_priority_set_during_pending_write(pair: Pair) -> None:
@@ -381,9 +380,7 @@ async def test_cancelled_read_loses_no_data(pair: Pair) -> None:
     # wait_for timing out on a read is the same thing.
     with pytest.raises(TimeoutError):
         await asyncio.wait_for(precv.read(100), 0.01)
-    await send.write(b"again")
-    await send.finish()
-    assert await asyncio.wait_for(precv.read(), WAIT) == b"again"
+    await delivered(send, precv, b"again")
 
 
 async def test_cancelled_readexactly_keeps_partial_data(pair: Pair) -> None:
@@ -586,13 +583,24 @@ async def test_stop_interrupts_pending_read(pair: Pair, how: str) -> None:
     assert info.value.code == 4
 
 
-@pytest.mark.parametrize("direction", ["c2s", "s2c"])
-@pytest.mark.parametrize("code", [0, 1, 2**32 - 1], ids=["zero", "one", "max"])
-async def test_reset_code(pair: Pair, direction: str, code: int) -> None:
+async def uni_with(pair: Pair, direction: str, data: bytes) -> tuple[wt.SendStream, wt.RecvStream]:
+    """A unidirectional stream in ``direction`` (``ends``) with ``data`` written: both
+    halves."""
     writer, reader = ends(pair, direction)
     send = await asyncio.wait_for(writer.open_uni(), WAIT)
-    await send.write(b"partial")
-    recv = await asyncio.wait_for(reader.accept_uni(), WAIT)
+    await send.write(data)
+    return send, await asyncio.wait_for(reader.accept_uni(), WAIT)
+
+
+#: Both directions, and error codes at both ends of the range.
+DIRECTIONS = pytest.mark.parametrize("direction", ["c2s", "s2c"])
+CODES = pytest.mark.parametrize("code", [0, 1, 2**32 - 1], ids=["zero", "one", "max"])
+
+
+@DIRECTIONS
+@CODES
+async def test_reset_code(pair: Pair, direction: str, code: int) -> None:
+    send, recv = await uni_with(pair, direction, b"partial")
     assert await asyncio.wait_for(recv.readexactly(7), WAIT) == b"partial"
     send.reset(code)
     with pytest.raises(wt.StreamClosedByPeer) as info:
@@ -603,13 +611,10 @@ async def test_reset_code(pair: Pair, direction: str, code: int) -> None:
     assert await asyncio.wait_for(recv.wait_closed(), WAIT) == code
 
 
-@pytest.mark.parametrize("direction", ["c2s", "s2c"])
-@pytest.mark.parametrize("code", [0, 1, 2**32 - 1], ids=["zero", "one", "max"])
+@DIRECTIONS
+@CODES
 async def test_stop_code(pair: Pair, direction: str, code: int) -> None:
-    writer, reader = ends(pair, direction)
-    send = await asyncio.wait_for(writer.open_uni(), WAIT)
-    await send.write(b"x")
-    recv = await asyncio.wait_for(reader.accept_uni(), WAIT)
+    send, recv = await uni_with(pair, direction, b"x")
     recv.stop(code)
     assert await asyncio.wait_for(send.wait_closed(), WAIT) == code
     with pytest.raises(wt.StreamClosedByPeer) as info:
@@ -620,9 +625,7 @@ async def test_stop_code(pair: Pair, direction: str, code: int) -> None:
 
 async def test_wait_closed_after_clean_end(pair: Pair) -> None:
     send, _, _, precv = await bi_pair(pair.session, pair.peer)
-    await send.write(b"all of it")
-    await send.finish()
-    assert await asyncio.wait_for(precv.read(), WAIT) == b"all of it"
+    await delivered(send, precv, b"all of it")
     assert await asyncio.wait_for(precv.wait_closed(), WAIT) is None
     assert await asyncio.wait_for(send.wait_closed(), WAIT) is None
 

@@ -11,17 +11,19 @@ image's Google Chrome, Firefox and geckodriver)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import http.server
 import os
 import shutil
 import subprocess
 import threading
+from collections.abc import Generator
 from pathlib import Path
 from typing import Any, Protocol
 
 # Re-exported: the interop and asgi suites start Chromium through this module.
-from support.chromium import CHROMIUM_ARGS as CHROMIUM_ARGS
-from support.chromium import CHROMIUM_PATH as CHROMIUM_PATH
+from tests.support.chromium import CHROMIUM_ARGS as CHROMIUM_ARGS
+from tests.support.chromium import CHROMIUM_PATH as CHROMIUM_PATH
 
 HERE = Path(__file__).resolve().parent
 PAGE_JS = (HERE / "page.js").read_text()
@@ -97,22 +99,18 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         pass
 
 
-class PageServer:
-    """Serves the test page on ``http://127.0.0.1:PORT/`` (a secure context: loopback)."""
-
-    def __init__(self) -> None:
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
-        self._thread.start()
-
-    @property
-    def origin(self) -> str:
-        return f"http://127.0.0.1:{self._httpd.server_port}"
-
-    def close(self) -> None:
-        self._httpd.shutdown()
-        self._httpd.server_close()
-        self._thread.join(timeout=10)
+@contextlib.contextmanager
+def serve_page() -> Generator[str]:
+    """Serve the test page from a thread for the block, on ``http://127.0.0.1:PORT/``
+    (a secure context: loopback); yields that origin."""
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Handler) as httpd:
+        thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+        thread.start()
+        try:
+            yield f"http://127.0.0.1:{httpd.server_port}"
+        finally:
+            httpd.shutdown()
+            thread.join(timeout=10)
 
 
 def _unwrap(result: Any, name: str) -> Any:

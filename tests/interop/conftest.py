@@ -21,21 +21,19 @@ import contextlib
 import importlib.metadata
 import json
 import os
-import sys
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import pytest_asyncio
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-import browsers
-import scenarios
 import web_transport as wt
-from browsers import BrowserPage, ChromiumPage, FirefoxPage, PageServer
-from interop_state import COLLECTED, COLLECTED_FILES, VERSIONS, Cert, LongCert
+
+from docs import interop_scenarios as scenarios
+from tests.interop import browsers
+from tests.interop.browsers import BrowserPage, ChromiumPage, FirefoxPage
+from tests.interop.interop_state import CERTS, COLLECTED, COLLECTED_FILES, VERSIONS
+from tests.support.peers import Cert
 
 HERE = Path(__file__).resolve().parent
 RESULTS_ENV = "WEB_TRANSPORT_INTEROP_RESULTS"
@@ -161,19 +159,23 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
 @pytest.fixture(scope="session")
 def cert() -> Cert:
-    return Cert()
+    """A fresh self-signed certificate for ``localhost`` and ``127.0.0.1`` (14 days)."""
+    return Cert.generate(["localhost", "127.0.0.1"])
 
 
 @pytest.fixture(scope="session")
-def long_cert() -> LongCert:
-    return LongCert()
+def long_cert() -> Cert:
+    """A self-signed ECDSA P-256 certificate (PEM) valid for 50 years, longer than the 14
+    days that ``serverCertificateHashes`` allows: ``tests/support/certs/long.pem``, so no
+    test depends on an ``openssl`` command."""
+    return Cert.read(CERTS / "long.pem", CERTS / "long.key")
 
 
 @pytest.fixture(scope="session")
-def page_server() -> Iterator[PageServer]:
-    server = PageServer()
-    yield server
-    server.close()
+def page_origin() -> Iterator[str]:
+    """The origin of the test page (``page.js``), served for the whole run."""
+    with browsers.serve_page() as origin:
+        yield origin
 
 
 def _unavailable(message: str) -> None:
@@ -243,16 +245,14 @@ def browser_peer(request: pytest.FixtureRequest) -> tuple[str, Any]:
 
 
 @pytest_asyncio.fixture(loop_scope="session")
-async def browser(
-    browser_peer: tuple[str, Any], page_server: PageServer
-) -> AsyncIterator[BrowserPage]:
-    """A fresh page of each browser, at ``page_server.origin``."""
+async def browser(browser_peer: tuple[str, Any], page_origin: str) -> AsyncIterator[BrowserPage]:
+    """A fresh page of each browser, at ``page_origin``."""
     peer, handle = browser_peer
     page: BrowserPage
     if peer == scenarios.CHROMIUM:
-        page = await ChromiumPage.open(handle, page_server.origin)
+        page = await ChromiumPage.open(handle, page_origin)
     else:
-        page = await FirefoxPage.open(handle, page_server.origin)
+        page = await FirefoxPage.open(handle, page_origin)
     try:
         yield page
     finally:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncGenerator, Awaitable
-from typing import Any, Protocol
+from collections.abc import Awaitable, Callable
+from typing import Any
 
 import pytest
 import web_transport as wt
+
+from tests.support.peers import Cert, Served, serve
 
 WAIT = 60.0
 
@@ -28,6 +30,17 @@ STOP_BY_US = 21
 STOP_BY_PEER = 99
 SEQUENTIAL = 51  # 50 sessions, then one more proves the server outlived them
 
+
+def case(scenario: str, *values: object) -> Any:
+    """A parameter set of a test proving ``scenario`` (its id is the scenario's name)."""
+    return pytest.param(*values, marks=pytest.mark.interop(scenario), id=scenario)
+
+
+#: The bidirectional echo scenarios, one size each: every peer's ``test_bidi_echo``.
+BIDI_ECHO_SIZES = pytest.mark.parametrize(
+    "size", [case("bidi-echo-small", 1024), case("bidi-echo-8mib", 8 << 20)]
+)
+
 _BASE = bytes((i * 31 + 7) & 255 for i in range(256))
 
 
@@ -40,40 +53,20 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-class CertLike(Protocol):
-    der: bytes
-    key: bytes
-    hash: bytes
-
-
 async def bounded[T](awaitable: Awaitable[T], within: float = WAIT) -> T:
     return await asyncio.wait_for(awaitable, within)
 
 
-_SESSIONS: dict[int, list[wt.Session]] = {}
+def running_server(cert: Cert, **kwargs: Any) -> contextlib.AbstractAsyncContextManager[Served]:
+    """Our Server on 127.0.0.1:0, whose requests each role takes itself. On exit, sessions
+    still open (a failed or expected-to-fail scenario) are closed with a capsule first, so
+    that a browser still waiting in its scenario sees ``closed`` at once instead of running
+    into its script timeout."""
+    return serve(cert, on_request=None, path="/interop", close_open=True, **kwargs)
 
 
-@contextlib.asynccontextmanager
-async def running_server(cert: CertLike, **kwargs: Any) -> AsyncGenerator[wt.Server, None]:
-    """Our Server on 127.0.0.1:0. On exit, sessions still open (a failed or expected-to-
-    fail scenario) are closed with a capsule first, so that a browser still waiting in
-    its scenario sees ``closed`` at once instead of running into its script timeout."""
-    async with wt.Server(
-        certificate_chain=[cert.der], private_key=cert.key, bind="127.0.0.1:0", **kwargs
-    ) as server:
-        _SESSIONS[id(server)] = []
-        try:
-            yield server
-        finally:
-            for session in _SESSIONS.pop(id(server)):
-                if session.close_reason is None:
-                    session.close(1, "scenario over")
-                    with contextlib.suppress(TimeoutError):
-                        await asyncio.wait_for(session.wait_closed(), 5)
-
-
-def url_of(server: wt.Server, path: str = "/interop") -> str:
-    return f"https://127.0.0.1:{server.local_addr[1]}{path}"
+def url_of(server: Served, path: str = "/interop") -> str:
+    return server.url_for(path)
 
 
 async def together[T](
@@ -92,13 +85,30 @@ async def _as_coro[T](awaitable: Awaitable[T]) -> T:
 
 
 async def accept_session(
-    server: wt.Server, *, protocol: str | None = None
+    server: Served, *, protocol: str | None = None
 ) -> tuple[wt.SessionRequest, wt.Session]:
-    request = await bounded(server.accept())
-    assert request is not None, "server closed before a session request arrived"
-    session = await bounded(request.accept(protocol=protocol))
-    _SESSIONS.setdefault(id(server), []).append(session)
-    return request, session
+    return await server.accept(protocol=protocol, wait=WAIT)
+
+
+async def send_until_echoed(
+    send: Callable[[bytes], object],
+    receive: Callable[[], Awaitable[bytes]],
+    want: int = 5,
+    rounds: int = 300,
+) -> tuple[int, set[bytes]]:
+    """Send datagrams ``dg-<round>`` with ``send``, one a round, each followed by one
+    ``receive`` (which raises ``TimeoutError`` when nothing came back in time), until
+    ``want`` different echoes arrived or ``rounds`` were sent: ``(sent, echoed)``."""
+    echoed: set[bytes] = set()
+    sent = 0
+    for round_ in range(rounds):
+        if len(echoed) >= want:
+            break
+        send(f"dg-{round_}".encode())
+        sent += 1
+        with contextlib.suppress(TimeoutError):
+            echoed.add(await receive())
+    return sent, echoed
 
 
 async def expect_peer_done(session: wt.Session) -> None:
@@ -131,7 +141,7 @@ async def _echo(send: wt.SendStream, recv: wt.RecvStream) -> bytes:
     return data
 
 
-async def echo_bidi(server: wt.Server, *, streams: int = 1) -> list[bytes]:
+async def echo_bidi(server: Served, *, streams: int = 1) -> list[bytes]:
     """Accept one session; echo ``streams`` bidi streams concurrently; the peer closes."""
     _, session = await accept_session(server)
     echoed: list[bytes] = []
@@ -147,7 +157,7 @@ async def _echo_into(send: wt.SendStream, recv: wt.RecvStream, out: list[bytes])
     out.append(await _echo(send, recv))
 
 
-async def receive_uni(server: wt.Server) -> bytes:
+async def receive_uni(server: Served) -> bytes:
     """Accept one session and read one uni stream to its end; then close the session."""
     _, session = await accept_session(server)
     recv = await bounded(session.accept_uni())
@@ -158,7 +168,7 @@ async def receive_uni(server: wt.Server) -> bytes:
     return data
 
 
-async def send_uni(server: wt.Server, data: bytes) -> None:
+async def send_uni(server: Served, data: bytes) -> None:
     """Accept one session and send ``data`` on a uni stream; the peer closes."""
     _, session = await accept_session(server)
     await client_ready(session)
@@ -169,7 +179,7 @@ async def send_uni(server: wt.Server, data: bytes) -> None:
     await expect_peer_done(session)
 
 
-async def server_bidi(server: wt.Server, text: bytes) -> bytes:
+async def server_bidi(server: Served, text: bytes) -> bytes:
     """Open a bidi stream to the client, send ``text``, read its answer, close."""
     _, session = await accept_session(server)
     await client_ready(session)
@@ -182,7 +192,7 @@ async def server_bidi(server: wt.Server, text: bytes) -> bytes:
     return reply
 
 
-async def datagram_echo(server: wt.Server) -> list[bytes]:
+async def datagram_echo(server: Served) -> list[bytes]:
     """Echo every datagram until the peer closes the session."""
     _, session = await accept_session(server)
     seen: list[bytes] = []
@@ -212,7 +222,7 @@ def one_byte_too_many(session: wt.Session) -> set[int]:
     pytest.fail("max_datagram_size kept growing")
 
 
-async def datagram_max_size(server: wt.Server) -> dict[str, Any]:
+async def datagram_max_size(server: Served) -> dict[str, Any]:
     """Answer each datagram with one of exactly ``max_datagram_size`` bytes; check that
     one byte more raises DatagramTooLargeError; until the peer closes."""
     _, session = await accept_session(server)
@@ -233,14 +243,14 @@ async def datagram_max_size(server: wt.Server) -> dict[str, Any]:
     return {"ours": ours, "sizes": sizes, "digests": digests, "sent": sent}
 
 
-async def close_by_us(server: wt.Server) -> None:
+async def close_by_us(server: Served) -> None:
     _, session = await accept_session(server)
     session.close(CLOSE_CODE, CLOSE_REASON)
     await bounded(session.wait_closed())
     assert isinstance(session.close_reason, wt.SessionClosedLocally)
 
 
-async def close_by_peer(server: wt.Server) -> wt.SessionClosedByPeer:
+async def close_by_peer(server: Served) -> wt.SessionClosedByPeer:
     """Answer one bidi stream (so the peer knows we hold the session), then expect the
     peer's close to surface from a pending accept_bi()."""
     _, session = await accept_session(server)
@@ -251,7 +261,7 @@ async def close_by_peer(server: wt.Server) -> wt.SessionClosedByPeer:
     return raised.value
 
 
-async def reset_by_us(server: wt.Server) -> None:
+async def reset_by_us(server: Served) -> None:
     """Read the peer's request on a bidi stream, then reset our sending side."""
     _, session = await accept_session(server)
     send, recv = await bounded(session.accept_bi())
@@ -260,7 +270,7 @@ async def reset_by_us(server: wt.Server) -> None:
     await expect_peer_done(session)
 
 
-async def reset_by_peer(server: wt.Server) -> wt.StreamClosedByPeer:
+async def reset_by_peer(server: Served) -> wt.StreamClosedByPeer:
     """Read the peer's first bytes, answer "got" (so the peer resets a stream we are known
     to hold: a RESET_STREAM that overtakes the stream's header is unattributable), then
     read until the peer's reset."""
@@ -289,7 +299,7 @@ async def flood(send: wt.SendStream, chunk: bytes) -> None:
         await bounded(send.write(chunk), 10)
 
 
-async def stop_by_us(server: wt.Server) -> None:
+async def stop_by_us(server: Served) -> None:
     """Read the first bytes of the peer's stream, then ask it to stop sending."""
     _, session = await accept_session(server)
     _send, recv = await bounded(session.accept_bi())
@@ -298,7 +308,7 @@ async def stop_by_us(server: wt.Server) -> None:
     await expect_peer_done(session)
 
 
-async def stop_by_peer(server: wt.Server) -> wt.StreamClosedByPeer:
+async def stop_by_peer(server: Served) -> wt.StreamClosedByPeer:
     """Write on the peer's bidi stream until the peer's STOP_SENDING surfaces."""
     _, session = await accept_session(server)
     send, recv = await bounded(session.accept_bi())
@@ -311,10 +321,10 @@ async def stop_by_peer(server: wt.Server) -> wt.StreamClosedByPeer:
     return raised.value
 
 
-async def inspect_request(server: wt.Server) -> wt.SessionRequest:
+async def inspect_request(server: Served) -> wt.SessionRequest:
     """Accept one session choosing the LAST offered protocol (so the choice is visibly the
     server's), close it, return the request."""
-    request = await bounded(server.accept())
+    request = await server.next_request(WAIT)
     assert request is not None
     chosen = request.protocols[-1] if request.protocols else None
     session = await bounded(request.accept(protocol=chosen))
@@ -324,8 +334,8 @@ async def inspect_request(server: wt.Server) -> wt.SessionRequest:
     return request
 
 
-async def reject(server: wt.Server, status: int = 403) -> wt.SessionRequest:
-    request = await bounded(server.accept())
+async def reject(server: Served, status: int = 403) -> wt.SessionRequest:
+    request = await server.next_request(WAIT)
     assert request is not None
     await bounded(request.reject(status))
     return request
@@ -337,7 +347,7 @@ async def reject(server: wt.Server, status: int = 403) -> wt.SessionRequest:
 LOST_CAPSULE = {("session", 0, ""), ("application", 0x100, "")}
 
 
-async def sequential(server: wt.Server, count: int = SEQUENTIAL) -> list[tuple[str, int, str]]:
+async def sequential(server: Served, count: int = SEQUENTIAL) -> list[tuple[str, int, str]]:
     """Serve ``count`` sessions one after another (echo one stream; the peer closes with
     code i and reason "session-i"); return (source, code, reason) of each close."""
     closes: list[tuple[str, int, str]] = []

@@ -13,21 +13,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
 from typing import Any
 
 import pytest
-import server_roles as roles
 import web_transport as wt
-from aioquic_peer import (
+
+from tests.interop import server_roles as roles
+from tests.interop.aioquic_peer import (
     AioSession,
     ConnectRejected,
+    PeerStream,
     aioquic_client_connection,
     encode_close_capsule,
     open_session,
 )
-from interop_state import Cert
-from server_roles import bounded, pattern, running_server, together
+from tests.interop.server_roles import bounded, pattern, running_server, together
+from tests.support.peers import Cert, Served
 
 pytestmark = pytest.mark.interop_peer("aioquic-client")
 
@@ -36,9 +38,9 @@ MANY_STREAMS = wt.TransportConfig(max_concurrent_bidi_streams=256)
 
 @contextlib.asynccontextmanager
 async def session_to(
-    server: wt.Server, path: str = "/interop", **kwargs: Any
+    server: Served, path: str = "/interop", **kwargs: Any
 ) -> AsyncGenerator[AioSession, None]:
-    port = server.local_addr[1]
+    port = server.port
     async with aioquic_client_connection(port) as protocol:
         yield await open_session(protocol, port, path, **kwargs)
 
@@ -53,20 +55,11 @@ async def announce(session: AioSession) -> None:
     session.open_bi().write(b"ready", end=True)
 
 
-@pytest.mark.interop("bidi-echo-small")
-async def test_bidi_echo_small(cert: Cert) -> None:
-    await _bidi_echo(cert, 1024)
-
-
-@pytest.mark.interop("bidi-echo-8mib")
-async def test_bidi_echo_8mib(cert: Cert) -> None:
-    await _bidi_echo(cert, 8 << 20)
-
-
-async def _bidi_echo(cert: Cert, size: int) -> None:
+@roles.BIDI_ECHO_SIZES
+async def test_bidi_echo(cert: Cert, size: int) -> None:
     data = pattern(size)
 
-    async def peer(server: wt.Server) -> bytes:
+    async def peer(server: Served) -> bytes:
         async with session_to(server) as session:
             stream = session.open_bi()
             stream.write(data, end=True)
@@ -84,7 +77,7 @@ async def _bidi_echo(cert: Cert, size: int) -> None:
 async def test_uni_to_peer(cert: Cert) -> None:
     data = pattern(64 << 10)
 
-    async def peer(server: wt.Server) -> bytes:
+    async def peer(server: Served) -> bytes:
         async with session_to(server) as session:
             await announce(session)
             stream = await session.accept_stream()
@@ -102,7 +95,7 @@ async def test_uni_to_peer(cert: Cert) -> None:
 async def test_uni_from_peer(cert: Cert) -> None:
     data = pattern(64 << 10)
 
-    async def peer(server: wt.Server) -> tuple[int, str]:
+    async def peer(server: Served) -> tuple[int, str]:
         async with session_to(server) as session:
             session.open_uni().write(data, end=True)
             return await session.wait_close_info()
@@ -118,7 +111,7 @@ async def test_many_concurrent_bidi(cert: Cert) -> None:
     count = 200
     texts = [f"stream-{i}-".encode() + b"x" * (i % 50) for i in range(count)]
 
-    async def peer(server: wt.Server) -> list[bytes]:
+    async def peer(server: Served) -> list[bytes]:
         async with session_to(server) as session:
             streams = [session.open_bi() for _ in range(count)]
             for stream, text in zip(streams, texts, strict=True):
@@ -135,7 +128,7 @@ async def test_many_concurrent_bidi(cert: Cert) -> None:
 
 @pytest.mark.interop("server-initiated-bidi")
 async def test_server_initiated_bidi(cert: Cert) -> None:
-    async def peer(server: wt.Server) -> tuple[bytes, tuple[int, str]]:
+    async def peer(server: Served) -> tuple[bytes, tuple[int, str]]:
         async with session_to(server) as session:
             await announce(session)
             stream = await session.accept_stream()
@@ -153,17 +146,11 @@ async def test_server_initiated_bidi(cert: Cert) -> None:
 
 @pytest.mark.interop("datagram-echo")
 async def test_datagram_echo(cert: Cert) -> None:
-    async def peer(server: wt.Server) -> tuple[int, set[bytes]]:
+    async def peer(server: Served) -> tuple[int, set[bytes]]:
         async with session_to(server) as session:
-            echoed: set[bytes] = set()
-            sent = 0
-            for round_ in range(300):
-                if len(echoed) >= 5:
-                    break
-                session.send_datagram(f"dg-{round_}".encode())
-                sent += 1
-                with contextlib.suppress(TimeoutError):
-                    echoed.add(await session.receive_datagram(0.05))
+            sent, echoed = await roles.send_until_echoed(
+                session.send_datagram, lambda: session.receive_datagram(0.05)
+            )
             await finish(session)
             return sent, echoed
 
@@ -180,7 +167,7 @@ async def test_datagram_max_size(cert: Cert) -> None:
     # packets are at most 1200 bytes), and receives whatever fits our maximum.
     size = 1000
 
-    async def peer(server: wt.Server) -> bytes:
+    async def peer(server: Served) -> bytes:
         async with session_to(server) as session:
             got: bytes | None = None
             for _ in range(300):
@@ -202,7 +189,7 @@ async def test_datagram_max_size(cert: Cert) -> None:
 
 @pytest.mark.interop("session-rejected")
 async def test_session_rejected(cert: Cert) -> None:
-    async def peer(server: wt.Server) -> int:
+    async def peer(server: Served) -> int:
         with pytest.raises(ConnectRejected) as raised:
             async with session_to(server):
                 pass
@@ -216,7 +203,7 @@ async def test_session_rejected(cert: Cert) -> None:
 
 @pytest.mark.interop("close-by-us")
 async def test_close_by_us(cert: Cert) -> None:
-    async def peer(server: wt.Server) -> tuple[int, str]:
+    async def peer(server: Served) -> tuple[int, str]:
         async with session_to(server) as session:
             return await session.wait_close_info()
 
@@ -227,7 +214,7 @@ async def test_close_by_us(cert: Cert) -> None:
 
 @pytest.mark.interop("close-by-peer")
 async def test_close_by_peer(cert: Cert) -> None:
-    async def peer(server: wt.Server) -> bytes:
+    async def peer(server: Served) -> bytes:
         async with session_to(server) as session:
             stream = session.open_bi()
             stream.write(b"hi", end=True)
@@ -245,65 +232,89 @@ async def test_close_by_peer(cert: Cert) -> None:
     )
 
 
-@pytest.mark.interop("reset-by-us")
-async def test_reset_by_us(cert: Cert) -> None:
-    async def peer(server: wt.Server) -> int:
+@pytest.mark.parametrize(
+    ("role", "data", "end", "wait", "code"),
+    [
+        roles.case(
+            "reset-by-us", roles.reset_by_us, b"go", True, PeerStream.wait_reset, roles.RESET_BY_US
+        ),
+        roles.case(
+            "stop-sending-by-us",
+            roles.stop_by_us,
+            b"\0" * 1024,
+            False,
+            PeerStream.wait_stop,
+            roles.STOP_BY_US,
+        ),
+    ],
+)
+async def test_stream_error_by_us(
+    cert: Cert,
+    role: Callable[[Served], Awaitable[None]],
+    data: bytes,
+    end: bool,
+    wait: Callable[[PeerStream], Awaitable[int]],
+    code: int,
+) -> None:
+    """We reset (stop) the peer's stream: it sees RESET_STREAM (STOP_SENDING) with our
+    code."""
+
+    async def peer(server: Served) -> int:
         async with session_to(server) as session:
             stream = session.open_bi()
-            stream.write(b"go", end=True)
-            code = await stream.wait_reset()
+            stream.write(data, end=end)
+            seen = await wait(stream)
             await finish(session)
-            return code
+            return seen
 
     async with running_server(cert) as server:
-        _, code = await together(roles.reset_by_us(server), peer(server))
-    assert code == roles.RESET_BY_US
+        _, seen = await together(role(server), peer(server))
+    assert seen == code
 
 
-@pytest.mark.interop("reset-by-peer")
-async def test_reset_by_peer(cert: Cert) -> None:
-    async def peer(server: wt.Server) -> tuple[int, str]:
+async def _reset_once_held(stream: PeerStream) -> None:
+    """Write part of a message; once our Server answers "got", reset the stream."""
+    stream.write(b"partial")
+    assert await stream.read_at_least(3) == b"got"
+    stream.reset(roles.RESET_BY_PEER)
+
+
+async def _stop_once_read(stream: PeerStream) -> None:
+    """Send a whole message; once our Server writes back, stop the stream."""
+    stream.write(b"send", end=True)
+    await stream.read_at_least(1)
+    stream.stop(roles.STOP_BY_PEER)
+
+
+@pytest.mark.parametrize(
+    ("role", "act", "kind", "code"),
+    [
+        roles.case(
+            "reset-by-peer", roles.reset_by_peer, _reset_once_held, "reset", roles.RESET_BY_PEER
+        ),
+        roles.case(
+            "stop-sending-by-peer", roles.stop_by_peer, _stop_once_read, "stop", roles.STOP_BY_PEER
+        ),
+    ],
+)
+async def test_stream_error_by_peer(
+    cert: Cert,
+    role: Callable[[Served], Awaitable[wt.StreamClosedByPeer]],
+    act: Callable[[PeerStream], Awaitable[None]],
+    kind: str,
+    code: int,
+) -> None:
+    """The peer resets (stops) a stream with ``code``: our read (write) raises it, and
+    the session ends with our close "seen"."""
+
+    async def peer(server: Served) -> tuple[int, str]:
         async with session_to(server) as session:
-            stream = session.open_bi()
-            stream.write(b"partial")
-            assert await stream.read_at_least(3) == b"got"
-            stream.reset(roles.RESET_BY_PEER)
+            await act(session.open_bi())
             return await session.wait_close_info()
 
     async with running_server(cert) as server:
-        error, close = await together(roles.reset_by_peer(server), peer(server))
-    assert (error.kind, error.code) == ("reset", roles.RESET_BY_PEER)
-    assert close == (0, "seen")
-
-
-@pytest.mark.interop("stop-sending-by-us")
-async def test_stop_sending_by_us(cert: Cert) -> None:
-    async def peer(server: wt.Server) -> int:
-        async with session_to(server) as session:
-            stream = session.open_bi()
-            stream.write(b"\0" * 1024)
-            code = await stream.wait_stop()
-            await finish(session)
-            return code
-
-    async with running_server(cert) as server:
-        _, code = await together(roles.stop_by_us(server), peer(server))
-    assert code == roles.STOP_BY_US
-
-
-@pytest.mark.interop("stop-sending-by-peer")
-async def test_stop_sending_by_peer(cert: Cert) -> None:
-    async def peer(server: wt.Server) -> tuple[int, str]:
-        async with session_to(server) as session:
-            stream = session.open_bi()
-            stream.write(b"send", end=True)
-            await stream.read_at_least(1)
-            stream.stop(roles.STOP_BY_PEER)
-            return await session.wait_close_info()
-
-    async with running_server(cert) as server:
-        error, close = await together(roles.stop_by_peer(server), peer(server))
-    assert (error.kind, error.code) == ("stop", roles.STOP_BY_PEER)
+        error, close = await together(role(server), peer(server))
+    assert (error.kind, error.code) == (kind, code)
     assert close == (0, "seen")
 
 
@@ -311,7 +322,7 @@ async def test_stop_sending_by_peer(cert: Cert) -> None:
 async def test_subprotocol(cert: Cert) -> None:
     offered = ["chat.v2", "chat.v1"]
 
-    async def peer(server: wt.Server) -> str | None:
+    async def peer(server: Served) -> str | None:
         async with session_to(server, protocols=offered) as session:
             chosen = session.protocol_header
             await session.wait_close_info()
@@ -328,7 +339,7 @@ async def test_request_headers(cert: Cert) -> None:
     path = "/interop/headers?room=7&x=y"
     headers = {"origin": "https://aioquic.test", "x-interop": "yes"}
 
-    async def peer(server: wt.Server) -> None:
+    async def peer(server: Served) -> None:
         async with session_to(server, path, headers=headers) as session:
             await session.wait_close_info()
 
@@ -342,13 +353,13 @@ async def test_request_headers(cert: Cert) -> None:
 
 @pytest.mark.interop("close-without-capsule")
 async def test_close_without_capsule(cert: Cert) -> None:
-    async def ours(server: wt.Server) -> wt.SessionError:
+    async def ours(server: Served) -> wt.SessionError:
         _, session = await roles.accept_session(server)
         with pytest.raises(wt.SessionError) as raised:
             await bounded(session.accept_bi())
         return raised.value
 
-    async def peer(server: wt.Server) -> None:
+    async def peer(server: Served) -> None:
         async with session_to(server) as session:
             session.h3.send_data(session.session_id, b"", end_stream=True)
             session.transmit()
@@ -362,12 +373,12 @@ async def test_close_without_capsule(cert: Cert) -> None:
 
 @pytest.mark.interop("close-capsule-with-connection-close")
 async def test_close_capsule_with_connection_close(cert: Cert) -> None:
-    async def ours(server: wt.Server) -> wt.SessionError | None:
+    async def ours(server: Served) -> wt.SessionError | None:
         _, session = await roles.accept_session(server)
         await bounded(session.wait_closed())
         return session.close_reason
 
-    async def peer(server: wt.Server) -> None:
+    async def peer(server: Served) -> None:
         async with session_to(server) as session:
             await asyncio.sleep(0.1)  # our side is established and waiting
             session.h3.send_data(session.session_id, encode_close_capsule(7, "seven"), True)
@@ -384,7 +395,7 @@ async def test_close_capsule_with_connection_close(cert: Cert) -> None:
 async def test_sequential_sessions(cert: Cert) -> None:
     count = roles.SEQUENTIAL
 
-    async def peer(server: wt.Server) -> int:
+    async def peer(server: Served) -> int:
         ok = 0
         for i in range(count):
             text = f"session-{i}".encode()

@@ -12,22 +12,41 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from typing import Any
 
 import pytest
-import server_roles as roles
 import web_transport as wt
-from aioquic_peer import AioServer, AioSession, PeerStream, aioquic_server
-from interop_state import Cert, LongCert
-from server_roles import bounded, pattern, together
+
+from tests.interop import server_roles as roles
+from tests.interop.aioquic_peer import AioServer, AioSession, PeerStream, aioquic_server
+from tests.interop.server_roles import bounded, pattern, together
+from tests.support.peers import Cert
 
 pytestmark = pytest.mark.interop_peer("aioquic-server")
 
 
 @contextlib.asynccontextmanager
-async def client(cert: Cert | LongCert) -> AsyncGenerator[wt.Client, None]:
-    async with wt.Client(server_certificate_hashes=[cert.hash]) as c:
-        yield c
+async def connected(
+    cert: Cert, server: AioServer, path: str = "/interop", end: bool = True, **kwargs: Any
+) -> AsyncGenerator[wt.Session]:
+    """Our client's session to ``server`` (``kwargs`` to ``connect``); unless ``end`` is
+    False, ended with code 0 "done" when the block succeeds."""
+    async with cert.client() as c:
+        session = await bounded(c.connect(url(server, path), **kwargs))
+        yield session
+        if end:
+            await done(session)
+
+
+async def play[T, U](
+    cert: Cert,
+    ours: Callable[[AioServer], Awaitable[T]],
+    peer: Callable[[AioServer], Awaitable[U]],
+) -> tuple[T, U]:
+    """Run our side and the peer's against a fresh aioquic server with ``cert``."""
+    async with aioquic_server(cert.certificate, cert.private_key) as server:
+        return await together(ours(server), peer(server))
 
 
 def url(server: AioServer, path: str = "/interop") -> str:
@@ -37,6 +56,19 @@ def url(server: AioServer, path: str = "/interop") -> str:
 async def accepted(server: AioServer, protocol: str | None = None) -> AioSession:
     request = await server.next_request()
     return request.accept(protocol=protocol)
+
+
+async def accepted_stream(server: AioServer) -> tuple[AioSession, PeerStream]:
+    """The next session, accepted, and the first stream our client opens on it."""
+    session = await accepted(server)
+    return session, await session.accept_stream()
+
+
+async def code_then_done(session: AioSession, code: Awaitable[int]) -> int:
+    """The stream error code ``code`` gives, once our client has ended the session."""
+    seen = await code
+    await expect_done(session)
+    return seen
 
 
 async def expect_done(session: AioSession) -> None:
@@ -52,17 +84,8 @@ async def echo(stream: PeerStream) -> None:
     stream.write(await stream.read_all(60), end=True)
 
 
-@pytest.mark.interop("bidi-echo-small")
-async def test_bidi_echo_small(cert: Cert) -> None:
-    await _bidi_echo(cert, 1024)
-
-
-@pytest.mark.interop("bidi-echo-8mib")
-async def test_bidi_echo_8mib(cert: Cert) -> None:
-    await _bidi_echo(cert, 8 << 20)
-
-
-async def _bidi_echo(cert: Cert, size: int) -> None:
+@roles.BIDI_ECHO_SIZES
+async def test_bidi_echo(cert: Cert, size: int) -> None:
     data = pattern(size)
 
     async def peer(server: AioServer) -> None:
@@ -71,15 +94,12 @@ async def _bidi_echo(cert: Cert, size: int) -> None:
         await expect_done(session)
 
     async def ours(server: AioServer) -> bytes:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server) as session:
             send, recv = await bounded(session.open_bi())
             _, received = await asyncio.gather(_write_all(send, data), bounded(recv.read(), 120))
-            await done(session)
             return received
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        received, _ = await together(ours(server), peer(server))
+    received, _ = await play(cert, ours, peer)
     assert received == data
 
 
@@ -93,23 +113,20 @@ async def test_uni_to_peer(cert: Cert) -> None:
     data = pattern(64 << 10)
 
     async def peer(server: AioServer) -> bytes:
-        session = await accepted(server)
-        stream = await session.accept_stream()
+        session, stream = await accepted_stream(server)
         assert stream.unidirectional
         received = await stream.read_all()
         session.close(0, "received")
         return received
 
     async def ours(server: AioServer) -> wt.SessionError | None:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server, end=False) as session:
             send = await bounded(session.open_uni())
             await _write_all(send, data)
             await bounded(session.wait_closed())
             return session.close_reason
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        reason, received = await together(ours(server), peer(server))
+    reason, received = await play(cert, ours, peer)
     assert received == data
     assert isinstance(reason, wt.SessionClosedByPeer)
     assert (reason.source, reason.code, reason.reason) == ("session", 0, "received")
@@ -127,15 +144,12 @@ async def test_uni_from_peer(cert: Cert) -> None:
         await expect_done(session)
 
     async def ours(server: AioServer) -> bytes:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server) as session:
             recv = await bounded(session.accept_uni())
             received = await bounded(recv.read())
-            await done(session)
             return received
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        received, _ = await together(ours(server), peer(server))
+    received, _ = await play(cert, ours, peer)
     assert received == data
 
 
@@ -157,14 +171,11 @@ async def test_many_concurrent_bidi(cert: Cert) -> None:
         return await bounded(recv.read())
 
     async def ours(server: AioServer) -> list[bytes]:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server) as session:
             received = await asyncio.gather(*(one(session, t) for t in texts))
-            await done(session)
             return received
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        received, _ = await together(ours(server), peer(server))
+    received, _ = await play(cert, ours, peer)
     assert received == texts
 
 
@@ -179,17 +190,14 @@ async def test_server_initiated_bidi(cert: Cert) -> None:
         return reply
 
     async def ours(server: AioServer) -> bytes:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server) as session:
             send, recv = await bounded(session.accept_bi())
             text = await bounded(recv.read())
             await _write_all(send, b"reply:" + text)
             await roles.acknowledged(send)
-            await done(session)
             return text
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        text, reply = await together(ours(server), peer(server))
+    text, reply = await play(cert, ours, peer)
     assert text == b"question"
     assert reply == b"reply:question"
 
@@ -212,22 +220,13 @@ async def test_datagram_echo(cert: Cert) -> None:
             session.send_datagram(getter.result())
 
     async def ours(server: AioServer) -> tuple[int, set[bytes]]:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
-            echoed: set[bytes] = set()
-            sent = 0
-            for round_ in range(300):
-                if len(echoed) >= 5:
-                    break
-                session.send_datagram(f"dg-{round_}".encode())
-                sent += 1
-                with contextlib.suppress(TimeoutError):
-                    echoed.add(await asyncio.wait_for(session.receive_datagram(), 0.05))
-            await done(session)
-            return sent, echoed
+        async with connected(cert, server) as session:
+            return await roles.send_until_echoed(
+                session.send_datagram,
+                lambda: asyncio.wait_for(session.receive_datagram(), 0.05),
+            )
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        (sent, echoed), _ = await together(ours(server), peer(server))
+    (sent, echoed), _ = await play(cert, ours, peer)
     assert len(echoed) >= 5
     assert echoed <= {f"dg-{i}".encode() for i in range(sent)}
 
@@ -250,8 +249,7 @@ async def test_datagram_max_size(cert: Cert) -> None:
         return got
 
     async def ours(server: AioServer) -> tuple[int, bytes]:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server, end=False) as session:
             roles.one_byte_too_many(session)
             maximum = session.max_datagram_size
             got: bytes | None = None
@@ -264,8 +262,7 @@ async def test_datagram_max_size(cert: Cert) -> None:
             assert got is not None
             return maximum, got
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        (maximum, got), received = await together(ours(server), peer(server))
+    (maximum, got), received = await play(cert, ours, peer)
     assert pattern(maximum) in received
     assert all(d == pattern(len(d)) for d in received)
     assert got == pattern(size)
@@ -273,7 +270,7 @@ async def test_datagram_max_size(cert: Cert) -> None:
 
 @pytest.mark.interop("cert-hash-pinning")
 async def test_cert_hash_pinning(cert: Cert) -> None:
-    async with aioquic_server(cert.der, cert.key) as server:
+    async with aioquic_server(cert.certificate, cert.private_key) as server:
         async with wt.Client(server_certificate_hashes=[bytes(reversed(cert.hash))]) as c:
             with pytest.raises(wt.ConnectError):
                 await bounded(c.connect(url(server)))
@@ -283,9 +280,7 @@ async def test_cert_hash_pinning(cert: Cert) -> None:
             await expect_done(session)
 
         async def ours() -> str | None:
-            async with client(cert) as c:
-                session = await bounded(c.connect(url(server)))
-                await done(session)
+            async with connected(cert, server) as session:
                 return session.url
 
         session_url, _ = await together(ours(), peer())
@@ -293,8 +288,11 @@ async def test_cert_hash_pinning(cert: Cert) -> None:
 
 
 @pytest.mark.interop("cert-hash-over-14-days")
-async def test_cert_hash_over_14_days(long_cert: LongCert) -> None:
-    async with aioquic_server(long_cert.der, long_cert.key) as server, client(long_cert) as c:
+async def test_cert_hash_over_14_days(long_cert: Cert) -> None:
+    async with (
+        aioquic_server(long_cert.certificate, long_cert.private_key) as server,
+        long_cert.client() as c,
+    ):
         with pytest.raises(wt.ConnectError, match="14 days"):
             await bounded(c.connect(url(server)))
 
@@ -305,13 +303,12 @@ async def test_session_rejected(cert: Cert) -> None:
         (await server.next_request()).reject(403)
 
     async def ours(server: AioServer) -> wt.SessionRejected:
-        async with client(cert) as c:
+        async with cert.client() as c:
             with pytest.raises(wt.SessionRejected) as raised:
                 await bounded(c.connect(url(server)))
             return raised.value
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        rejected, _ = await together(ours(server), peer(server))
+    rejected, _ = await play(cert, ours, peer)
     assert rejected.status_code == 403
 
 
@@ -321,14 +318,12 @@ async def test_close_by_us(cert: Cert) -> None:
         return await (await accepted(server)).wait_close_info()
 
     async def ours(server: AioServer) -> None:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server, end=False) as session:
             session.close(roles.CLOSE_CODE, roles.CLOSE_REASON)
             await bounded(session.wait_closed())
             assert isinstance(session.close_reason, wt.SessionClosedLocally)
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        _, close = await together(ours(server), peer(server))
+    _, close = await play(cert, ours, peer)
     assert close == (roles.CLOSE_CODE, roles.CLOSE_REASON)
 
 
@@ -339,14 +334,12 @@ async def test_close_by_peer(cert: Cert) -> None:
         session.close(roles.PEER_CLOSE_CODE, roles.PEER_CLOSE_REASON)
 
     async def ours(server: AioServer) -> wt.SessionClosedByPeer:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server, end=False) as session:
             with pytest.raises(wt.SessionClosedByPeer) as raised:
                 await bounded(session.accept_bi())
             return raised.value
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        closed, _ = await together(ours(server), peer(server))
+    closed, _ = await play(cert, ours, peer)
     assert (closed.source, closed.code, closed.reason) == (
         "session",
         roles.PEER_CLOSE_CODE,
@@ -357,17 +350,13 @@ async def test_close_by_peer(cert: Cert) -> None:
 @pytest.mark.interop("reset-by-us")
 async def test_reset_by_us(cert: Cert) -> None:
     async def peer(server: AioServer) -> int:
-        session = await accepted(server)
-        stream = await session.accept_stream()
+        session, stream = await accepted_stream(server)
         assert await stream.read_at_least(7) == b"partial"
         stream.write(b"got")
-        code = await stream.wait_reset()
-        await expect_done(session)
-        return code
+        return await code_then_done(session, stream.wait_reset())
 
     async def ours(server: AioServer) -> None:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server) as session:
             send, recv = await bounded(session.open_bi())
             await bounded(send.write(b"partial"))
             # Reset only once the peer holds the stream: a RESET_STREAM overtaking the
@@ -376,82 +365,66 @@ async def test_reset_by_us(cert: Cert) -> None:
             send.reset(roles.RESET_BY_US)
             # Let the RESET_STREAM leave before the close (it is not retransmitted after).
             await asyncio.sleep(0.1)
-            await done(session)
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        _, code = await together(ours(server), peer(server))
+    _, code = await play(cert, ours, peer)
     assert code == roles.RESET_BY_US
 
 
 @pytest.mark.interop("reset-by-peer")
 async def test_reset_by_peer(cert: Cert) -> None:
     async def peer(server: AioServer) -> None:
-        session = await accepted(server)
-        stream = await session.accept_stream()
+        session, stream = await accepted_stream(server)
         assert await stream.read_all() == b"go"
         stream.reset(roles.RESET_BY_PEER)
         await expect_done(session)
 
     async def ours(server: AioServer) -> wt.StreamClosedByPeer:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server) as session:
             send, recv = await bounded(session.open_bi())
             await _write_all(send, b"go")
             with pytest.raises(wt.StreamClosedByPeer) as raised:
                 await bounded(recv.read())
-            await done(session)
             return raised.value
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        error, _ = await together(ours(server), peer(server))
+    error, _ = await play(cert, ours, peer)
     assert (error.kind, error.code) == ("reset", roles.RESET_BY_PEER)
 
 
 @pytest.mark.interop("stop-sending-by-us")
 async def test_stop_sending_by_us(cert: Cert) -> None:
     async def peer(server: AioServer) -> int:
-        session = await accepted(server)
-        stream = await session.accept_stream()
+        session, stream = await accepted_stream(server)
         stream.write(b"\0" * 1024)
-        code = await stream.wait_stop()
-        await expect_done(session)
-        return code
+        return await code_then_done(session, stream.wait_stop())
 
     async def ours(server: AioServer) -> None:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server) as session:
             send, recv = await bounded(session.open_bi())
             await bounded(send.write(b"send"))
             assert await bounded(recv.read(1))
             recv.stop(roles.STOP_BY_US)
             await asyncio.sleep(0.1)  # let STOP_SENDING leave before the close
-            await done(session)
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        _, code = await together(ours(server), peer(server))
+    _, code = await play(cert, ours, peer)
     assert code == roles.STOP_BY_US
 
 
 @pytest.mark.interop("stop-sending-by-peer")
 async def test_stop_sending_by_peer(cert: Cert) -> None:
     async def peer(server: AioServer) -> None:
-        session = await accepted(server)
-        stream = await session.accept_stream()
+        session, stream = await accepted_stream(server)
         await stream.read_at_least(1)
         stream.stop(roles.STOP_BY_PEER)
         await expect_done(session)
 
     async def ours(server: AioServer) -> wt.StreamClosedByPeer:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server) as session:
             send, _recv = await bounded(session.open_bi())
             with pytest.raises(wt.StreamClosedByPeer) as raised:
                 await roles.flood(send, b"s" * 16384)
-            await done(session)
             return raised.value
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        error, _ = await together(ours(server), peer(server))
+    error, _ = await play(cert, ours, peer)
     assert (error.kind, error.code) == ("stop", roles.STOP_BY_PEER)
 
 
@@ -466,13 +439,10 @@ async def test_subprotocol(cert: Cert) -> None:
         return seen
 
     async def ours(server: AioServer) -> str | None:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server), protocols=offered))
-            await done(session)
+        async with connected(cert, server, protocols=offered) as session:
             return session.protocol
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        chosen, seen = await together(ours(server), peer(server))
+    chosen, seen = await play(cert, ours, peer)
     assert seen == offered
     assert chosen == "chat.v1"
 
@@ -482,18 +452,16 @@ async def test_request_headers(cert: Cert) -> None:
     path = "/interop/headers?room=7&x=y"
     headers = {"origin": "https://client.test", "x-interop": "yes"}
 
-    async def peer(server: AioServer) -> dict[str, str]:
+    async def peer(server: AioServer) -> tuple[dict[str, str], int]:
         request = await server.next_request()
         await expect_done(request.accept())
-        return request.headers
+        return request.headers, server.port
 
     async def ours(server: AioServer) -> None:
-        async with client(cert) as c:
-            await done(await bounded(c.connect(url(server, path), headers=headers)))
+        async with connected(cert, server, path, headers=headers):
+            pass
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        _, seen = await together(ours(server), peer(server))
-        port = server.port
+    _, (seen, port) = await play(cert, ours, peer)
     assert seen[":method"] == "CONNECT"
     assert seen[":protocol"] == "webtransport"
     assert seen[":path"] == path
@@ -512,14 +480,12 @@ async def test_close_without_capsule(cert: Cert) -> None:
         await session.wait_ended()
 
     async def ours(server: AioServer) -> wt.SessionError:
-        async with client(cert) as c:
-            session = await bounded(c.connect(url(server)))
+        async with connected(cert, server, end=False) as session:
             with pytest.raises(wt.SessionError) as raised:
                 await bounded(session.accept_bi())
             return raised.value
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        error, _ = await together(ours(server), peer(server))
+    error, _ = await play(cert, ours, peer)
     assert isinstance(error, wt.SessionClosedByPeer), repr(error)
     assert (error.source, error.code, error.reason) == ("session", 0, "")
 
@@ -538,7 +504,7 @@ async def test_sequential_sessions(cert: Cert) -> None:
 
     async def ours(server: AioServer) -> int:
         ok = 0
-        async with client(cert) as c:
+        async with cert.client() as c:
             for i in range(count):
                 text = f"session-{i}".encode()
                 session = await bounded(c.connect(url(server)))
@@ -549,7 +515,6 @@ async def test_sequential_sessions(cert: Cert) -> None:
                 await bounded(session.wait_closed())
         return ok
 
-    async with aioquic_server(cert.der, cert.key) as server:
-        ok, closes = await together(ours(server), peer(server))
+    ok, closes = await play(cert, ours, peer)
     assert ok == count
     assert closes == [(i, f"session-{i}") for i in range(count)]  # as aioquic read them

@@ -9,14 +9,14 @@ arrives intact in each direction, while one byte more raises DatagramTooLargeErr
 from __future__ import annotations
 
 import pytest
-import server_roles as roles
-import web_transport as wt
-from browsers import BrowserPage
-from interop_state import Cert
-from server_roles import CertLike, pattern, running_server, sha256_hex, together, url_of
+
+from tests.interop import server_roles as roles
+from tests.interop.browsers import BrowserPage
+from tests.interop.server_roles import pattern, running_server, sha256_hex, together, url_of
+from tests.support.peers import Cert, Served
 
 
-def args(server: wt.Server, cert: CertLike, **extra: object) -> dict[str, object]:
+def args(server: Served, cert: Cert, **extra: object) -> dict[str, object]:
     return {"url": url_of(server), "hash": list(cert.hash), **extra}
 
 

@@ -14,17 +14,16 @@ import contextlib
 from typing import Any
 
 import pytest
-import scenarios
-import server_roles as roles
 import web_transport as wt
-from browsers import BrowserPage
-from interop_state import Cert, LongCert
-from server_roles import CertLike, bounded, running_server, together, url_of
+
+from docs import interop_scenarios as scenarios
+from tests.interop import server_roles as roles
+from tests.interop.browsers import BrowserPage
+from tests.interop.server_roles import bounded, running_server, together, url_of
+from tests.support.peers import Cert, Served
 
 
-def args(
-    server: wt.Server, cert: CertLike, path: str = "/interop", **extra: object
-) -> dict[str, object]:
+def args(server: Served, cert: Cert, path: str = "/interop", **extra: object) -> dict[str, object]:
     return {"url": url_of(server, path), "hash": list(cert.hash), **extra}
 
 
@@ -48,7 +47,7 @@ async def test_cert_hash_pinning(browser: BrowserPage, cert: Cert) -> None:
 
 
 @pytest.mark.interop("cert-hash-over-14-days")
-async def test_cert_hash_over_14_days(browser: BrowserPage, long_cert: LongCert) -> None:
+async def test_cert_hash_over_14_days(browser: BrowserPage, long_cert: Cert) -> None:
     async with running_server(long_cert) as server:
         result = await browser.run("connectFails", args(server, long_cert))
     assert_connect_failed(result)
@@ -123,7 +122,7 @@ async def test_request_headers(browser: BrowserPage, cert: Cert) -> None:
     assert request.remote_address[0] == "127.0.0.1"
 
 
-async def _close_page_mid_stream(browser: BrowserPage, cert: Cert, server: wt.Server) -> wt.Session:
+async def _close_page_mid_stream(browser: BrowserPage, cert: Cert, server: Served) -> wt.Session:
     """Open a session with a half-written stream, close the page, and return our session
     once it is closed. Every wait is bounded: nothing may hang."""
     (_, session), opened = await together(

@@ -12,23 +12,24 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
-import server_roles as roles
 import web_transport as wt
-from browsers import BrowserPage
-from interop_state import Cert
-from server_roles import CertLike, pattern, running_server, sha256_hex, together, url_of
+
+from tests.interop import server_roles as roles
+from tests.interop.browsers import BrowserPage
+from tests.interop.server_roles import pattern, running_server, sha256_hex, together, url_of
+from tests.support.peers import Cert, Served
 
 MANY_STREAMS = wt.TransportConfig(max_concurrent_bidi_streams=256)
 
 
-def args(server: wt.Server, cert: CertLike, **extra: object) -> dict[str, object]:
+def args(server: Served, cert: Cert, **extra: object) -> dict[str, object]:
     return {"url": url_of(server), "hash": list(cert.hash), **extra}
 
 
 async def play[T](
     browser: BrowserPage,
-    cert: CertLike,
-    role: Callable[[wt.Server], Awaitable[T]],
+    cert: Cert,
+    role: Callable[[Served], Awaitable[T]],
     scenario: str,
     **extra: object,
 ) -> tuple[T, Any]:
@@ -47,17 +48,8 @@ def assert_stream_error(result: Any, code: int) -> None:
     assert error["streamErrorCode"] == code
 
 
-@pytest.mark.interop("bidi-echo-small")
-async def test_bidi_echo_small(browser: BrowserPage, cert: Cert) -> None:
-    await _bidi_echo(browser, cert, 1024)
-
-
-@pytest.mark.interop("bidi-echo-8mib")
-async def test_bidi_echo_8mib(browser: BrowserPage, cert: Cert) -> None:
-    await _bidi_echo(browser, cert, 8 << 20)
-
-
-async def _bidi_echo(browser: BrowserPage, cert: Cert, size: int) -> None:
+@roles.BIDI_ECHO_SIZES
+async def test_bidi_echo(browser: BrowserPage, cert: Cert, size: int) -> None:
     echoed, result = await play(browser, cert, roles.echo_bidi, "bidiEcho", size=size)
     expected = pattern(size)
     assert echoed == [expected]
@@ -111,31 +103,43 @@ async def test_server_initiated_bidi(browser: BrowserPage, cert: Cert) -> None:
     assert result["closed"] == {"closeCode": 0, "reason": "answered"}
 
 
-@pytest.mark.interop("reset-by-us")
-async def test_reset_by_us(browser: BrowserPage, cert: Cert) -> None:
-    _, result = await play(browser, cert, roles.reset_by_us, "readUntilReset")
-    assert_stream_error(result, roles.RESET_BY_US)
+@pytest.mark.parametrize(
+    ("role", "scenario", "code"),
+    [
+        roles.case("reset-by-us", roles.reset_by_us, "readUntilReset", roles.RESET_BY_US),
+        roles.case("stop-sending-by-us", roles.stop_by_us, "writeUntilStopped", roles.STOP_BY_US),
+    ],
+)
+async def test_stream_error_by_us(
+    browser: BrowserPage,
+    cert: Cert,
+    role: Callable[[Served], Awaitable[None]],
+    scenario: str,
+    code: int,
+) -> None:
+    """We reset (stop) a stream: the page's read (write) fails with our code."""
+    _, result = await play(browser, cert, role, scenario)
+    assert_stream_error(result, code)
 
 
-@pytest.mark.interop("reset-by-peer")
-async def test_reset_by_peer(browser: BrowserPage, cert: Cert) -> None:
-    error, result = await play(
-        browser, cert, roles.reset_by_peer, "resetWith", code=roles.RESET_BY_PEER
-    )
-    assert (error.kind, error.code) == ("reset", roles.RESET_BY_PEER)
-    assert result["closed"] == {"closeCode": 0, "reason": "seen"}
-
-
-@pytest.mark.interop("stop-sending-by-us")
-async def test_stop_sending_by_us(browser: BrowserPage, cert: Cert) -> None:
-    _, result = await play(browser, cert, roles.stop_by_us, "writeUntilStopped")
-    assert_stream_error(result, roles.STOP_BY_US)
-
-
-@pytest.mark.interop("stop-sending-by-peer")
-async def test_stop_sending_by_peer(browser: BrowserPage, cert: Cert) -> None:
-    error, result = await play(
-        browser, cert, roles.stop_by_peer, "stopWith", code=roles.STOP_BY_PEER
-    )
-    assert (error.kind, error.code) == ("stop", roles.STOP_BY_PEER)
+@pytest.mark.parametrize(
+    ("role", "scenario", "kind", "code"),
+    [
+        roles.case("reset-by-peer", roles.reset_by_peer, "resetWith", "reset", roles.RESET_BY_PEER),
+        roles.case(
+            "stop-sending-by-peer", roles.stop_by_peer, "stopWith", "stop", roles.STOP_BY_PEER
+        ),
+    ],
+)
+async def test_stream_error_by_peer(
+    browser: BrowserPage,
+    cert: Cert,
+    role: Callable[[Served], Awaitable[wt.StreamClosedByPeer]],
+    scenario: str,
+    kind: str,
+    code: int,
+) -> None:
+    """The page resets (stops) a stream with ``code``: our read (write) raises it."""
+    error, result = await play(browser, cert, role, scenario, code=code)
+    assert (error.kind, error.code) == (kind, code)
     assert result["closed"] == {"closeCode": 0, "reason": "seen"}

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-import scenarios
+from docs import interop_scenarios as scenarios
 
 WAIT = 30.0
 PAGE_LINE = re.compile(r"page: open (http://127\.0\.0\.1:\d+/) in a browser")

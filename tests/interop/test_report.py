@@ -15,10 +15,11 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import interop_state
 import pytest
-import render_report
-import scenarios
+
+from docs import interop_scenarios as scenarios
+from docs import render_interop as render_report
+from tests.interop import interop_state
 
 HERE = Path(__file__).resolve().parent
 
@@ -70,5 +71,5 @@ def test_results_match_the_collected_tests(results: dict[str, Any], tmp_path: Pa
 
 def test_doc_is_rendered_from_the_results(results: dict[str, Any]) -> None:
     assert render_report.DOC.read_text() == render_report.render(results), (
-        "docs/interop.md is stale: run `uv run python docs/generate.py`"
+        "docs/interop.md is stale: run `uv run python -m docs.generate`"
     )

@@ -12,16 +12,10 @@ from __future__ import annotations
 
 import importlib.util
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
 from release_edits import REPO
-
-# `uv run pytest` does not put the repository root on sys.path (`python -m pytest` does):
-# without it, `release` would name this directory instead of the toolkit.
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
 
 #: The repository files the compliance rules read.
 RELEASE_INPUTS = (
@@ -33,6 +27,7 @@ RELEASE_INPUTS = (
     "src/lib.rs",
     "python/web_transport/__init__.py",
     "MATURIN_COMPLIANCE.md",
+    "release/contract.toml",
     "CHANGELOG.md",
     "noxfile.py",
     ".ci/nox",

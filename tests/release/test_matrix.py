@@ -13,7 +13,7 @@ from release.project import Project
 
 def test_build_matrix_is_one_entry_per_target(repo_copy: Path) -> None:
     contract = load_contract(Project(repo_copy))
-    include = matrix.build_matrix(contract)["include"]
+    include = matrix.matrices(contract)["build"]["include"]
     assert [e["id"] for e in include] == [t.id for t in contract.targets]
     by_id = {e["id"]: e for e in include}
     assert by_id["musllinux-aarch64"]["manylinux"] == "musllinux_1_2"
@@ -23,7 +23,7 @@ def test_build_matrix_is_one_entry_per_target(repo_copy: Path) -> None:
 
 def test_test_matrix_is_every_python_at_every_test_run(repo_copy: Path) -> None:
     contract = load_contract(Project(repo_copy))
-    include = matrix.test_matrix(contract)["include"]
+    include = matrix.matrices(contract)["test"]["include"]
     runs = sum(len(t.tests) for t in (*contract.targets, contract.sdist_wheel))
     assert len(include) == runs * len(contract.pythons)
     aarch64 = {
@@ -42,4 +42,5 @@ def test_github_output_lines(repo_copy: Path, tmp_path: Path) -> None:
     assert set(lines) == {"build", "test", "smoke", "free_threaded"}
     ft = json.loads(lines["free_threaded"])["include"]
     assert {e["runner"] for e in ft} >= {"ubuntu-24.04-arm", "windows-11-arm", "macos-15-intel"}
+    assert {e["build"] for e in ft} == {"cp314t-* cp315t-*"}
     assert json.loads(lines["smoke"]) == {"python": ["3.12", "3.13", "3.14", "3.15"]}

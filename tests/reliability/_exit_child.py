@@ -17,22 +17,23 @@ import time
 from typing import Any
 
 import web_transport as wt
-from _support import (  # ty: ignore[import-not-found]
+
+from tests.reliability._support import (
     CMD_ECHO,
     CMD_FIREHOSE,
     CMD_QUIET,
     CMD_SINK,
-    Certs,
     open_scripted,
     scripted_session,
 )
+from tests.support.peers import Cert
 
 KEEP: list[Any] = []  # objects deliberately left alive at exit
 
 
 async def setup() -> tuple[wt.Server, wt.Client, wt.Session, asyncio.Task[None]]:
-    certs = Certs.generate()
-    server = wt.Server(certificate_chain=[certs.cert], private_key=certs.key, bind="127.0.0.1:0")
+    certs = Cert.generate()
+    server = certs.server()
 
     async def serve() -> None:
         async for request in server:

@@ -30,7 +30,8 @@ import sys
 from typing import Any
 
 import web_transport as wt
-from _support import proc_status_kb  # ty: ignore[import-not-found]
+
+from tests.reliability._support import proc_status_kb
 
 CONNECTS_IN_FLIGHT = 64
 LOAD_TRANSPORT = wt.TransportConfig(max_concurrent_bidi_streams=128)

@@ -24,7 +24,9 @@ import os
 import sys
 
 import web_transport as wt
-from _support import Certs, rss_kb, scripted_session  # ty: ignore[import-not-found]
+
+from tests.reliability._support import rss_kb, scripted_session
+from tests.support.peers import Cert
 
 
 def emit(obj: dict[str, object]) -> None:
@@ -42,14 +44,14 @@ async def main() -> None:
     parser.add_argument("--max-pending", type=int, default=256)
     args = parser.parse_args()
 
-    certs = Certs.generate()
+    certs = Cert.generate()
     transport = wt.TransportConfig(
         stream_receive_window=args.stream_window,
         max_concurrent_bidi_streams=args.max_bidi,
     )
     server = wt.Server(
-        certificate_chain=[certs.cert],
-        private_key=certs.key,
+        certificate_chain=[certs.certificate],
+        private_key=certs.private_key,
         bind=f"127.0.0.1:{args.port}",
         max_idle_timeout=args.idle,
         transport=transport,

@@ -11,7 +11,7 @@ import asyncio
 import json
 import sys
 
-from _support import start_relay  # ty: ignore[import-not-found]
+from tests.reliability._support import start_relay
 
 
 async def main() -> None:

@@ -6,12 +6,13 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from _support import Certs, client_for, echo_bytes, echo_server  # ty: ignore[import-not-found]
+from tests.reliability._support import echo_bytes, echo_server
+from tests.support.peers import Cert
 
 
 async def echo() -> None:
-    certs = Certs.generate()
-    async with echo_server(certs) as es, client_for(certs) as client:
+    certs = Cert.generate()
+    async with echo_server(certs) as es, certs.client() as client:
         session = await client.connect(es.url)
         assert await echo_bytes(session, b"secret?") == b"secret?"
         session.close()

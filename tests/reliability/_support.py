@@ -1,6 +1,6 @@
-"""Shared helpers for the reliability suite: sizes (CI vs full), certificates, an
-in-process echo server (its echo peer is ``support.echo``), echo checks, subprocess
-peers and /proc memory readings.
+"""Shared helpers for the reliability suite: sizes (CI vs full), an in-process echo
+server (:func:`tests.support.peers.serve` with ``tests.support.echo``), echo checks,
+subprocess peers and /proc memory readings.
 
 Every wait here is bounded; timeouts are generous because the suite runs on small,
 shared machines and must never assert on timing.
@@ -16,21 +16,20 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import AsyncGenerator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 import web_transport as wt
 
+from tests.support.echo import echo_bytes, echo_session, serve_streams
+from tests.support.peers import Cert, Served, serve
+
 HERE = Path(__file__).resolve().parent
 RESULTS = HERE / "results"
-
-# The suites' echo peer lives in tests/support; this folder's child scripts (and soak.py)
-# run with only this folder on sys.path.
-if str(HERE.parent) not in sys.path:
-    sys.path.append(str(HERE.parent))
-from support.echo import echo_all, echo_bytes, serve_streams  # noqa: E402
+#: The repository root: on ``PYTHONPATH`` of the children, which import ``tests``.
+ROOT = HERE.parents[1]
 
 #: ``WEB_TRANSPORT_FULL=1`` runs the full counts of the reliability issue instead of the
 #: CI-sized ones.
@@ -45,99 +44,24 @@ def scale(ci: int, full: int) -> int:
     return full if FULL else ci
 
 
-@dataclass(frozen=True)
-class Certs:
-    """A self-signed certificate (DER), its key (PKCS#8 DER) and SHA-256 hash."""
-
-    cert: bytes
-    key: bytes
-    hash: bytes
-
-    @classmethod
-    def generate(cls) -> Certs:
-        cert, key = wt.generate_self_signed(["localhost", "127.0.0.1", "::1"])
-        return cls(cert=cert, key=key, hash=wt.certificate_hash(cert))
+def echo_server(
+    certs: Cert, **server_kwargs: Any
+) -> contextlib.AbstractAsyncContextManager[Served]:
+    """:func:`tests.support.peers.serve` echoing every session, at ``/echo``."""
+    return serve(certs, echo_session, path="/echo", **server_kwargs)
 
 
-@dataclass
-class EchoServer:
-    """An in-process server that accepts every session and echoes it."""
-
-    server: wt.Server
-    certs: Certs
-    sessions: list[wt.Session] = field(default_factory=list)
-    errors: list[BaseException] = field(default_factory=list)
-
-    @property
-    def port(self) -> int:
-        return self.server.local_addr[1]
-
-    @property
-    def url(self) -> str:
-        return f"https://127.0.0.1:{self.port}/echo"
-
-    async def serve(self) -> None:
-        try:
-            await echo_all(self.server, self.sessions)
-        except Exception as e:  # recorded for the test to assert on
-            self.errors.append(e)
-
-
-@contextlib.asynccontextmanager
-async def echo_server(certs: Certs, **server_kwargs: Any) -> AsyncGenerator[EchoServer, None]:
-    """Run an :class:`EchoServer` on ``127.0.0.1:0`` for the duration of the block."""
-    server_kwargs.setdefault("bind", "127.0.0.1:0")
-    server = wt.Server(certificate_chain=[certs.cert], private_key=certs.key, **server_kwargs)
-    es = EchoServer(server=server, certs=certs)
-    task = asyncio.create_task(es.serve())
-    try:
-        yield es
-    finally:
-        server.close()
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(server.wait_closed(), BOUND)
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await task
-
-
-def client_for(certs: Certs, **kwargs: Any) -> wt.Client:
-    """A client that pins ``certs`` by hash."""
-    return wt.Client(server_certificate_hashes=[certs.hash], **kwargs)
-
-
-async def fresh_echo(url: str, certs: Certs, payload: bytes = b"ping" * 256) -> bytes:
+async def fresh_echo(url: str, certs: Cert, payload: bytes = b"ping" * 256) -> bytes:
     """Connect a brand-new client to ``url``, echo ``payload`` and close; bounded."""
 
     async def run() -> bytes:
-        async with client_for(certs) as client:
+        async with certs.client() as client:
             session = await client.connect(url)
             got = await echo_bytes(session, payload)
             session.close()
             return got
 
     return await asyncio.wait_for(run(), BOUND)
-
-
-async def connected_pair(
-    server: wt.Server, client: wt.Client, url: str
-) -> tuple[wt.Session, wt.Session]:
-    """Connect ``client`` to ``server`` (whose requests nobody else accepts) and return
-    ``(client_session, server_session)``."""
-
-    async def accept_one() -> wt.Session:
-        request = await server.accept()
-        assert request is not None
-        return await request.accept()
-
-    accept = asyncio.create_task(accept_one())
-    try:
-        client_session = await asyncio.wait_for(client.connect(url), BOUND)
-        server_session = await asyncio.wait_for(accept, BOUND)
-    except BaseException:
-        accept.cancel()
-        raise
-    return client_session, server_session
 
 
 # -- /proc ----------------------------------------------------------------------------
@@ -162,6 +86,7 @@ def child_env(extra: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for Python children: this one, unbuffered, plus ``extra``."""
     env = dict(os.environ)
     env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH")) if p)
     env.pop("SSLKEYLOGFILE", None)
     if extra:
         env.update(extra)

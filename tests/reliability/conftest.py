@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import pytest
 
-from ._support import Certs
+from tests.support.peers import Cert
 
 
 @pytest.fixture(scope="session")
-def certs() -> Certs:
+def certs() -> Cert:
     """One self-signed certificate for the whole run."""
-    return Certs.generate()
+    return Cert.generate()

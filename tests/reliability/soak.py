@@ -2,7 +2,7 @@
 
 Usage, from the repository root::
 
-    uv run python tests/reliability/soak.py --minutes 30 \\
+    uv run python -m tests.reliability.soak --minutes 30 \\
         --output tests/reliability/results/soak_30min.jsonl
 
 A server runs in a child process (echoing streams and datagrams); this process drives
@@ -34,22 +34,15 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
 import web_transport as wt
-from _support import (  # ty: ignore[import-not-found]
-    BOUND,
-    Certs,
-    Child,
-    echo_bytes,
-    echo_server,
-    proc_status_kb,
-)
+
+from tests.reliability._support import BOUND, Child, echo_bytes, echo_server, proc_status_kb
+from tests.support.peers import Cert
 
 
 async def serve() -> None:
     """The child: an echo server; answers "stats" lines on stdin."""
-    certs = Certs.generate()
+    certs = Cert.generate()
     async with echo_server(certs) as es:
         print(json.dumps({"port": es.port, "hash": certs.hash.hex()}), flush=True)
         forgotten = 0

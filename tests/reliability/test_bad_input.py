@@ -25,40 +25,33 @@ import pytest_asyncio
 import web_transport as wt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support.bad_input import (
+
+from tests.support.bad_input import (
     CASES,
     U32,
     Case,
     Ctx,
     _maybe_await,
 )
+from tests.support.peers import Cert, serve
 
-from ._support import (
-    BOUND,
-    Certs,
-    client_for,
-    echo_bytes,
-    echo_server,
-    fresh_echo,
-)
+from ._support import BOUND, echo_bytes, echo_server, fresh_echo
 
 pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 
 @pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def ctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
-    certs = Certs.generate()
-    async with echo_server(certs) as es:
-        manual = wt.Server(
-            certificate_chain=[certs.cert], private_key=certs.key, bind="127.0.0.1:0"
-        )
-        client = client_for(certs)
+    certs = Cert.generate()
+    async with (
+        echo_server(certs) as es,
+        serve(certs, on_request=None, path="/manual") as manual,
+        certs.client() as client,
+    ):
         session = await asyncio.wait_for(client.connect(es.url), BOUND)
         c = Ctx(certs, es, manual, client, session, tmp_path_factory.mktemp("bad_input"))
         yield c
         c.run_cleanup()
-        client.close()
-        manual.close()
 
 
 # -- the table test -----------------------------------------------------------------------
@@ -125,10 +118,10 @@ async def test_bad_input(ctx: Ctx, case: Case) -> None:
 
 
 async def test_errors_doc_matches_the_table() -> None:
-    from .render_errors import DOC, render
+    from docs.render_errors import DOC, render
 
     assert DOC.read_text() == render(CASES), (
-        "docs/errors.md is out of date: run `uv run python docs/generate.py`"
+        "docs/errors.md is out of date: run `uv run python -m docs.generate`"
     )
 
 
@@ -166,11 +159,11 @@ async def test_random_bytes_as_certificate_or_key(ctx: Ctx, data: bytes, role: s
         match role:
             case "cert":
                 wt.Server(
-                    certificate_chain=data, private_key=ctx.certs.key, bind="127.0.0.1:0"
+                    certificate_chain=data, private_key=ctx.certs.private_key, bind="127.0.0.1:0"
                 ).close()
             case "key":
                 wt.Server(
-                    certificate_chain=[ctx.certs.cert], private_key=data, bind="127.0.0.1:0"
+                    certificate_chain=[ctx.certs.certificate], private_key=data, bind="127.0.0.1:0"
                 ).close()
             case "hash":
                 wt.certificate_hash(data)
@@ -209,7 +202,9 @@ async def spent(ctx: Ctx) -> dict[str, Any]:
     session.close()
     await asyncio.wait_for(session.wait_closed(), BOUND)
     server = wt.Server(
-        certificate_chain=[ctx.certs.cert], private_key=ctx.certs.key, bind="127.0.0.1:0"
+        certificate_chain=[ctx.certs.certificate],
+        private_key=ctx.certs.private_key,
+        bind="127.0.0.1:0",
     )
     server.close()
     client = wt.Client(server_certificate_hashes=[ctx.certs.hash])

@@ -23,7 +23,9 @@ from typing import Any
 import pytest
 import web_transport as wt
 
-from ._support import BOUND, Certs, client_for, connected_pair, scale
+from tests.support.peers import Cert, connect_pair
+
+from ._support import BOUND, scale
 
 #: Bytes the binding queues for receive_datagram before dropping (src/session.rs).
 QUEUE_BYTES = 4 * 1024 * 1024
@@ -49,18 +51,15 @@ async def settle(session: wt.Session, peer: wt.Session) -> tuple[wt.SessionStats
 
 @contextlib.asynccontextmanager
 async def pair(
-    certs: Certs, server_transport: wt.TransportConfig | None = None
+    certs: Cert, server_transport: wt.TransportConfig | None = None
 ) -> AsyncGenerator[tuple[wt.Session, wt.Session], None]:
     """A connected ``(sender, receiver)``; their server and client close at the end."""
-    server = wt.Server(
-        certificate_chain=[certs.cert],
-        private_key=certs.key,
-        bind="127.0.0.1:0",
+    server = certs.server(
         transport=server_transport,
     )
-    client = client_for(certs)
+    client = certs.client()
     try:
-        yield await connected_pair(server, client, f"https://127.0.0.1:{server.local_addr[1]}/dg")
+        yield await connect_pair(server, client, f"https://127.0.0.1:{server.local_addr[1]}/dg")
     finally:
         client.close()
         server.close()
@@ -71,7 +70,7 @@ def datagram(seq: int, size: int) -> bytes:
 
 
 @pytest.mark.timeout(120)
-async def test_burst_beyond_the_receive_queue_drops_oldest_and_counts(certs: Certs) -> None:
+async def test_burst_beyond_the_receive_queue_drops_oldest_and_counts(certs: Cert) -> None:
     async with pair(certs, NO_QUINN_DROPS) as (sender, receiver):
         size = sender.max_datagram_size
         count = scale(8000, 20000)
@@ -98,7 +97,7 @@ async def test_burst_beyond_the_receive_queue_drops_oldest_and_counts(certs: Cer
 
 
 @pytest.mark.timeout(120)
-async def test_send_datagram_wait_applies_backpressure(certs: Certs) -> None:
+async def test_send_datagram_wait_applies_backpressure(certs: Cert) -> None:
     async with pair(certs, NO_QUINN_DROPS) as (sender, receiver):
         size = sender.max_datagram_size
         count = 20000
@@ -127,7 +126,7 @@ async def test_send_datagram_wait_applies_backpressure(certs: Certs) -> None:
 
 
 @pytest.mark.timeout(120)
-async def test_send_datagram_counts_outgoing_drops(certs: Certs) -> None:
+async def test_send_datagram_counts_outgoing_drops(certs: Cert) -> None:
     async with pair(certs, NO_QUINN_DROPS) as (sender, receiver):
         size = sender.max_datagram_size
         count = 8000  # 11 MB at once: far more than the 1 MiB send buffer
@@ -140,7 +139,7 @@ async def test_send_datagram_counts_outgoing_drops(certs: Certs) -> None:
 
 
 @pytest.mark.timeout(120)
-async def test_every_datagram_is_received_or_counted_as_dropped(certs: Certs) -> None:
+async def test_every_datagram_is_received_or_counted_as_dropped(certs: Cert) -> None:
     # A small quinn buffer makes quinn drop for certain; with the default (1 MiB) it
     # happens too under a burst, just not every time.
     small = wt.TransportConfig(datagram_receive_buffer_size=16384)

@@ -23,13 +23,15 @@ from typing import Any
 
 import pytest
 import web_transport as wt
-from support.echo import echo_session
 
-from ._support import BOUND, Certs, client_for, connected_pair, echo_bytes
+from tests.support.echo import echo_session
+from tests.support.peers import Cert, connect_pair
+
+from ._support import BOUND, echo_bytes
 
 
 async def transfer_then_close(
-    certs: Certs, size: int, *, from_client: bool, wait_ack: bool, server_kwargs: dict[str, Any]
+    certs: Cert, size: int, *, from_client: bool, wait_ack: bool, server_kwargs: dict[str, Any]
 ) -> tuple[bytes, bytes, BaseException | None, BaseException | None]:
     """Write ``size`` bytes on a stream, finish it, (optionally wait for the ack,) then
     close the writer's session with code 4242 / "done".
@@ -37,13 +39,11 @@ async def transfer_then_close(
     Returns ``(sha256 sent, sha256 received, reader's error after the data, reader's
     close_reason)``.
     """
-    server = wt.Server(
-        certificate_chain=[certs.cert], private_key=certs.key, bind="127.0.0.1:0", **server_kwargs
-    )
-    client = client_for(certs)
+    server = certs.server(**server_kwargs)
+    client = certs.client()
     try:
         url = f"https://127.0.0.1:{server.local_addr[1]}/close"
-        client_session, server_session = await connected_pair(server, client, url)
+        client_session, server_session = await connect_pair(server, client, url)
         writer, reader = (
             (client_session, server_session) if from_client else (server_session, client_session)
         )
@@ -93,7 +93,7 @@ def assert_closed_by_peer(e: BaseException | None) -> None:
 @pytest.mark.parametrize("size", [1024, 1 << 20, 8 << 20])
 @pytest.mark.parametrize("from_client", [True, False], ids=["client-closes", "server-closes"])
 async def test_close_after_acknowledged_data_delivers_all_then_the_close(
-    certs: Certs, size: int, from_client: bool
+    certs: Cert, size: int, from_client: bool
 ) -> None:
     sent, received, after, reason = await transfer_then_close(
         certs, size, from_client=from_client, wait_ack=True, server_kwargs={}
@@ -104,7 +104,7 @@ async def test_close_after_acknowledged_data_delivers_all_then_the_close(
 
 
 @pytest.mark.timeout(120)
-async def test_close_right_after_finish_delivers_all_then_the_close(certs: Certs) -> None:
+async def test_close_right_after_finish_delivers_all_then_the_close(certs: Cert) -> None:
     # A window larger than the payload: write() returns at once with the data still
     # queued in quinn, so the close capsule overtakes it.
     roomy = wt.TransportConfig(stream_receive_window=16 << 20, receive_window=64 << 20)
@@ -117,12 +117,12 @@ async def test_close_right_after_finish_delivers_all_then_the_close(certs: Certs
 
 
 @pytest.mark.timeout(120)
-async def test_server_close_closes_every_session(certs: Certs) -> None:
-    server = wt.Server(certificate_chain=[certs.cert], private_key=certs.key, bind="127.0.0.1:0")
+async def test_server_close_closes_every_session(certs: Cert) -> None:
+    server = certs.server()
     url = f"https://127.0.0.1:{server.local_addr[1]}/s"
-    clients = [client_for(certs) for _ in range(3)]
+    clients = [certs.client() for _ in range(3)]
     try:
-        pairs = [await connected_pair(server, c, url) for c in clients]
+        pairs = [await connect_pair(server, c, url) for c in clients]
         pending = [asyncio.ensure_future(cs.accept_bi()) for cs, _ in pairs]
         server.close(9, "maintenance")
         assert await asyncio.wait_for(server.accept(), BOUND) is None
@@ -136,22 +136,22 @@ async def test_server_close_closes_every_session(certs: Certs) -> None:
                 assert (e.source, e.code, e.reason) == ("session", 9, "maintenance")
         # The closed server accepts no new session.
         with pytest.raises(wt.ConnectError):
-            await asyncio.wait_for(client_for(certs, max_idle_timeout=3.0).connect(url), BOUND)
+            await asyncio.wait_for(certs.client(max_idle_timeout=3.0).connect(url), BOUND)
     finally:
         for c in clients:
             c.close()
         server.close()
 
 
-async def client_close_scenario(certs: Certs) -> list[BaseException | None]:
+async def client_close_scenario(certs: Cert) -> list[BaseException | None]:
     """Three sessions of one client; ``Client.close(11, "client leaving")``. Checks the
     client side and that the server still serves; returns the server sessions'
     ``close_reason``."""
-    server = wt.Server(certificate_chain=[certs.cert], private_key=certs.key, bind="127.0.0.1:0")
+    server = certs.server()
     url = f"https://127.0.0.1:{server.local_addr[1]}/c"
-    client = client_for(certs)
+    client = certs.client()
     try:
-        pairs = [await connected_pair(server, client, url) for _ in range(3)]
+        pairs = [await connect_pair(server, client, url) for _ in range(3)]
         client.close(11, "client leaving")
         await asyncio.wait_for(client.wait_closed(), BOUND)
         reasons = []
@@ -162,8 +162,8 @@ async def client_close_scenario(certs: Certs) -> list[BaseException | None]:
             with pytest.raises(wt.SessionClosedLocally):
                 await client_session.open_bi()
         # The server is unaffected: a new client echoes.
-        async with client_for(certs) as other:
-            session, peer = await connected_pair(server, other, url)
+        async with certs.client() as other:
+            session, peer = await connect_pair(server, other, url)
             serving = asyncio.create_task(echo_session(peer))
             got = await asyncio.wait_for(echo_bytes(session, b"still here"), BOUND)
             assert got == b"still here"
@@ -176,7 +176,7 @@ async def client_close_scenario(certs: Certs) -> list[BaseException | None]:
 
 
 @pytest.mark.timeout(120)
-async def test_client_close_closes_every_session(certs: Certs) -> None:
+async def test_client_close_closes_every_session(certs: Cert) -> None:
     reasons = await client_close_scenario(certs)
     assert all(isinstance(e, wt.SessionClosed) for e in reasons), reasons
 
@@ -192,16 +192,14 @@ async def test_client_close_closes_every_session(certs: Certs) -> None:
     "close, quinn then reports LocallyClosed, and the binding guesses 'capsule-less "
     "close, code 0'",
 )
-async def test_client_close_code_and_reason_reach_the_server(certs: Certs) -> None:
+async def test_client_close_code_and_reason_reach_the_server(certs: Cert) -> None:
     reasons: list[BaseException | None] = []
     for _ in range(10):  # one session per client, closed at once (the race loses ~80 %)
-        server = wt.Server(
-            certificate_chain=[certs.cert], private_key=certs.key, bind="127.0.0.1:0"
-        )
-        client = client_for(certs)
+        server = certs.server()
+        client = certs.client()
         try:
             url = f"https://127.0.0.1:{server.local_addr[1]}/c"
-            _, server_session = await connected_pair(server, client, url)
+            _, server_session = await connect_pair(server, client, url)
             client.close(11, "client leaving")
             await asyncio.wait_for(server_session.wait_closed(), BOUND)
             reasons.append(server_session.close_reason)
@@ -232,13 +230,13 @@ async def write_until_error(send: wt.SendStream) -> BaseException:
 
 @pytest.mark.timeout(60)
 async def test_dropped_recv_stream_stops_the_writer_with_a_webtransport_code(
-    certs: Certs,
+    certs: Cert,
 ) -> None:
-    server = wt.Server(certificate_chain=[certs.cert], private_key=certs.key, bind="127.0.0.1:0")
-    client = client_for(certs)
+    server = certs.server()
+    client = certs.client()
     try:
         url = f"https://127.0.0.1:{server.local_addr[1]}/drop"
-        client_session, server_session = await connected_pair(server, client, url)
+        client_session, server_session = await connect_pair(server, client, url)
         send, _ = await client_session.open_bi()
         await send.write(b"x")
         peer_send, peer_recv = await asyncio.wait_for(server_session.accept_bi(), BOUND)

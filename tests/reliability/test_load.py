@@ -170,8 +170,12 @@ async def test_concurrent_sessions_and_streams() -> None:
             },
         )
     assert growth < bound, f"server RSS grew {growth} KiB under load (bound {bound} KiB)"
-    # Freed memory is reused: a second identical load does not grow the server.
-    assert again <= 1.10, (first["live_rss_kb"], second["live_rss_kb"])
+    # Freed memory is reused: a second identical load does not grow the server. Full size:
+    # 10 %. CI size: 10 % or 3 MiB, whichever is larger (as in the rounds test below: there
+    # the base is ~30 MiB and a 1.103 ratio was seen once under a load average of 5).
+    slack = 0 if FULL else 3072
+    limit = max(first["live_rss_kb"] * 1.10, first["live_rss_kb"] + slack)
+    assert second["live_rss_kb"] <= limit, (first["live_rss_kb"], second["live_rss_kb"])
 
 
 async def test_memory_returns_to_baseline() -> None:

@@ -27,16 +27,16 @@ from typing import Any
 import pytest
 import web_transport as wt
 
+from tests.support.peers import Cert, connect_pair
+
 from ._support import (
     BOUND,
     CMD_ECHO,
     CMD_FIREHOSE,
     CMD_QUIET,
     CMD_SINK,
-    Certs,
     Child,
     assert_clean_stderr,
-    connected_pair,
     open_scripted,
     scripted_session,
     start_relay,
@@ -118,14 +118,11 @@ async def collect(futures: dict[str, asyncio.Future[Any]], bound: float) -> dict
     return results
 
 
-async def run_in_process(certs: Certs, scenario: str) -> Outcome:
+async def run_in_process(certs: Cert, scenario: str) -> Outcome:
     """Scenarios (a), (b) and (d): both sides in this process."""
     transport = wt.TransportConfig(stream_receive_window=WINDOW, max_concurrent_bidi_streams=4)
     idle = IDLE if scenario == "idle_timeout" else 30.0
-    server = wt.Server(
-        certificate_chain=[certs.cert],
-        private_key=certs.key,
-        bind="127.0.0.1:0",
+    server = certs.server(
         transport=transport,
         max_idle_timeout=idle,
     )
@@ -137,7 +134,7 @@ async def run_in_process(certs: Certs, scenario: str) -> Outcome:
     client = wt.Client(server_certificate_hashes=[certs.hash], max_idle_timeout=idle)
     keep: list[Any] = []
     try:
-        session, peer = await connected_pair(server, client, f"https://127.0.0.1:{port}/x")
+        session, peer = await connect_pair(server, client, f"https://127.0.0.1:{port}/x")
         serving = asyncio.create_task(scripted_session(peer, keep))
         futures = await start_pending(session, keep)
         started = time.monotonic()
@@ -161,7 +158,7 @@ async def run_in_process(certs: Certs, scenario: str) -> Outcome:
             relay.close()
 
 
-async def run_with_peer_process(certs: Certs, scenario: str) -> Outcome:
+async def run_with_peer_process(certs: Cert, scenario: str) -> Outcome:
     """Scenarios (c) and (e): the peer is a server in a subprocess."""
     args = ["--idle", str(IDLE), "--stream-window", str(WINDOW), "--max-bidi", str(MAX_BIDI)]
     peer = Child.start("_peer.py", args)
@@ -209,7 +206,7 @@ async def run_with_peer_process(certs: Certs, scenario: str) -> Outcome:
 _cache: dict[str, Outcome] = {}
 
 
-async def outcome(certs: Certs, scenario: str) -> Outcome:
+async def outcome(certs: Cert, scenario: str) -> Outcome:
     """Run ``scenario`` once per test session (both tests below look at the result)."""
     if scenario not in _cache:
         if scenario in ("peer_sigkill", "server_restart"):
@@ -225,7 +222,7 @@ def describe(results: dict[str, Any]) -> str:
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("scenario", SCENARIOS)
-async def test_pending_operations_wake(certs: Certs, scenario: str) -> None:
+async def test_pending_operations_wake(certs: Cert, scenario: str) -> None:
     out = await outcome(certs, scenario)
     hung = [name for name, r in out.results.items() if r == "HANG"]
     assert not hung, f"{scenario}: still pending after {BOUND}s: {hung}\n{describe(out.results)}"
@@ -270,7 +267,7 @@ def check_exception(scenario: str, e: object) -> bool:
     SCENARIOS,
 )
 async def test_pending_operations_raise_the_documented_exception(
-    certs: Certs, scenario: str
+    certs: Cert, scenario: str
 ) -> None:
     out = await outcome(certs, scenario)
     wrong = {

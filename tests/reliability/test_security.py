@@ -26,14 +26,16 @@ from pathlib import Path
 
 import pytest
 import web_transport as wt
-from support.certs import build as _certs
 
-from ._support import BOUND, HERE, Certs, child_env, echo_bytes, echo_server
+from tests.support.certs import build as _certs
+from tests.support.peers import Cert
+
+from ._support import BOUND, HERE, child_env, echo_bytes, echo_server
 
 pytestmark = pytest.mark.timeout(120)
 
 
-async def test_default_client_refuses_a_self_signed_server(certs: Certs) -> None:
+async def test_default_client_refuses_a_self_signed_server(certs: Cert) -> None:
     async with echo_server(certs) as es, wt.Client(max_idle_timeout=5.0) as client:
         with pytest.raises(wt.ConnectError):
             await asyncio.wait_for(client.connect(es.url), BOUND)
@@ -93,7 +95,7 @@ async def test_hash_pinning_refuses_what_browsers_refuse(
 
 async def test_hash_pinning_accepts_a_14_day_certificate() -> None:
     cert = _certs.fourteen_days()
-    certs = Certs(cert.cert_der, cert.key_der, wt.certificate_hash(cert.cert_der))
+    certs = Cert(cert.cert_der, cert.key_der, wt.certificate_hash(cert.cert_der))
     async with echo_server(certs) as es, wt.Client(server_certificate_hashes=[certs.hash]) as c:
         session = await asyncio.wait_for(c.connect(es.url), BOUND)
         assert await echo_bytes(session, b"pinned") == b"pinned"
@@ -119,7 +121,7 @@ async def test_no_secrets_in_logs(
     caplog: pytest.LogCaptureFixture, capfd: pytest.CaptureFixture[str]
 ) -> None:
     made = _certs.fourteen_days()
-    certs = Certs(made.cert_der, made.key_der, wt.certificate_hash(made.cert_der))
+    certs = Cert(made.cert_der, made.key_der, wt.certificate_hash(made.cert_der))
     messages: list[str] = []
     with caplog.at_level(logging.DEBUG):
         logging.getLogger("web_transport").setLevel(logging.DEBUG)

@@ -16,14 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import web_transport as wt
-from reliability._support import (
-    BOUND,
-    Certs,
-    EchoServer,
-    connected_pair,
-)
 
-from support.certs import build as _certs
+from tests.reliability._support import BOUND
+from tests.support.certs import build as _certs
+from tests.support.peers import Cert, Served
 
 U32 = 2**32
 GARBAGE = b"\x30\x82\x01\x00 this is not DER"
@@ -39,9 +35,9 @@ class Ctx:
     """Live objects for the cases: an echo server, a "manual" server whose requests the
     case answers itself, a pinned client and a long-lived session to the echo server."""
 
-    certs: Certs
-    echo: EchoServer
-    manual: wt.Server
+    certs: Cert
+    echo: Served
+    manual: Served
     client: wt.Client
     session: wt.Session
     tmp: Path
@@ -49,23 +45,18 @@ class Ctx:
 
     @property
     def manual_url(self) -> str:
-        return f"https://127.0.0.1:{self.manual.local_addr[1]}/manual"
+        return self.manual.url
 
     def server(self, **kwargs: Any) -> wt.Server:
         """A new server with ``kwargs`` overriding a valid configuration."""
-        args: dict[str, Any] = {
-            "certificate_chain": [self.certs.cert],
-            "private_key": self.certs.key,
-            "bind": "127.0.0.1:0",
-        }
-        args.update(kwargs)
-        server = wt.Server(**args)
+        server = self.certs.server(**kwargs)
         self.cleanup.append(server.close)
         return server
 
     def new_client(self, **kwargs: Any) -> wt.Client:
-        args: dict[str, Any] = {"server_certificate_hashes": [self.certs.hash]}
-        args.update(kwargs)
+        """A new client pinning the certificate, with ``kwargs`` added (a case may combine
+        the pin with another way to verify)."""
+        args: dict[str, Any] = {"server_certificate_hashes": [self.certs.hash], **kwargs}
         client = wt.Client(**args)
         self.cleanup.append(client.close)
         return client
@@ -83,7 +74,7 @@ class Ctx:
 
     async def pair(self) -> tuple[wt.Session, wt.Session]:
         """``(client session, server session)`` on the manual server."""
-        cs, ss = await connected_pair(self.manual, self.client, self.manual_url)
+        cs, ss = await self.manual.connect(self.client)
         self.cleanup.extend([cs.close, ss.close])
         return cs, ss
 
@@ -91,8 +82,7 @@ class Ctx:
         """A pending session request on the manual server, and the client's connect."""
         connecting = asyncio.ensure_future(self.client.connect(self.manual_url))
         self.cleanup.append(connecting.cancel)
-        request = await asyncio.wait_for(self.manual.accept(), BOUND)
-        assert request is not None
+        request = await self.manual.next_request(BOUND)
         return request, connecting
 
     async def stream(self) -> tuple[wt.SendStream, wt.RecvStream]:
@@ -320,7 +310,7 @@ async def _read_after_peer_reset(c: Ctx) -> Any:
 
 async def _datagram_to_peer_without(c: Ctx) -> Any:
     client = c.new_client(transport=wt.TransportConfig(datagram_receive_buffer_size=None))
-    cs, ss = await connected_pair(c.manual, client, c.manual_url)
+    cs, ss = await c.manual.connect(client)
     c.cleanup.extend([cs.close, ss.close])
     return ss.send_datagram(b"x")
 
@@ -333,11 +323,11 @@ async def _datagram_disabled_locally(c: Ctx) -> Any:
 
 
 async def _reload_garbage(c: Ctx) -> Any:
-    return c.echo.server.reload_certificates(GARBAGE, c.certs.key)
+    return c.echo.server.reload_certificates(GARBAGE, c.certs.private_key)
 
 
 async def _reload_wrong_key(c: Ctx) -> Any:
-    return c.echo.server.reload_certificates([c.certs.cert], _certs.other_key())
+    return c.echo.server.reload_certificates([c.certs.certificate], _certs.other_key())
 
 
 async def _huge_datagram(c: Ctx) -> Any:
@@ -495,7 +485,7 @@ CASES: list[Case] = [
         "certificate_hash",
         "a private key (DER) instead of a certificate",
         ValueError,
-        lambda c: wt.certificate_hash(c.certs.key),
+        lambda c: wt.certificate_hash(c.certs.private_key),
         names="certificate",
     ),
     Case(
@@ -727,7 +717,7 @@ CASES: list[Case] = [
         "Server",
         "private_key=the certificate",
         ValueError,
-        lambda c: c.server(private_key=c.certs.cert),
+        lambda c: c.server(private_key=c.certs.certificate),
         names="private_key",
     ),
     Case(
@@ -973,7 +963,7 @@ CASES: list[Case] = [
         "Client",
         "ca_certificates and server_certificate_hashes",
         ValueError,
-        lambda c: c.new_client(ca_certificates=[c.certs.cert]),
+        lambda c: c.new_client(ca_certificates=[c.certs.certificate]),
         names="ca_certificates",
     ),
     Case(

@@ -12,6 +12,7 @@ import signal
 import sys
 
 import web_transport as wt
+from web_transport._serving import certificate, print_endpoint, run_workers
 from web_transport.asgi.loader import load_app
 from web_transport.asgi.server import serve
 
@@ -19,8 +20,6 @@ from web_transport.asgi.server import serve
 def run_app(args: argparse.Namespace) -> int:
     """Run ``serve --app``; return the exit status. ``args`` holds ``app``, ``factory``,
     ``bind``, ``cert``, ``key``, ``workers`` and ``page`` (refused with ``--app``)."""
-    from web_transport.cli import _certificate, _print_endpoint
-
     if args.page:
         print("error: --page tries the echo server; it does not go with --app", file=sys.stderr)
         return 2
@@ -29,38 +28,24 @@ def run_app(args: argparse.Namespace) -> int:
     except (ImportError, ValueError) as e:
         print(f"error: cannot load {args.app!r}: {type(e).__name__}: {e}", file=sys.stderr)
         return 1
-    chain, key = _certificate(args.cert, args.key)
+    chain, key = certificate(args.cert, args.key)
     digest = wt.certificate_hash(chain)
     spawn = multiprocessing.get_context("spawn")
     bound: multiprocessing.Queue[tuple[str, int] | str] = spawn.Queue()
     if args.workers == 1:
         return _worker(args.app, args.factory, args.bind, chain, key, False, bound, digest)
-    procs: list[multiprocessing.process.BaseProcess] = []
-
-    def start(at: str) -> tuple[str, int]:
-        worker_args = (args.app, args.factory, at, chain, key, True, bound, None)
-        proc = spawn.Process(target=_worker, args=worker_args, daemon=True)
-        proc.start()
-        procs.append(proc)
-        got = bound.get(timeout=60)
-        if isinstance(got, str):
-            raise wt.WebTransportError(f"worker {len(procs)} could not start: {got}")
-        return got
-
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    try:
-        host, port = start(args.bind)
-        for _ in range(args.workers - 1):
-            start(f"{args.bind.rsplit(':', 1)[0]}:{port}")
-        _print_endpoint(host, port, digest, "/")
-        print(f"workers: {args.workers} processes, pids {' '.join(str(p.pid) for p in procs)}")
-        print(f"app: {args.app}", flush=True)
-        for proc in procs:
-            proc.join()
-    finally:
-        for proc in procs:
-            proc.terminate()
-    return 0
+    return run_workers(
+        args.bind,
+        args.workers,
+        lambda at: spawn.Process(
+            target=_worker,
+            args=(args.app, args.factory, at, chain, key, True, bound, None),
+            daemon=True,
+        ),
+        bound,
+        lambda host, port: print_endpoint(host, port, digest, "/"),
+        f"app: {args.app}",
+    )
 
 
 def _worker(
@@ -75,7 +60,6 @@ def _worker(
 ) -> int:
     """Serve ``spec`` on ``bind`` until SIGTERM / SIGINT; report the bound address (or
     why it could not start) on ``bound``; with ``digest``, print the endpoint."""
-    from web_transport.cli import _print_endpoint
 
     async def main() -> int:
         try:
@@ -93,7 +77,7 @@ def _worker(
                 loop.add_signal_handler(sig, server.close)
         async with server:
             if digest is not None:
-                _print_endpoint(*server.local_addr, digest, "/")
+                print_endpoint(*server.local_addr, digest, "/")
                 print(f"app: {spec}", flush=True)
             bound.put(server.local_addr)
             await serve(app, server)

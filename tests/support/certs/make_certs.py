@@ -1,6 +1,6 @@
 """Regenerate the certificates and keys next to this file (run once; the outputs are committed).
 
-    uv run --no-project --with cryptography python tests/support/certs/make_certs.py
+    uv run --no-project --with cryptography python -m tests.support.certs.make_certs
 
 The test suite reads the files and needs neither this script's ``cryptography`` dependency
 nor an ``openssl`` command (whose options differ between runners). Everything is valid from
@@ -17,15 +17,11 @@ nor an ``openssl`` command (whose options differ between runners). Everything is
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
-
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-from support.certs import DIR as HERE
-from support.certs.build import certificate, key_pem, pem
+from tests.support.certs import DIR as HERE
+from tests.support.certs.build import certificate, key_pem, pem
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 This is data only. The tests tag themselves with ``@pytest.mark.interop("<scenario id>")``
 (the conftest refuses a test whose scenario or peer is not declared here), the results
-plugin records one outcome per (scenario, peer), and ``render_report.py`` renders
+plugin records one outcome per (scenario, peer), and ``render_interop.py`` renders
 ``docs/interop.md`` from those outcomes, so the document can only claim what ran.
 
 "us" is ``web_transport`` (our ``Server`` for the browser and aioquic-client columns, our
@@ -213,7 +213,7 @@ class Gap:
     strict: bool = True
 
 
-FIREFOX_VERSION = "Firefox 140 ESR"
+FIREFOX_VERSION = "Firefox ESR (140, 153)"
 KNOWN_GAPS: dict[tuple[str, str], Gap] = {
     ("reset-by-us", FIREFOX): Gap(
         "peer gap",
