@@ -1,6 +1,2 @@
-"""Release toolkit for web-transport-python.
-
-One small CLI (``python -m release <subcommand>``) that the maintainer and the GitHub
-workflows both call, so that what a release checks is written once, in Python, and the
-workflows stay thin. Each subcommand lives in its own module; see ``__main__`` for the list.
-"""
+"""Release toolkit for web-transport-python: one CLI (``python -m release``) that the
+maintainer and the workflows both call, so what a release checks is written once."""

@@ -1,24 +1,6 @@
-"""``python -m release <subcommand>``: the release toolkit's command line.
-
-Subcommands (one module each):
-
-    version            print the single version (Cargo.toml)
-    bump X.Y.Z         set it in Cargo.toml and Cargo.lock, regenerate the compliance doc
-    check-tag vX.Y.Z   fail unless the tag names exactly the version
-    check-name         fail if PyPI or TestPyPI would refuse the name as too similar
-    notes vX.Y.Z       the version's CHANGELOG.md entry (the GitHub release notes)
-    checksums DIR      write SHA256SUMS for the release files in DIR
-    manifest           the exact artifact file names of a release
-    test-requirements  write the locked test group (hashes) for cibuildwheel's test step
-    matrix             the release workflow's job matrices, from the contract
-    inspect DIST_DIR   twine, check-wheel-contents, abi3audit, auditwheel, metadata, manifest
-    check-installs     every package a workflow job installs has a wheel on its runner
-    check-published    files already on the target index have the local files' sha256
-    compliance         regenerate MATURIN_COMPLIANCE.md; --check fails if stale or a rule fails
-    rehearse           the whole release on this machine, minus GitHub
-    test-installed     install into a fresh environment and run the tests there
-    verify ARTIFACT..  verify Sigstore bundles, SHA256SUMS, PEP 740 and GitHub attestations
-"""
+"""``python -m release <subcommand>``: the release toolkit's command line. Each subcommand is
+a module (:data:`SUBCOMMANDS`) with ``add_arguments(parser)`` and ``main(args, project)``,
+which returns the exit status."""
 
 from __future__ import annotations
 
@@ -43,10 +25,7 @@ SUBCOMMANDS = {
     "test-requirements": ("suite_requirements", "write the locked test group, with hashes"),
     "matrix": ("matrix", "print (or write as step outputs) the workflow's job matrices"),
     "inspect": ("inspect_dist", "run every artifact checker on a directory"),
-    "check-installs": (
-        "check_installs",
-        "fail if a workflow job would build a package from source",
-    ),
+    "check-installs": ("check_installs", "fail if a workflow job would build from source"),
     "check-published": ("check_published", "fail if the index holds other bytes under our names"),
     "compliance": ("compliance", "regenerate MATURIN_COMPLIANCE.md (--check: verify only)"),
     "rehearse": ("rehearse", "rehearse the whole release locally"),
@@ -56,15 +35,11 @@ SUBCOMMANDS = {
 
 
 def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
-    """The argument parser; only the chosen subcommand's module is imported for its arguments.
-
-    Importing one module keeps a subcommand's imports its own: ``test-requirements`` and
-    ``test-installed`` run under ``uv run --no-project`` on every runner with nothing but the
-    standard library, so no other subcommand's dependency may be imported on their path.
-    """
+    """The argument parser; only the chosen subcommand's module is imported, so
+    ``test-requirements`` and ``test-installed`` run with the standard library alone."""
     words = sys.argv[1:] if argv is None else argv
     chosen = next((word for word in words if word in SUBCOMMANDS), None)
-    parser = argparse.ArgumentParser(prog="python -m release", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m release", description="release toolkit")
     parser.add_argument(
         "--root", type=Path, help="repository root (default: found from the current directory)"
     )

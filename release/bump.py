@@ -1,10 +1,5 @@
-"""``bump X.Y.Z``: set the single version and everything derived from it.
-
-Writes ``[package].version`` in Cargo.toml, this crate's entry in Cargo.lock (so
-``--locked`` builds keep working), moves CHANGELOG.md's ``[Unreleased]`` notes under a dated
-``[X.Y.Z]`` heading, and regenerates MATURIN_COMPLIANCE.md, whose generated part lists the
-expected artifact names of the version.
-"""
+"""``bump X.Y.Z``: set the single version (Cargo.toml, this crate's Cargo.lock entry), date
+CHANGELOG.md's ``[Unreleased]`` notes as ``[X.Y.Z]`` and regenerate MATURIN_COMPLIANCE.md."""
 
 from __future__ import annotations
 
@@ -56,7 +51,6 @@ def set_changelog_version(text: str, version: str, date: str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``bump``."""
     parser.add_argument("new_version", metavar="X.Y.Z")
 
 
@@ -68,23 +62,18 @@ def main(args: argparse.Namespace, project: Project) -> int:
     if not VERSION_RE.fullmatch(version):
         error(f"{version!r} is not X.Y.Z")
         return 2
-    old = project.version
-    step(f"bump {old} -> {version}")
-    cargo = project.path(CARGO_TOML)
-    cargo.write_text(set_cargo_toml_version(cargo.read_text("utf-8"), version), "utf-8")
-    detail(f"wrote {CARGO_TOML}")
-    lock = project.path(CARGO_LOCK)
-    lock.write_text(
-        set_cargo_lock_version(lock.read_text("utf-8"), project.crate_name, version), "utf-8"
-    )
-    detail(f"wrote {CARGO_LOCK}")
-    changes = project.path(CHANGELOG)
-    if changes.is_file():
-        today = datetime.date.today().isoformat()
-        changes.write_text(
-            set_changelog_version(changes.read_text("utf-8"), version, today), "utf-8"
-        )
-        detail(f"wrote {CHANGELOG}: the [Unreleased] notes are now [{version}] - {today}")
+    step(f"bump {project.version} -> {version}")
+    today = datetime.date.today().isoformat()
+    edits = {
+        CARGO_TOML: lambda text: set_cargo_toml_version(text, version),
+        CARGO_LOCK: lambda text: set_cargo_lock_version(text, project.crate_name, version),
+        CHANGELOG: lambda text: set_changelog_version(text, version, today),
+    }
+    for name, edit in edits.items():
+        path = project.path(name)
+        if path.is_file() or name != CHANGELOG:
+            path.write_text(edit(path.read_text("utf-8")), "utf-8")
+            detail(f"wrote {name}")
     status = compliance.regenerate(project)
     detail("next: review the diff, commit, then tag v" + version + " (see docs/releasing.md)")
     return status

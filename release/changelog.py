@@ -1,10 +1,5 @@
-"""``notes vX.Y.Z``: a version's entry in CHANGELOG.md (Keep a Changelog), the release notes.
-
-``CHANGELOG.md`` has one ``## [X.Y.Z] - YYYY-MM-DD`` section per released version. ``check-tag``
-fails when the tagged version has no non-empty section, and the release workflow's
-``github-release`` job writes the section's text (``notes --output``) as the GitHub release's
-description.
-"""
+"""``notes vX.Y.Z``: a version's CHANGELOG.md entry (``## [X.Y.Z] - YYYY-MM-DD``, Keep a
+Changelog), which ``check-tag`` requires and the GitHub release uses as its description."""
 
 from __future__ import annotations
 
@@ -12,7 +7,6 @@ import argparse
 import re
 from pathlib import Path
 
-from release.check_tag import TAG_RE
 from release.errors import ReleaseError
 from release.project import CHANGELOG, Project
 
@@ -47,16 +41,13 @@ def release_notes(project: Project, version: str) -> str:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``notes``."""
     parser.add_argument("tag", help="the tag, e.g. v0.1.0 (or a bare version)")
     parser.add_argument("--output", type=Path, help="write the notes here instead of stdout")
 
 
 def main(args: argparse.Namespace, project: Project) -> int:
     """Print or write the notes of the tag's version."""
-    tag = args.tag.removeprefix("refs/tags/")
-    match = TAG_RE.fullmatch(tag)
-    notes = release_notes(project, match.group(1) if match else tag)
+    notes = release_notes(project, args.tag.removeprefix("refs/tags/").removeprefix("v"))
     if args.output:
         args.output.write_text(notes, encoding="utf-8")
     else:

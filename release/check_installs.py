@@ -1,22 +1,12 @@
 """``check-installs``: every package a workflow job installs has a wheel where the job runs.
 
-For every job of every workflow and every runner/Python it runs on (its written-out matrix,
-or the contract's matrices for ``fromJSON(needs.verify.outputs.X)``), each install is
-classified: ``uv run``/``uv sync`` (dependency groups, the project, ``--with``), ``uvx``,
-``pip install`` (``-r test-requirements.txt`` is the locked ``test`` group), and
-cibuildwheel's ``CIBW_BEFORE_TEST``/``CIBW_TEST_REQUIRES`` plus the build requirements on
-each free-threaded Python and platform tag of the contract. An install it cannot classify
-(``uvx nox``, ``pipx``, an unknown option) is a finding: it fails loudly rather than pass
-unread. ``.ci/nox -s SESSION`` installs the pinned nox and what noxfile.py's ``INSTALLS``
-says the session installs; ci.yml's session jobs run on the cells ``nox --list --json``
-gives them (every listed session on ubuntu-24.04, the ``all-os`` ones on macOS and Windows).
-
-Offline (the default; compliance rule ``installs-have-wheels``): every locked package of the
-set must have a wheel in ``uv.lock`` whose tags the runner's platform and Python accept.
-Requirements uv.lock does not hold (build requirements, ``--with``) are listed as unchecked.
-Online (``--online``, the release workflow's verify job): ``uv pip compile --python-platform
-<target> --python-version X.Y --only-binary :all:`` resolves each set against the index
-(uv cannot target a free-threaded ABI; the offline check covers ``cp314t``/``cp315t``).
+Each install of every job, on every runner and Python of its matrix (the contract's for
+``fromJSON(needs.verify.outputs.X)``, ``nox --list --json``'s for ci.yml's session jobs), is
+classified (``uv run``/``uv sync``, ``uvx``, ``pip install``, ``.ci/nox -s`` through
+noxfile.py's ``INSTALLS``, cibuildwheel's test and build requirements); an install it cannot
+classify is a finding. Offline (rule ``installs-have-wheels``) every locked package must have
+a wheel in ``uv.lock`` the runner accepts; ``--online`` (the verify job) resolves each set
+with ``uv pip compile --only-binary :all:`` for the runner's platform and Python.
 """
 
 from __future__ import annotations
@@ -33,7 +23,7 @@ from typing import Any
 
 from packaging.markers import Marker
 from packaging.requirements import Requirement
-from packaging.tags import Tag, mac_platforms
+from packaging.tags import Tag, compatible_tags, cpython_tags, mac_platforms
 from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from release.build_settings import BUILD_CONSTRAINTS, uv_binary
@@ -45,7 +35,7 @@ from release.nox_sessions import NOXFILE, parse_noxfile, session_installs
 from release.process import run
 from release.project import Project
 from release.suite_requirements import FILE_NAME, TEST_GROUP
-from release.workflows import Job, Step, Workflow, load_workflow, run_commands
+from release.workflows import Job, Step, load_workflow, run_commands
 
 #: GitHub runner label -> the most specific platform tag of its own Python environment.
 RUNNERS = {
@@ -68,6 +58,9 @@ UV_FLAGS = {
     "--no-default-groups", "--no-dev", "--quiet", "-q", "--no-progress", "--exact",
     "--no-editable", "--active", "--inexact", "--no-install-project", "--all-extras",
 }  # fmt: skip
+PIP_VALUED = {"-r", "--requirement", "--only-binary", "--no-binary", "-c", "--constraint",
+              "--index-url", "-i"}  # fmt: skip
+PIP_FLAGS = {"--require-hashes", "--quiet", "-q", "--upgrade", "-U", "--user"}
 #: uv subcommands that install nothing into an environment.
 UV_NO_INSTALL = {"--version", "version", "export", "lock", "python", "venv", "cache", "tree"}
 UNSUPPORTED = {"nox", "pipx", "poetry", "conda", "tox", "hatch", "pdm"}
@@ -92,6 +85,13 @@ class PackageSet:
     def __bool__(self) -> bool:
         return bool(self.groups or self.requirements or self.project)
 
+    def __or__(self, other: PackageSet) -> PackageSet:
+        return PackageSet(
+            tuple(dict.fromkeys(self.groups + other.groups)),
+            tuple(dict.fromkeys(self.requirements + other.requirements)),
+            self.project or other.project,
+        )
+
 
 @dataclass(frozen=True)
 class Install:
@@ -104,7 +104,6 @@ class Install:
     packages: PackageSet
 
     def label(self) -> str:
-        """How a finding names it."""
         return f"{self.where} on {self.runner} ({self.platform}, Python {self.python})"
 
 
@@ -116,9 +115,6 @@ class Report:
     unchecked: list[str] = field(default_factory=list)
 
 
-# -- classifying commands -------------------------------------------------------------------
-
-
 def _segments(command: str) -> list[list[str]]:
     lexer = shlex.shlex(command, posix=True, punctuation_chars=True)
     lexer.whitespace_split = True
@@ -127,23 +123,31 @@ def _segments(command: str) -> list[list[str]]:
     return [list(g) for is_op, g in groups if not is_op]
 
 
-def _uv_options(tokens: list[str], command: str) -> tuple[dict[str, list[str]], list[str]]:
-    """Split ``uv run``/``uv sync`` options from the command they run."""
+def _options(
+    tokens: list[str], valued: set[str], flags: set[str], command: str, *, interspersed: bool
+) -> tuple[dict[str, list[str]], list[str]]:
+    """Split options (an unknown one is :class:`Unclassified`) from positional arguments,
+    which end the options unless ``interspersed`` (``uv run X ...`` runs X with the rest)."""
     options: dict[str, list[str]] = {}
+    positional: list[str] = []
     index = 0
-    while index < len(tokens) and tokens[index].startswith("-"):
+    while index < len(tokens):
         name, _, value = tokens[index].partition("=")
-        if name in UV_VALUED:
+        if not name.startswith("-"):
+            if not interspersed:
+                return options, tokens[index:]
+            positional.append(tokens[index])
+        elif name in valued:
             if not value:
                 index += 1
                 value = tokens[index] if index < len(tokens) else ""
             options.setdefault(name, []).append(value)
-        elif name in UV_FLAGS:
+        elif name in flags:
             options.setdefault(name, [])
         else:
-            raise Unclassified(f"unknown uv option {name!r} in `{command}`")
+            raise Unclassified(f"unknown option {name!r} in `{command}`")
         index += 1
-    return options, tokens[index:]
+    return options, positional
 
 
 def _uv_sync_set(options: dict[str, list[str]], default_groups: tuple[str, ...]) -> PackageSet:
@@ -160,26 +164,12 @@ def _uv_sync_set(options: dict[str, list[str]], default_groups: tuple[str, ...])
 
 
 def _pip_set(tokens: list[str], command: str) -> PackageSet:
-    groups: list[str] = []
-    requirements: list[str] = []
-    valued = {"--only-binary", "--no-binary", "-c", "--constraint", "--index-url", "-i"}
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        if token in ("-r", "--requirement"):
-            index += 1
-            if Path(tokens[index]).name != FILE_NAME:
-                raise Unclassified(f"requirements file {tokens[index]!r} in `{command}`")
-            groups.append(TEST_GROUP)  # written by `release test-requirements`
-        elif token in valued:
-            index += 1
-        elif token.startswith("-"):
-            if token not in ("--require-hashes", "--quiet", "-q", "--upgrade", "-U", "--user"):
-                raise Unclassified(f"unknown pip option {token!r} in `{command}`")
-        else:
-            requirements.append(token)
-        index += 1
-    return PackageSet(tuple(groups), tuple(requirements))
+    options, requirements = _options(tokens, PIP_VALUED, PIP_FLAGS, command, interspersed=True)
+    files = options.get("-r", []) + options.get("--requirement", [])
+    if any(Path(f).name != FILE_NAME for f in files):
+        raise Unclassified(f"requirements file {files} in `{command}`")
+    # the only file is written by `release test-requirements`: the locked test group
+    return PackageSet((TEST_GROUP,) if files else (), tuple(requirements))
 
 
 def _nox_set(tokens: list[str], command: str, nox: dict[str, PackageSet] | None) -> PackageSet:
@@ -192,7 +182,7 @@ def _nox_set(tokens: list[str], command: str, nox: dict[str, PackageSet] | None)
             base = name.rsplit("-", 1)[0] if name not in nox else name
             if base not in nox:
                 raise Unclassified(f"`{command}`: noxfile.py INSTALLS has no session {name!r}")
-            found = _merge(found, nox[base])
+            found |= nox[base]
     return found
 
 
@@ -214,38 +204,27 @@ def classify(
             continue
         head = tokens[0]
         if head == NOX_ENTRY:
-            found = _merge(found, _nox_set(tokens, command, nox))
+            found |= _nox_set(tokens, command, nox)
         elif head == "uv" and len(tokens) > 1 and tokens[1] in ("run", "sync"):
-            options, rest = _uv_options(tokens[2:], command)
-            found = _merge(found, _uv_sync_set(options, default_groups))
+            options, rest = _options(tokens[2:], UV_VALUED, UV_FLAGS, command, interspersed=False)
+            found |= _uv_sync_set(options, default_groups)
             if rest:
-                found = _merge(found, classify(shlex.join(rest), default_groups, nox))
+                found |= classify(shlex.join(rest), default_groups, nox)
         elif head == "uv" and tokens[1:3] == ["pip", "install"]:
-            found = _merge(found, _pip_set(tokens[3:], command))
+            found |= _pip_set(tokens[3:], command)
         elif head == "uv" and (tokens[1:2] == [] or tokens[1] in UV_NO_INSTALL):
             continue  # uv --version, uv export, uv lock, ...
         elif tokens[:3] == ["uv", "pip", "compile"]:
             continue
         elif head in ("pip", "pip3") and tokens[1:2] == ["install"]:
-            found = _merge(found, _pip_set(tokens[2:], command))
+            found |= _pip_set(tokens[2:], command)
         elif head == "uvx" and len(tokens) > 1 and not tokens[1].startswith("-"):
             if tokens[1] in UNSUPPORTED:
                 raise Unclassified(f"`{command}`: what {tokens[1]} installs is not known here")
-            found = _merge(found, PackageSet(requirements=(tokens[1],)))
+            found |= PackageSet(requirements=(tokens[1],))
         elif head in ("uv", "uvx", *UNSUPPORTED):
             raise Unclassified(f"`{command}` may install packages in a way not known here")
     return found
-
-
-def _merge(a: PackageSet, b: PackageSet) -> PackageSet:
-    return PackageSet(
-        tuple(dict.fromkeys(a.groups + b.groups)),
-        tuple(dict.fromkeys(a.requirements + b.requirements)),
-        a.project or b.project,
-    )
-
-
-# -- where each job runs ----------------------------------------------------------------------
 
 
 def _nox_cells(project: Project) -> list[dict[str, Any]]:
@@ -297,20 +276,14 @@ def _cells(job: Job, contract: Contract, project: Project) -> list[dict[str, Any
 
 
 def _expand(value: Any, cell: dict[str, Any]) -> str:
-    return re.sub(
-        r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}", lambda m: str(cell.get(m[1], "")), str(value)
-    )
+    pattern = r"\$\{\{\s*matrix\.([\w-]+)\s*\}\}"
+    return re.sub(pattern, lambda m: str(cell.get(m[1], "")), str(value))
 
 
 def _job_python(job: Job, cell: dict[str, Any], default: str) -> str:
-    if cell.get("python"):
-        return str(cell["python"])
-    for step_ in job.steps:
-        if step_.action in ("astral-sh/setup-uv", "actions/setup-python"):
-            version = step_.with_.get("python-version")
-            if version:
-                return _expand(version, cell)
-    return default
+    setups = ("astral-sh/setup-uv", "actions/setup-python")
+    versions = [s.with_.get("python-version") for s in job.steps if s.action in setups]
+    return str(cell.get("python") or _expand(next(filter(None, versions), default), cell))
 
 
 def _cibuildwheel_installs(
@@ -319,17 +292,15 @@ def _cibuildwheel_installs(
     """(platform tag, Python, set) for each environment cibuildwheel builds and tests in."""
     ft = contract.free_threaded
     env = {**(job.data.get("env") or {}), **(step_.data.get("env") or {})}
-    if ft is None:
-        raise Unclassified(f"job {job.id}: cibuildwheel without a free-threaded contract")
     target = next((t for t in ft.targets if t.id == cell.get("id")), None)
     if target is None:
         raise Unclassified(f"job {job.id}: matrix entry {cell} is no contract target")
     tests = PackageSet()
     for key, value in env.items():
         if CIBW_INSTALLS.match(str(key)) and not str(key).startswith("CIBW_TEST_REQUIRES"):
-            tests = _merge(tests, classify(str(value)))
+            tests |= classify(str(value))
         elif CIBW_INSTALLS.match(str(key)):
-            tests = _merge(tests, PackageSet(requirements=tuple(str(value).split())))
+            tests |= PackageSet(requirements=tuple(str(value).split()))
     build_requires = list(project.pyproject["build-system"]["requires"])
     if any(BUILD_CONSTRAINTS in str(v) for k, v in env.items() if "ENVIRONMENT" in str(k)):
         pins = project.path(BUILD_CONSTRAINTS).read_text(encoding="utf-8").splitlines()
@@ -346,21 +317,16 @@ def _cibuildwheel_installs(
     ]
 
 
-def installs(project: Project, workflow_names: list[str] | None = None) -> list[Install]:
+def installs(project: Project) -> list[Install]:
     """Every install of every job of the workflows, on every runner and Python it runs on."""
     contract = load_contract(project)
-    names = workflow_names or [
-        contract.release_workflow,
-        contract.ci_workflow,
-        contract.docs_workflow,
-    ]
+    names = (contract.release_workflow, contract.ci_workflow, contract.docs_workflow)
     uv_settings = project.pyproject.get("tool", {}).get("uv", {})
     default_groups = tuple(uv_settings.get("default-groups", ["dev"]))
     nox = nox_installs(project) if project.path(NOXFILE).is_file() else None
     found: list[Install] = []
     for name in names:
-        workflow: Workflow = load_workflow(project.workflow_path(name))
-        for job in workflow.jobs.values():
+        for job in load_workflow(project.workflow_path(name)).jobs.values():
             for cell in _cells(job, contract, project):
                 runner = _expand(job.data.get("runs-on", ""), cell)
                 if runner not in RUNNERS:
@@ -375,15 +341,10 @@ def installs(project: Project, workflow_names: list[str] | None = None) -> list[
                             found.append(Install(where, runner, platform, py, packages))
                         continue
                     for command in run_commands(step_.run):
-                        session = str(cell.get("session", ""))
-                        command = command.replace('"$SESSION"', session)
-                        packages = classify(command, default_groups, nox)
-                        if packages:
+                        command = command.replace('"$SESSION"', str(cell.get("session", "")))
+                        if packages := classify(command, default_groups, nox):
                             found.append(Install(where, runner, RUNNERS[runner], python, packages))
     return found
-
-
-# -- platforms and tags -------------------------------------------------------------------------
 
 
 def platform_tags(platform: str) -> list[str]:
@@ -402,19 +363,14 @@ def platform_tags(platform: str) -> list[str]:
 
 def supported_tags(python: str, platform: str) -> set[Tag]:
     """Every wheel tag CPython ``python`` ("3.12", "3.14t") installs on ``platform``."""
-    free = python.endswith("t")
-    major, minor = (int(x) for x in python.rstrip("t").split("."))
-    interpreter = f"cp{major}{minor}"
-    pure = ("py3", *(f"py3{m}" for m in range(minor + 1)))
-    tags = {Tag(p, "none", "any") for p in (*pure, interpreter)}
-    for plat in platform_tags(platform):
-        abi = interpreter + ("t" if free else "")
-        tags |= {Tag(interpreter, abi, plat), Tag(interpreter, "none", plat)}
-        tags |= {Tag(p, "none", plat) for p in pure}
-        stable = "abi3t" if free else "abi3"
-        floor = 15 if free else 2
-        tags |= {Tag(f"cp3{m}", stable, plat) for m in range(floor, minor + 1)}
-    return tags
+    version = (3, int(python.rstrip("t").split(".")[1]))
+    interpreter = f"cp3{version[1]}"
+    abi = interpreter + ("t" if python.endswith("t") else "")
+    platforms = platform_tags(platform)
+    return {
+        *cpython_tags(version, [abi], platforms),
+        *compatible_tags(version, interpreter, platforms),
+    }
 
 
 def marker_environment(python: str, platform: str) -> dict[str, str]:
@@ -445,9 +401,6 @@ def uv_platform(platform: str) -> str:
         return "aarch64-apple-darwin" if platform.endswith("arm64") else "x86_64-apple-darwin"
     windows = {"win_amd64": "x86_64-pc-windows-msvc", "win_arm64": "aarch64-pc-windows-msvc"}
     return windows[platform]
-
-
-# -- offline: uv.lock's recorded wheels ---------------------------------------------------------
 
 
 class Lock:
@@ -497,10 +450,6 @@ class Lock:
         return roots + (list(self.root.get("dependencies", [])) if project else [])
 
 
-def _wheel_names(package: dict[str, Any]) -> list[str]:
-    return [w.get("filename") or w["url"].rsplit("/", 1)[-1] for w in package.get("wheels", [])]
-
-
 def check_offline(install: Install, lock: Lock, report: Report) -> None:
     """Add a finding for each locked package of ``install`` without a usable wheel."""
     env = marker_environment(install.python, install.platform)
@@ -515,7 +464,10 @@ def check_offline(install: Install, lock: Lock, report: Report) -> None:
     for package in lock.closure(roots, env):
         if "editable" in package.get("source", {}) or "virtual" in package.get("source", {}):
             continue
-        tags = (parse_wheel_filename(n)[3] for n in _wheel_names(package))
+        names = (
+            w.get("filename") or w["url"].rsplit("/", 1)[-1] for w in package.get("wheels", [])
+        )
+        tags = (parse_wheel_filename(n)[3] for n in names)
         if not any(tag in accepted for wheel_tags in tags for tag in wheel_tags):
             abi = "cp" + install.python.replace(".", "")
             wanted = f"{abi.rstrip('t')}-{abi}-{install.platform}"
@@ -523,9 +475,6 @@ def check_offline(install: Install, lock: Lock, report: Report) -> None:
                 f"{install.label()}: {package['name']} {package.get('version')} has no wheel "
                 f"for {wanted} in uv.lock (it would be built from source)"
             )
-
-
-# -- online: the package index -----------------------------------------------------------------
 
 
 def check_online(install: Install, project: Project, report: Report) -> None:
@@ -564,9 +513,6 @@ def check_online(install: Install, project: Project, report: Report) -> None:
         report.findings.append(f"{install.label()}: {' '.join(cause)}")
 
 
-# -- command line -------------------------------------------------------------------------------
-
-
 def check(project: Project, *, online: bool = False) -> Report:
     """Check every install; the report's findings are failures."""
     report = Report()
@@ -589,16 +535,11 @@ def check(project: Project, *, online: bool = False) -> Report:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``check-installs``."""
-    parser.add_argument(
-        "--online", action="store_true",
-        help="resolve against the package index (uv pip compile --only-binary :all:) "
-        "instead of uv.lock's recorded wheels",
-    )  # fmt: skip
+    parser.add_argument("--online", action="store_true",
+                        help="resolve against the index instead of uv.lock")  # fmt: skip
 
 
 def main(args: argparse.Namespace, project: Project) -> int:
-    """Run ``check-installs``."""
     step(f"check-installs ({'online: the package index' if args.online else 'offline: uv.lock'})")
     report = check(project, online=args.online)
     for line in report.unchecked:

@@ -1,16 +1,10 @@
 """``check-name``: fail when PyPI or TestPyPI would refuse the distribution name as too similar.
 
-When a project is created, PyPI compares its name with every existing project's after
-"ultranormalizing" both (Warehouse's ``ultranormalize_name``: NFKC, lower case, ``-``, ``_``
-and ``.`` removed, ``l`` and ``i`` read as ``1``, ``o`` as ``0``) and refuses a match. The
-name ``web-transport-py`` failed that way against the existing ``webtransport-py``. This
-command reads each index's project list from its simple index in the JSON form of PEP 691
-and reports every other project that ultranormalizes to our name; our own project (the same
-PEP 503 normalized name, once it exists) is not a collision.
-
-The release workflow's ``verify`` job runs it before anything is built. ``--index URL``
-(repeatable) replaces the default indexes, which is how the tests point it at a local
-fixture.
+PyPI refuses a new project whose name "ultranormalizes" (Warehouse's ``ultranormalize_name``:
+NFKC, lower case, ``-_.`` removed, ``l``/``i`` read as ``1``, ``o`` as ``0``) like an existing
+one's; ``web-transport-py`` failed so against ``webtransport-py``. This reads each index's
+project list (PEP 691 JSON) and reports every other project with our ultranormalized name
+(ours, once it exists, is no collision). ``--index URL`` replaces PyPI and TestPyPI.
 """
 
 from __future__ import annotations
@@ -22,6 +16,8 @@ import unicodedata
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
+
+from packaging.utils import canonicalize_name
 
 from release.console import detail, error, step
 from release.errors import ReleaseError
@@ -40,11 +36,6 @@ SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 TIMEOUT = 120
 
 
-def canonical(name: str) -> str:
-    """PEP 503 normalization: the name two spellings of one project share."""
-    return re.sub(r"[-_.]+", "-", name).lower()
-
-
 def ultranormalize(name: str) -> str:
     """The form PyPI compares to refuse confusable new project names."""
     folded = unicodedata.normalize("NFKC", name).lower()
@@ -55,20 +46,28 @@ def ultranormalize(name: str) -> str:
 def collisions(ours: str, existing: Iterable[str]) -> list[str]:
     """Every name in ``existing`` PyPI would confuse with ``ours`` (ours itself excluded)."""
     key = ultranormalize(ours)
-    own = canonical(ours)
-    return sorted({n for n in existing if ultranormalize(n) == key and canonical(n) != own})
+    own = canonicalize_name(ours)
+    return sorted({n for n in existing if ultranormalize(n) == key and canonicalize_name(n) != own})
+
+
+def read_index(url: str, accept: str, timeout: float) -> tuple[str, bytes] | None:
+    """(content type, body) of a simple index page; None when the index answers 404."""
+    request = urllib.request.Request(url, headers={"Accept": accept})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.headers.get("Content-Type", ""), response.read()
+    except urllib.error.HTTPError as exc:
+        if exc.code == 404:
+            return None
+        raise ReleaseError(f"cannot read the simple index {url}: HTTP {exc.code}") from exc
+    except (urllib.error.URLError, TimeoutError, OSError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ReleaseError(f"cannot read the simple index {url}: {reason}") from exc
 
 
 def fetch_project_names(url: str, timeout: float = TIMEOUT) -> list[str]:
     """The project names listed by a PEP 691 JSON simple index at ``url``."""
-    request = urllib.request.Request(url, headers={"Accept": SIMPLE_JSON})
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            content_type = response.headers.get("Content-Type", "")
-            body = response.read()
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        reason = getattr(exc, "reason", exc)
-        raise ReleaseError(f"cannot read the simple index {url}: {reason}") from exc
+    content_type, body = read_index(url, SIMPLE_JSON, timeout) or ("", b"")
     if not content_type.startswith(SIMPLE_JSON):
         raise ReleaseError(f"{url} answered {content_type!r}, not {SIMPLE_JSON} (PEP 691)")
     try:
@@ -83,13 +82,8 @@ def fetch_project_names(url: str, timeout: float = TIMEOUT) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``check-name``."""
-    parser.add_argument(
-        "--index",
-        action="append",
-        metavar="URL",
-        help="a PEP 691 simple index to check (repeatable; default: PyPI and TestPyPI)",
-    )
+    parser.add_argument("--index", action="append", metavar="URL",
+                        help="PEP 691 index (repeatable; default: PyPI, TestPyPI)")  # fmt: skip
     parser.add_argument("--name", help="name to check (default: pyproject.toml [project].name)")
 
 

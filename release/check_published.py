@@ -1,26 +1,22 @@
 """``check-published``: before an upload, the files already on the index are ours, byte for byte.
 
-The publish steps upload with ``skip-existing: true`` so a re-run after a partial upload
-finishes it. That would also hide a re-run that rebuilt different bytes under the same
-names: the index would keep the old files while SHA256SUMS, the Sigstore bundles and the
-GitHub release describe the new ones. This command reads the project's page of the target
-simple index (PEP 691 JSON, or the PEP 503 HTML with ``#sha256=`` fragments that pypiserver
-serves) and compares the sha256 of every local file the index already holds: equal is
-reported as already published, different fails naming the file. A project the index does
-not know yet (404) has nothing published.
+The publish steps use ``skip-existing: true`` so a re-run finishes a partial upload; that
+would also hide a re-run that rebuilt other bytes under the same names. This reads the
+project's page of the target index (PEP 691 JSON, or PEP 503 HTML with ``#sha256=``) and
+fails naming each local file the index holds with another sha256 (a 404 is nothing yet).
 """
 
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import re
-import urllib.error
-import urllib.request
 from pathlib import Path
 
-from release.check_name import SIMPLE_JSON, canonical
+from packaging.utils import canonicalize_name
+
+from release.check_name import SIMPLE_JSON, read_index
+from release.checksums import sha256
 from release.console import detail, finding, step
 from release.errors import ReleaseError
 from release.project import Project
@@ -31,19 +27,11 @@ HREF = re.compile(r"""<a\s[^>]*href=["']([^"'#]*)#sha256=([0-9a-f]{64})["'][^>]*
 
 def published_hashes(simple_url: str, project: str) -> dict[str, str]:
     """File name -> sha256 of every file of ``project`` on the simple index ``simple_url``."""
-    url = f"{simple_url.rstrip('/')}/{canonical(project)}/"
-    accept = f"{SIMPLE_JSON}, text/html;q=0.1"
-    request = urllib.request.Request(url, headers={"Accept": accept})
-    try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:
-            content_type = response.headers.get("Content-Type", "")
-            body = response.read().decode("utf-8")
-    except urllib.error.HTTPError as exc:
-        if exc.code == 404:
-            return {}
-        raise ReleaseError(f"cannot read {url}: HTTP {exc.code}") from exc
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        raise ReleaseError(f"cannot read {url}: {getattr(exc, 'reason', exc)}") from exc
+    url = f"{simple_url.rstrip('/')}/{canonicalize_name(project)}/"
+    page = read_index(url, f"{SIMPLE_JSON}, text/html;q=0.1", TIMEOUT)
+    if page is None:
+        return {}
+    content_type, body = page[0], page[1].decode("utf-8")
     if content_type.startswith(SIMPLE_JSON):
         try:
             return {f["filename"]: f["hashes"]["sha256"] for f in json.loads(body)["files"]}
@@ -62,7 +50,7 @@ def compare(directory: Path, published: dict[str, str]) -> tuple[list[str], list
         remote = published.get(path.name)
         if remote is None:
             new.append(path.name)
-        elif hashlib.sha256(path.read_bytes()).hexdigest() == remote:
+        elif sha256(path) == remote:
             same.append(path.name)
         else:
             different.append(path.name)
@@ -70,16 +58,11 @@ def compare(directory: Path, published: dict[str, str]) -> tuple[list[str], list
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``check-published``."""
     parser.add_argument("dist", type=Path, help="the directory about to be uploaded")
-    parser.add_argument(
-        "--index-url", required=True,
-        help="the target's simple index, e.g. https://test.pypi.org/simple/",
-    )  # fmt: skip
+    parser.add_argument("--index-url", required=True, help="the target's simple index")
 
 
 def main(args: argparse.Namespace, project: Project) -> int:
-    """Run ``check-published``."""
     step(f"files of {project.dist_name} already on {args.index_url}")
     same, different, new = compare(args.dist, published_hashes(args.index_url, project.dist_name))
     for name in same:

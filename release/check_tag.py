@@ -1,17 +1,12 @@
-"""``check-tag vX.Y.Z``: fail unless a release tag names exactly the package version.
-
-The release workflow runs this first on a tag push, so a tag that disagrees with Cargo.toml
-(the single source of the version, which also feeds the wheel metadata and
-``web_transport.__version__``) never builds anything. Cargo.lock must agree too, because the
-release builds with ``--locked``, and CHANGELOG.md must have the version's dated entry,
-which becomes the GitHub release's description.
-"""
+"""``check-tag vX.Y.Z``: fail unless a release tag names exactly the version of Cargo.toml,
+which Cargo.lock (``--locked`` builds) and a dated CHANGELOG.md entry must share."""
 
 from __future__ import annotations
 
 import argparse
 import re
 
+from release.changelog import release_notes
 from release.console import error
 from release.errors import ReleaseError
 from release.project import Project
@@ -32,8 +27,6 @@ def problems(tag: str, project: Project) -> list[str]:
     locked = project.cargo_lock_version()
     if locked != version:
         found.append(f"Cargo.lock records {project.crate_name} {locked}, Cargo.toml says {version}")
-    from release.changelog import release_notes
-
     try:
         release_notes(project, match.group(1))
     except ReleaseError as exc:
@@ -42,7 +35,6 @@ def problems(tag: str, project: Project) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``check-tag``."""
     parser.add_argument("tag", help="the tag, e.g. v0.1.0 or refs/tags/v0.1.0")
 
 

@@ -1,10 +1,6 @@
-"""``checksums DIR``: write ``SHA256SUMS`` for a release's files; read and check it.
-
-The file uses ``sha256sum``'s format (``<hex digest>  <file name>``, one line per file, sorted),
-so ``sha256sum --check SHA256SUMS`` works next to downloaded files. The sign job writes it
-over the exact files it signed; the build provenance attestation names the same digests
-(``subject-checksums``), and it is attached to the GitHub release.
-"""
+"""``checksums DIR``: write ``SHA256SUMS`` (``sha256sum``'s format, sorted) for a release's
+files; read and check it. The sign job writes it over the files it signed; the build
+provenance attestation names the same digests and the GitHub release carries it."""
 
 from __future__ import annotations
 
@@ -23,11 +19,8 @@ PATTERNS = ("*.whl", "*.tar.gz")
 
 def sha256(path: Path) -> str:
     """Hex SHA-256 of a file."""
-    digest = hashlib.sha256()
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(handle, "sha256").hexdigest()
 
 
 def release_files(directory: Path) -> list[Path]:
@@ -60,7 +53,6 @@ def check(artifact: Path, sums: dict[str, str]) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``checksums``."""
     parser.add_argument("directory", type=Path, help="directory holding the release files")
     parser.add_argument("--output", type=Path, help=f"file to write (default: DIR/{FILE_NAME})")
 

@@ -1,17 +1,10 @@
-"""The aarch64 abi3 wheel, cross-built on this (x86_64) machine in the sid amd64 root.
+"""The aarch64 abi3 wheel, cross-built on this x86_64 machine in the sid amd64 root.
 
-The release builds it on GitHub in maturin's manylinux_2_28 container with the pinned Rust.
-Here no rustup download is possible (only package registries are reachable), so the build
-uses Debian sid's ``rustc``/``cargo`` with ``libstd-rust-dev:arm64`` (the aarch64 standard
-library of the same compiler), the pinned maturin from PyPI and, as for the x86_64 wheel,
-``--zig`` with PyPI's ``ziglang`` as linker and C compiler (ring's C and assembly), which
-targets glibc 2.28: the wheel gets the release's ``manylinux_2_28_aarch64`` tag, and
-``auditwheel show`` confirms it from the symbols. docs/releasing.md says why Debian's newer
-rustc is acceptable for a rehearsal.
-
-The checkout is mounted read-only into the root; Cargo's home (the crates.io downloads) and
-its target directory stay in the cache (:func:`release.sid_root.cache_dir`), so a second run
-only recompiles what changed.
+No rustup download is possible here, so Debian sid's ``rustc``/``cargo`` with
+``libstd-rust-dev:arm64`` build it, with the pinned maturin and ``--zig`` (PyPI's
+``ziglang``) targeting glibc 2.28 as the release does (docs/releasing.md says why Debian's
+rustc is acceptable for a rehearsal). The checkout is mounted read-only; Cargo's home and
+target directory stay in the cache, so a second run recompiles only what changed.
 """
 
 from __future__ import annotations

@@ -1,8 +1,6 @@
-"""A throw-away local package index (pypiserver) on 127.0.0.1 for the rehearsal.
-
-Uploads need no password, nothing falls back to the public index, and every wait is
-bounded. Use it as a context manager so the server stops even when a step fails.
-"""
+"""A throw-away local package index (pypiserver) on 127.0.0.1 for the rehearsal: uploads
+need no password, nothing falls back to the public index, every wait is bounded; as a
+context manager it stops even when a step fails."""
 
 from __future__ import annotations
 
@@ -13,29 +11,21 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from types import TracebackType
 
 from release.console import detail
 from release.errors import ReleaseError
 
-START_TIMEOUT = 30.0
-STOP_TIMEOUT = 10.0
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that is free right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+START_TIMEOUT, STOP_TIMEOUT = 30.0, 10.0
 
 
 class LocalIndex:
     """pypiserver serving (and accepting uploads into) ``packages``."""
 
     def __init__(self, packages: Path, log: Path) -> None:
-        self.packages = packages
-        self.log = log
-        self.port = free_port()
+        self.packages, self.log = packages, log
+        with socket.socket() as sock:  # a port free right now
+            sock.bind(("127.0.0.1", 0))
+            self.port = int(sock.getsockname()[1])
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -90,10 +80,5 @@ class LocalIndex:
         self.start()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

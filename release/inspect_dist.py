@@ -1,20 +1,11 @@
 """``inspect DIST_DIR``: every artifact check a release makes before anything is signed.
 
-Checkers, each reported as one line per finding (``FAIL <checker> <file>: <message>``):
-
-* ``manifest``: the directory holds exactly the expected artifact names (``release
-  manifest``); ``--host-only`` accepts the sdist plus this machine's wheel instead, for the
-  local rehearsal;
-* ``twine``: ``twine check --strict`` on every file;
-* ``check-wheel-contents``: on every wheel, with the expected top-level package;
-* ``abi3audit``: ``abi3audit --strict`` on every wheel;
-* ``auditwheel``: ``auditwheel show`` on every Linux wheel; the glibc version the wheel
-  needs must not exceed the manylinux level its tag claims;
-* ``metadata``: name, version, Requires-Python and wheel tags inside each wheel match the
-  project; the sdist carries Cargo.lock so ``--locked`` builds from it work.
-
-``--manifest-only`` runs just the manifest check, needing only ``packaging`` (the
-publish jobs run it right before uploading).
+One line per finding (``FAIL <checker> <file>: <message>``) from: ``manifest`` (exactly the
+release's file names; ``--host-only``: the sdist and this machine's wheel), ``twine check
+--strict``, ``check-wheel-contents``, ``abi3audit --strict``, ``auditwheel show`` (the glibc
+or musl a Linux wheel needs is within the level its tag claims) and ``metadata`` (name,
+version, Requires-Python, tags, generator, package files; the sdist carries Cargo.lock).
+``--manifest-only`` (the publish jobs) needs only ``packaging``.
 """
 
 from __future__ import annotations
@@ -23,6 +14,7 @@ import argparse
 import email.parser
 import json
 import re
+import subprocess
 import sys
 import tarfile
 import zipfile
@@ -44,15 +36,20 @@ class Finding:
     message: str
 
 
-def _tool(module: str, *args: str) -> tuple[int, str]:
-    result = run(
-        [sys.executable, "-m", module, *args],
-        capture=True,
-        check=False,
-        echo=False,
-        env={"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"},
+def _run(module: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {"NO_COLOR": "1", "TERM": "dumb", "COLUMNS": "200"}
+    return run(
+        [sys.executable, "-m", module, *args], capture=True, check=False, echo=False, env=env
     )
-    return result.returncode, result.stdout or ""
+
+
+def _tool(subject: str, checker: str, module: str, *args: str) -> list[Finding]:
+    """Run ``python -m module args``; a non-zero exit is one finding with its squashed output."""
+    result = _run(module, *args)
+    if result.returncode == 0:
+        return []
+    output = " ".join((result.stdout or "").split())[:400]
+    return [Finding(subject, checker, output or f"exit {result.returncode}")]
 
 
 def check_manifest(
@@ -71,37 +68,6 @@ def check_manifest(
     ]
 
 
-def check_twine(files: list[Path]) -> list[Finding]:
-    """``twine check --strict`` on all files at once."""
-    code, out = _tool("twine", "check", "--strict", *map(str, files))
-    if code == 0:
-        return []
-    return [Finding(f.name, "twine", _lines_about(out, f.name)) for f in files if f.name in out]
-
-
-def _lines_about(output: str, name: str) -> str:
-    text = " ".join(line.strip() for line in output.splitlines() if line.strip())
-    start = text.find(name)
-    return text[start + len(name) : start + len(name) + 300].strip(" :") or "failed"
-
-
-def check_wheel_contents(wheel: Path, toplevel: str) -> list[Finding]:
-    """``check-wheel-contents`` with the expected top-level package."""
-    code, out = _tool("check_wheel_contents", "--toplevel", toplevel, str(wheel))
-    if code == 0:
-        return []
-    problems = [ln.split(":", 1)[-1].strip() for ln in out.splitlines() if re.search(r"W\d{3}", ln)]
-    return [Finding(wheel.name, "check-wheel-contents", p) for p in problems or [out.strip()]]
-
-
-def check_abi3audit(wheel: Path) -> list[Finding]:
-    """``abi3audit --strict`` (symbols beyond the abi3 floor, non-abi3 extensions)."""
-    code, out = _tool("abi3audit", "--strict", "--report", str(wheel))
-    if code == 0:
-        return []
-    return [Finding(wheel.name, "abi3audit", " ".join(out.split())[:400] or f"exit {code}")]
-
-
 def _manylinux(tag: str) -> tuple[str, int, int] | None:
     """(libc family, major, minor) of a manylinux (glibc) or musllinux (musl) tag."""
     match = re.match(r"(manylinux|musllinux)_(\d+)_(\d+)_", tag)
@@ -115,41 +81,29 @@ def _manylinux(tag: str) -> tuple[str, int, int] | None:
 def check_auditwheel(wheel: Path) -> list[Finding]:
     """``auditwheel show``: the needed glibc (musl) must not exceed the claimed manylinux
     (musllinux) level."""
-    code, out = _tool("auditwheel", "show", "--json", str(wheel))
-    if code != 0:
-        return [Finding(wheel.name, "auditwheel", " ".join(out.split())[:400])]
-    report = json.loads(out[out.index("{") :])
-    needed = _manylinux(report.get("overall_tag", ""))
+    shown = _run("auditwheel", "show", "--json", str(wheel))
+    if shown.returncode != 0:
+        return [Finding(wheel.name, "auditwheel", " ".join(shown.stdout.split())[:400])]
+    report = json.loads(shown.stdout[shown.stdout.index("{") :])
+    overall = report.get("overall_tag", "")
+    needed = _manylinux(overall)
+    tags = wheel.name.removesuffix(".whl").split("-")[-1].split(".")
+    claimed = [level for t in tags if (level := _manylinux(t)) and needed and level[0] == needed[0]]
     if needed is None:
-        return [
-            Finding(
-                wheel.name, "auditwheel", f"not manylinux/musllinux: {report.get('overall_tag')}"
-            )
-        ]
-    claimed = [
-        level
-        for tag in wheel.name.removesuffix(".whl").split("-")[-1].split(".")
-        if (level := _manylinux(tag)) and level[0] == needed[0]
-    ]
-    if not claimed:
-        return [Finding(wheel.name, "auditwheel", f"Linux wheel without a {needed[0]} tag")]
-    lowest = min(claimed)
-    if lowest < needed:
-        return [
-            Finding(
-                wheel.name,
-                "auditwheel",
-                f"claims {lowest[0]}_{lowest[1]}_{lowest[2]} but needs {report.get('overall_tag')}",
-            )
-        ]
-    return []
+        problem = f"not manylinux/musllinux: {overall}"
+    elif not claimed:
+        problem = f"Linux wheel without a {needed[0]} tag"
+    elif (lowest := min(claimed)) < needed:
+        problem = f"claims {lowest[0]}_{lowest[1]}_{lowest[2]} but needs {overall}"
+    else:
+        return []
+    return [Finding(wheel.name, "auditwheel", problem)]
 
 
 def _free_threaded_abi(wheel_name: str, contract: Contract) -> str | None:
     """The ABI tag (``cp314t``, ``cp315t``) of one of the contract's free-threaded wheels,
     or None for any other file."""
-    ft = contract.free_threaded
-    abis = ft.abis if ft is not None else ()
+    abis = contract.free_threaded.abis
     return next((a for a in abis if f"-{a.removesuffix('t')}-{a}-" in wheel_name), None)
 
 
@@ -161,9 +115,7 @@ def check_wheel_metadata(
     wheel: Path, project: Project, contract: Contract, version: str
 ) -> list[Finding]:
     """Name, version, Requires-Python, tags and the package files inside a wheel."""
-    found: list[str] = []
-    dist = normalize_dist_name(project.dist_name)
-    info = f"{dist}-{version}.dist-info"
+    info = f"{normalize_dist_name(project.dist_name)}-{version}.dist-info"
     with zipfile.ZipFile(wheel) as archive:
         names = set(archive.namelist())
         try:
@@ -171,15 +123,12 @@ def check_wheel_metadata(
             wheel_file = _metadata(archive.read(f"{info}/WHEEL").decode())
         except KeyError as exc:
             return [Finding(wheel.name, "metadata", f"missing {exc.args[0]}")]
-    expected_requires = f">={contract.min_python}"
-    if meta.get("Name") != project.dist_name:
-        found.append(f"Name is {meta.get('Name')!r}, expected {project.dist_name!r}")
-    if meta.get("Version") != version:
-        found.append(f"Version is {meta.get('Version')!r}, expected {version!r}")
-    if meta.get("Requires-Python") != expected_requires:
-        found.append(
-            f"Requires-Python is {meta.get('Requires-Python')!r}, expected {expected_requires!r}"
-        )
+    expected = [
+        ("Name", meta.get("Name"), project.dist_name), ("Version", meta.get("Version"), version),
+        ("Requires-Python", meta.get("Requires-Python"), f">={contract.min_python}"),
+        ("WHEEL Generator", wheel_file.get("Generator"), f"maturin ({contract.maturin})"),
+    ]  # fmt: skip
+    found = [f"{key} is {got!r}, expected {want!r}" for key, got, want in expected if got != want]
     python, abi, extension = contract.python_tag, contract.abi, r"abi3\.so|pyd"
     ft_abi = _free_threaded_abi(wheel.name, contract)
     if ft_abi is not None:
@@ -188,18 +137,15 @@ def check_wheel_metadata(
     for tag in wheel_file.get_all("Tag") or []:
         if not tag.startswith(f"{python}-{abi}-"):
             found.append(f"WHEEL tag {tag} is not {python}-{abi}")
-    generator = f"maturin ({contract.maturin})"
-    if wheel_file.get("Generator") != generator:
-        found.append(f"WHEEL Generator is {wheel_file.get('Generator')!r}, expected {generator!r}")
     # No repair tool bundled a library: the extension links only system libraries
     # (delvewheel is off on Windows; auditwheel/delocate would add a .libs/.dylibs dir).
     bundled = sorted(n for n in names if re.search(r"\.libs/|\.dylibs/|\.dll$", n))
     if bundled:
         found.append(f"bundled libraries (a repair tool vendored them): {', '.join(bundled)}")
     package = project.import_name
-    for required in (f"{package}/__init__.py", f"{package}/py.typed"):
-        if required not in names:
-            found.append(f"missing {required}")
+    found += [
+        f"missing {r}" for r in (f"{package}/__init__.py", f"{package}/py.typed") if r not in names
+    ]
     if not any(re.fullmatch(rf"{package}/_\w+\.({extension})", n) for n in names):
         found.append(f"no {abi} extension module under {package}/")
     return [Finding(wheel.name, "metadata", message) for message in found]
@@ -211,9 +157,8 @@ def check_sdist(sdist: Path, project: Project, version: str) -> list[Finding]:
     with tarfile.open(sdist) as archive:
         names = {n.split("/", 1)[1] for n in archive.getnames() if "/" in n}
         top = archive.getnames()[0].split("/")[0]
-        for required in ("Cargo.toml", "Cargo.lock", "pyproject.toml", "PKG-INFO", "src/lib.rs"):
-            if required not in names:
-                found.append(f"missing {required}")
+        required = ("Cargo.toml", "Cargo.lock", "pyproject.toml", "PKG-INFO", "src/lib.rs")
+        found += [f"missing {r}" for r in required if r not in names]
         if "PKG-INFO" in names:
             member = archive.extractfile(f"{top}/PKG-INFO")
             meta = _metadata(member.read().decode() if member else "")
@@ -223,14 +168,9 @@ def check_sdist(sdist: Path, project: Project, version: str) -> list[Finding]:
 
 
 def inspect_directory(
-    project: Project,
-    dist: Path,
-    *,
-    version: str,
-    host_only: bool = False,
-    manifest_only: bool = False,
-    manifest: bool = True,
-) -> list[Finding]:
+    project: Project, dist: Path, *, version: str, host_only: bool = False,
+    manifest_only: bool = False, manifest: bool = True,
+) -> list[Finding]:  # fmt: skip
     """Run the checkers on ``dist`` and return every finding."""
     contract = load_contract(project)
     findings: list[Finding] = []
@@ -243,12 +183,14 @@ def inspect_directory(
     wheels = [f for f in files if f.suffix == ".whl"]
     sdists = [f for f in files if f.name.endswith(".tar.gz")]
     step(f"twine check --strict ({len(files)} files)")
-    findings += check_twine(files)
+    findings += _tool(dist.name, "twine", "twine", "check", "--strict", *map(str, files))
     for wheel in wheels:
         step(f"wheel checks: {wheel.name}")
-        findings += check_wheel_contents(wheel, project.import_name)
-        if _free_threaded_abi(wheel.name, contract) is None:
-            findings += check_abi3audit(wheel)  # a free-threaded wheel is not abi3
+        toplevel = ["--toplevel", project.import_name, str(wheel)]
+        findings += _tool(wheel.name, "check-wheel-contents", "check_wheel_contents", *toplevel)
+        if _free_threaded_abi(wheel.name, contract) is None:  # a free-threaded wheel is not abi3
+            audit = ["--strict", "--report", str(wheel)]
+            findings += _tool(wheel.name, "abi3audit", "abi3audit", *audit)
         if "linux" in wheel.name:
             findings += check_auditwheel(wheel)
         findings += check_wheel_metadata(wheel, project, contract, version)
@@ -270,28 +212,17 @@ def report(findings: list[Finding]) -> int:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``inspect``."""
     parser.add_argument("dist", type=Path, metavar="DIST_DIR")
     parser.add_argument("--version", help="expected version (default: Cargo.toml's)")
     mode = parser.add_mutually_exclusive_group()
-    mode.add_argument(
-        "--host-only", action="store_true", help="expect the sdist and this machine's wheel only"
-    )
-    mode.add_argument(
-        "--manifest-only", action="store_true", help="only compare names with the manifest"
-    )
+    mode.add_argument("--host-only", action="store_true", help="the sdist + this host's wheel")
+    mode.add_argument("--manifest-only", action="store_true", help="only the manifest check")
 
 
 def main(args: argparse.Namespace, project: Project) -> int:
-    """Run ``inspect``."""
     if not args.dist.is_dir():
         print(f"error: {args.dist} is not a directory")
         return 2
-    findings = inspect_directory(
-        project,
-        args.dist,
-        version=args.version or project.version,
-        host_only=args.host_only,
-        manifest_only=args.manifest_only,
-    )
-    return report(findings)
+    version = args.version or project.version
+    return report(inspect_directory(project, args.dist, version=version, host_only=args.host_only,
+                                    manifest_only=args.manifest_only))  # fmt: skip

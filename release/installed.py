@@ -1,23 +1,13 @@
 """``test-installed``: install the package into a fresh environment and test it there.
 
-The wheel comes either from a directory (``--dist``, the wheel that installs on this machine
-is chosen) or, by exact version, from a package index (``--index-url``; TestPyPI in the
-release workflow, the local pypiserver in the rehearsal). Then, from a temporary directory
-in which the source tree's ``python/`` is not importable:
-
-1. an import smoke test proves ``web_transport`` (and its extension module) are loaded from
-   the environment's site-packages, that ``__version__`` is the expected version and, with
-   ``--expect-machine``, that the interpreter runs on the expected CPU (which slice of a
-   universal2 wheel was tested);
-2. ``tests/unit`` and ``tests/integration`` (copied out of the checkout) run under pytest,
-   with exactly the test dependencies ``uv.lock`` names (the ``test`` group, hash-checked).
-
-With ``--container debian`` or ``alpine`` the same command runs inside the official
-``python:X.Y-slim`` (glibc) or ``python:X.Y-alpine`` (musl, for musllinux wheels) image; with
-``--via qemu`` that container is an aarch64 one run under QEMU (binfmt must be registered,
-e.g. by docker/setup-qemu-action; the container defaults to ``debian``).
-
-This module only uses the standard library, so it also runs in a bare container.
+The wheel comes from a directory (``--dist``: the one that installs here) or, by exact
+version, from an index (``--index-url``: TestPyPI, or the rehearsal's pypiserver). From a
+temporary directory where the checkout's ``python/`` is not importable, an import smoke test
+proves ``web_transport`` and its extension load from site-packages at the expected version
+(and, with ``--expect-machine``, CPU); then ``tests/unit`` and ``tests/integration`` run with
+exactly ``uv.lock``'s ``test`` group (hash-checked). ``--container debian|alpine`` runs the
+same inside ``python:X.Y-slim|alpine``; ``--via qemu`` makes that container aarch64 under
+QEMU. Standard library only, so it also runs in a bare container.
 """
 
 from __future__ import annotations
@@ -42,12 +32,14 @@ from release.suite_requirements import export_locked, install_arguments
 
 #: The test directories run against the installed wheel.
 SUITES = ("tests/unit", "tests/integration")
-
 #: Bound on the whole test-suite run, in seconds.
 SUITE_TIMEOUT = 3600
-
 #: Seconds between attempts to install from an index that may not have the upload yet.
 RETRY_DELAY = 30
+#: Environment of the smoke test and the suites: the checkout is not importable.
+ISOLATED = {"PYTHONSAFEPATH": "1", "PYTHONPATH": ""}
+#: ``--container`` value -> suffix of the official ``python:X.Y`` image tag.
+IMAGE_SUFFIX = {"debian": "slim", "alpine": "alpine"}
 
 SMOKE = r"""
 import importlib, json, platform, sys, sysconfig
@@ -69,7 +61,6 @@ class Environment:
     """A fresh virtual environment, made with uv when available, else with venv + pip."""
 
     def __init__(self, python: str, where: Path) -> None:
-        self.dir = where
         self.uv = uv_binary()
         if self.uv:
             run([self.uv, "venv", "--quiet", "--no-project", "--python", python, where])
@@ -112,13 +103,8 @@ def _smoke(env: Environment, project: Project, workdir: Path, args: argparse.Nam
     name = project.import_name
     ext = project.pyproject["tool"]["maturin"]["module-name"].split(".", 1)[1]
     detail(f"$ {env.python} -c <import {name}, {name}.{ext}; report file, version, machine>")
-    result = run(
-        [env.python, "-c", SMOKE.format(name=name, ext=ext)],
-        cwd=workdir,
-        capture=True,
-        echo=False,
-        env={"PYTHONSAFEPATH": "1", "PYTHONPATH": ""},
-    )
+    smoke = [env.python, "-c", SMOKE.format(name=name, ext=ext)]
+    result = run(smoke, cwd=workdir, capture=True, echo=False, env=ISOLATED)
     facts = json.loads(result.stdout.strip().splitlines()[-1])
     site = [Path(p).resolve() for p in facts["site"]]
     for key in ("file", "ext"):
@@ -130,48 +116,30 @@ def _smoke(env: Environment, project: Project, workdir: Path, args: argparse.Nam
         raise ReleaseError(f"{source} is on sys.path of the test environment")
     if facts["version"] != args.version:
         raise ReleaseError(f"{name}.__version__ is {facts['version']!r}, expected {args.version}")
-    if args.expect_machine and facts["machine"].lower() != args.expect_machine.lower():
-        raise ReleaseError(
-            f"interpreter runs on {facts['machine']}, expected {args.expect_machine}"
-        )
+    machine = facts["machine"]
+    if args.expect_machine and machine.lower() != args.expect_machine.lower():
+        raise ReleaseError(f"interpreter runs on {machine}, expected {args.expect_machine}")
     detail(f"{name}.__file__ = {facts['file']} (site-packages)")
-    detail(
-        f"{name}.__version__ = {facts['version']}; Python {facts['python']} on {facts['machine']}"
-    )
+    detail(f"{name}.__version__ = {facts['version']}; Python {facts['python']} on {machine}")
 
 
 def _copy_suites(project: Project, workdir: Path) -> list[str]:
-    """Copy the test suites (and tests/ top-level helpers and tests/support) out of the
-    checkout."""
-    tests = project.root / "tests"
-    present: list[str] = []
-    for suite in SUITES:
-        source = project.root / suite
-        if source.is_dir() and any(source.rglob("test_*.py")):
-            shutil.copytree(source, workdir / suite, ignore=shutil.ignore_patterns("__pycache__"))
-            present.append(suite)
-    if present and tests.is_dir():
-        for helper in tests.iterdir():
-            if helper.is_file():
-                shutil.copy2(helper, workdir / "tests" / helper.name)
-        support = tests / "support"
-        if support.is_dir():
-            # What several suites share (certificates, the bad-input table): imported as
-            # `support` from tests/, like the conftest beside it.
-            shutil.copytree(
-                support, workdir / "tests" / "support", ignore=shutil.ignore_patterns("__pycache__")
-            )
-    readme = project.root / "README.md"
-    if present and readme.is_file():
-        # tests/unit/test_readme.py runs the README's examples against the installed wheel.
-        shutil.copy2(readme, workdir / "README.md")
-    pytest_config = project.pyproject.get("tool", {}).get("pytest", {})
-    if present and pytest_config:
-        # pytest reads its ini options from pyproject.toml; carry them over, nothing else.
-        import_lines = ["[tool.pytest.ini_options]"]
-        for key, value in pytest_config.get("ini_options", {}).items():
-            import_lines.append(f"{key} = {json.dumps(value)}")
-        (workdir / "pyproject.toml").write_text("\n".join(import_lines) + "\n", encoding="utf-8")
+    """Copy the suites, tests/'s own files, tests/support, the README (test_readme runs its
+    examples) and pyproject's pytest options out of the checkout; return the suites."""
+    root, ignore = project.root, shutil.ignore_patterns("__pycache__")
+    present = [s for s in SUITES if (root / s).is_dir() and any((root / s).rglob("test_*.py"))]
+    if not present:
+        return []
+    for suite in (*present, "tests/support"):
+        if (root / suite).is_dir():
+            shutil.copytree(root / suite, workdir / suite, ignore=ignore)
+    for helper in (p for p in (root / "tests").iterdir() if p.is_file()):
+        shutil.copy2(helper, workdir / "tests" / helper.name)
+    if (root / "README.md").is_file():
+        shutil.copy2(root / "README.md", workdir / "README.md")
+    options = project.pyproject.get("tool", {}).get("pytest", {}).get("ini_options", {})
+    lines = ["[tool.pytest.ini_options]", *(f"{k} = {json.dumps(v)}" for k, v in options.items())]
+    (workdir / "pyproject.toml").write_text("\n".join(lines) + "\n", encoding="utf-8")
     return present
 
 
@@ -186,21 +154,12 @@ def _run_suites(
     given = getattr(args, "requirements", None)  # callers like the rehearsal may omit it
     locked = Path(given) if given else export_locked(project, workdir)
     env.install(*install_arguments(locked))
-    result = run(
-        [env.python, "-m", "pytest", "-p", "no:cacheprovider", *suites],
-        cwd=workdir,
-        timeout=SUITE_TIMEOUT,
-        check=False,
-        env={"PYTHONSAFEPATH": "1", "PYTHONPATH": ""},
-    )
+    pytest = [env.python, "-m", "pytest", "-p", "no:cacheprovider", *suites]
+    result = run(pytest, cwd=workdir, timeout=SUITE_TIMEOUT, check=False, env=ISOLATED)
     if result.returncode == 5:
         detail("pytest collected no tests: ran the import smoke test only")
     elif result.returncode != 0:
         raise ReleaseError(f"pytest failed (exit {result.returncode})")
-
-
-#: ``--container`` value -> suffix of the official ``python:X.Y`` image tag.
-IMAGE_SUFFIX = {"debian": "slim", "alpine": "alpine"}
 
 
 def _in_container(args: argparse.Namespace, project: Project) -> int:
@@ -226,36 +185,13 @@ def _in_container(args: argparse.Namespace, project: Project) -> int:
     if args.expect_machine:
         inner += ["--expect-machine", args.expect_machine]
     try:
-        _docker_run(docker, platform, project, locked_dir, image, inner)
+        quiet = ["-e", "PIP_ROOT_USER_ACTION=ignore", "-e", "PIP_DISABLE_PIP_VERSION_CHECK=1"]
+        run([docker, "run", "--rm", *platform, "-v", f"{project.root}:/src:ro", "-v",
+             f"{locked_dir}:/locked:ro", "-w", "/src", *quiet, image, *inner],
+            timeout=SUITE_TIMEOUT)  # fmt: skip
     finally:
         shutil.rmtree(locked_dir, ignore_errors=True)
     return 0
-
-
-def _docker_run(
-    docker: str, platform: list[str], project: Project, locked: Path, image: str, inner: list[str]
-) -> None:
-    run(
-        [
-            docker,
-            "run",
-            "--rm",
-            *platform,
-            "-v",
-            f"{project.root}:/src:ro",
-            "-v",
-            f"{locked}:/locked:ro",
-            "-w",
-            "/src",
-            "-e",
-            "PIP_ROOT_USER_ACTION=ignore",
-            "-e",
-            "PIP_DISABLE_PIP_VERSION_CHECK=1",
-            image,
-            *inner,
-        ],
-        timeout=SUITE_TIMEOUT,
-    )
 
 
 def install_and_test(args: argparse.Namespace, project: Project) -> None:
@@ -276,7 +212,6 @@ def install_and_test(args: argparse.Namespace, project: Project) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``test-installed``."""
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--dist", help="directory holding the wheel(s) to choose from")
     source.add_argument("--index-url", help="simple index to install the exact version from")
@@ -291,19 +226,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--container",
         choices=CONTAINERS,
         default="none",
-        help="run inside python:X.Y-slim (debian) or python:X.Y-alpine (default: none)",
+        help="run inside python:X.Y-slim (debian) or -alpine (default: none)",
     )
-    parser.add_argument(
-        "--requirements",
-        help="locked test requirements with hashes (default: exported from uv.lock)",
-    )
-    parser.add_argument(
-        "--attempts", type=int, default=1, help=f"index install attempts, {RETRY_DELAY}s apart"
-    )
+    parser.add_argument("--requirements", help="locked test requirements (default: uv export)")
+    parser.add_argument("--attempts", type=int, default=1,
+                        help=f"index install attempts, {RETRY_DELAY}s apart")  # fmt: skip
 
 
 def main(args: argparse.Namespace, project: Project) -> int:
-    """Run ``test-installed``."""
     args.version = args.version or project.version
     if args.via == "qemu" or args.container != "none":
         return _in_container(args, project)

@@ -1,8 +1,9 @@
 """Finding local CPython interpreters by minor version, without downloading any.
 
-Looks at ``pythonX.Y`` on PATH (pyenv shims included), at pyenv's version directories and at
-what ``uv python find`` reports with downloads disabled. Every candidate is run once to
-confirm it really is CPython X.Y, because a pyenv shim exists even for inactive versions.
+Candidates are ``pythonX.Y`` on PATH (pyenv shims included), pyenv's version directories and
+what ``uv python find`` reports with downloads disabled. Each is run once to confirm it really
+is CPython X.Y (a pyenv shim exists even for inactive versions) and to resolve the real
+executable.
 """
 
 from __future__ import annotations
@@ -13,43 +14,29 @@ import subprocess
 import sys
 from pathlib import Path
 
-PROBE = "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2])"
+from release.build_settings import uv_binary
+
+PROBE = "import sys; print(sys.implementation.name, '%d.%d' % sys.version_info[:2], sys.executable)"
 
 
-def _is_cpython(candidate: str, minor: str) -> bool:
+def _probe(candidate: str) -> list[str]:
+    """``[implementation, "X.Y", real executable]`` of ``candidate``, or ``[]`` when it does
+    not run."""
     try:
         out = subprocess.run(
             [candidate, "-c", PROBE], capture_output=True, text=True, timeout=30, check=False
         )
     except (OSError, subprocess.TimeoutExpired):
-        return False
-    return out.returncode == 0 and out.stdout.split() == ["cpython", minor]
-
-
-def _resolved(candidate: str) -> str:
-    """The interpreter's real executable (resolves pyenv shims)."""
-    out = subprocess.run(
-        [candidate, "-c", "import sys; print(sys.executable)"],
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
-    return out.stdout.strip() or candidate
+        return []
+    return out.stdout.strip().split(maxsplit=2) if out.returncode == 0 else []
 
 
 def _candidates(minor: str) -> list[str]:
-    found: list[str] = []
-    exe = "python.exe" if os.name == "nt" else f"python{minor}"
-    on_path = shutil.which(f"python{minor}")
-    if on_path:
-        found.append(on_path)
-    pyenv_root = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv"))
-    for version_dir in sorted((pyenv_root / "versions").glob(f"{minor}.*"), reverse=True):
-        binary = version_dir / ("python.exe" if os.name == "nt" else "bin") / exe
-        if binary.is_file():
-            found.append(str(binary))
-    uv = os.environ.get("UV") or shutil.which("uv")
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    bindir, exe = ("", "python.exe") if os.name == "nt" else ("bin", f"python{minor}")
+    found = [shutil.which(f"python{minor}")]
+    found += [str(v / bindir / exe) for v in sorted(pyenv.glob(f"{minor}.*"), reverse=True)]
+    uv = uv_binary()
     if uv:
         out = subprocess.run(
             [uv, "python", "find", "--no-project", minor],
@@ -59,16 +46,15 @@ def _candidates(minor: str) -> list[str]:
             check=False,
             env={**os.environ, "UV_PYTHON_DOWNLOADS": "never"},
         )
-        if out.returncode == 0 and out.stdout.strip():
-            found.append(out.stdout.strip())
-    return found
+        found.append(out.stdout.strip() if out.returncode == 0 else None)
+    return [candidate for candidate in found if candidate]
 
 
 def find_cpython(spec: str) -> str | None:
-    """An interpreter for ``spec``: a path to an executable, or a minor version like ``3.12``.
+    """An interpreter for ``spec``: a path to an executable, a command on PATH, or a minor
+    version like ``3.12`` (the running interpreter first, if it is that version).
 
-    Returns None when no local interpreter matches. ``spec`` equal to the running
-    interpreter's minor version returns the running interpreter first.
+    Returns None when no local interpreter matches.
     """
     if os.sep in spec or (os.altsep and os.altsep in spec) or Path(spec).is_file():
         return spec if Path(spec).exists() else None
@@ -77,8 +63,9 @@ def find_cpython(spec: str) -> str | None:
         return getattr(sys, "_base_executable", sys.executable)
     if not spec.replace(".", "").isdigit():
         found = shutil.which(spec)
-        return _resolved(found) if found else None
+        return (_probe(found)[2:] or [found])[0] if found else None
     for candidate in _candidates(spec):
-        if _is_cpython(candidate, spec):
-            return _resolved(candidate)
+        probe = _probe(candidate)
+        if probe[:2] == ["cpython", spec] and len(probe) == 3:
+            return probe[2]
     return None

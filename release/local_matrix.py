@@ -1,39 +1,32 @@
-"""The local release matrix beyond this machine's own interpreters (``rehearse --part``).
+"""The rehearsal's parts beyond this machine's own interpreters (``rehearse --part``).
 
-* ``pythons``: the x86_64 manylinux_2_28 wheel installed and tested on CPython 3.14 and
-  3.15 from Debian sid (:mod:`release.sid_root`), which this machine does not have;
-* ``aarch64``: the aarch64 wheel cross-built here (:mod:`release.cross_build`), inspected
-  like a release artifact (auditwheel reports its tag) and tested on CPython 3.14 in an
-  arm64 sid root under qemu-user. The whole suite passes there (no test needs a skip
-  under emulation; see docs/releasing.md).
-
-A part whose prerequisite is missing (not root, no binfmt_misc, no qemu-user-static, no
-route to Debian's registry or to PyPI) is reported SKIPPED with the reason and does not
-stop the others; a part that runs and fails raises :class:`ReleaseError`.
+``pythons`` tests the x86_64 manylinux wheel on CPython 3.14 and 3.15 in a Debian sid root
+(:mod:`release.sid_root`); ``aarch64`` cross-builds the aarch64 wheel
+(:mod:`release.cross_build`), inspects it like a release artifact and tests it on CPython 3.14
+in an arm64 sid root under qemu-user (the whole suite passes there; docs/releasing.md). A part
+whose prerequisite is missing (an x86_64 host, root, binfmt_misc, qemu-user-static, a route
+to Debian or PyPI) is SKIPPED with the reason; a part that runs and fails raises ReleaseError.
 """
 
 from __future__ import annotations
 
 import platform
 import time
-import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from release import cross_build, manylinux, sid_root
+from release import cross_build, sid_root
 from release.console import detail, step
 from release.contract import load_contract
 from release.errors import ReleaseError
 from release.inspect_dist import inspect_directory, report
+from release.manifest import wheel_name
 from release.project import Project
 from release.root_tests import installed_suite_in_root
 
-#: The CPythons taken from Debian sid for the x86_64 wheel.
-SID_PYTHONS = ("3.14", "3.15")
-
-#: The CPython of the arm64 root.
-EMULATED_PYTHON = "3.14"
+SID_PYTHONS = ("3.14", "3.15")  # the x86_64 wheel's, from Debian sid
+EMULATED_PYTHON = "3.14"  # the arm64 root's
 
 #: What a part needs from the network (checked before anything is made).
 REGISTRY = f"{sid_root.MIRROR}/dists/{sid_root.SUITE}/InRelease"
@@ -50,38 +43,28 @@ class Outcome:
     seconds: float = 0.0
 
     def line(self) -> str:
-        """One summary line."""
-        text = f"{self.status:7} {self.cell}"
-        if self.seconds:
-            text += f" ({self.seconds / 60:.1f} min)"
-        return f"{text}: {self.reason}" if self.reason else text
-
-
-def _unreachable(url: str) -> str | None:
-    try:
-        with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=15):
-            return None
-    except (urllib.error.URLError, TimeoutError, OSError) as exc:
-        return f"no route to {url} ({exc})"
+        took = f" ({self.seconds / 60:.1f} min)" if self.seconds else ""
+        return f"{self.status:7} {self.cell}{took}" + (f": {self.reason}" if self.reason else "")
 
 
 def _missing(root: sid_root.SidRoot) -> str | None:
     """Why ``root``'s part cannot run here, or None."""
-    reason = sid_root.unavailable(root.arch)
-    if reason:
+    if platform.machine() != "x86_64":
+        return "the sid roots are made on an x86_64 host (arm64 runs there under qemu-user)"
+    if reason := sid_root.unavailable(root.arch):
         return reason
-    if not root.ready():
-        reason = _unreachable(REGISTRY)
-        if reason:
-            return reason
-    return _unreachable(PYPI)
+    for url in (PYPI,) if root.ready() else (REGISTRY, PYPI):
+        try:
+            with urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=15):
+                pass
+        except OSError as exc:  # URLError and TimeoutError included
+            return f"no route to {url} ({exc})"
+    return None
 
 
 def pythons(project: Project, dist: Path, version: str) -> list[Outcome]:
     """Test the x86_64 wheel of ``dist`` on sid's CPython 3.14 and 3.15."""
     cells = [f"CPython {p} x86_64 (sid root)" for p in SID_PYTHONS]
-    if platform.machine() != "x86_64":
-        return [Outcome(c, "SKIPPED", "the sid amd64 root needs an x86_64 host") for c in cells]
     reason = _missing(sid_root.AMD64)
     if reason:
         return [Outcome(c, "SKIPPED", reason) for c in cells]
@@ -98,12 +81,9 @@ def aarch64(project: Project, out: Path, version: str) -> list[Outcome]:
     """Cross-build, inspect and test (under qemu-user) the aarch64 wheel in ``out``."""
     build_cell = "aarch64 wheel (cross-built, inspected)"
     test_cell = f"CPython {EMULATED_PYTHON} aarch64 (qemu-user, sid arm64 root)"
-    if platform.machine() != "x86_64":
-        reason = "the cross build runs in a sid amd64 root, which needs an x86_64 host"
-        return [Outcome(build_cell, "SKIPPED", reason), Outcome(test_cell, "SKIPPED", reason)]
     reason = _missing(sid_root.AMD64)
     if reason:
-        return [Outcome(build_cell, "SKIPPED", reason), Outcome(test_cell, "SKIPPED", reason)]
+        return [Outcome(cell, "SKIPPED", reason) for cell in (build_cell, test_cell)]
     contract = load_contract(project)
     target = next(t for t in contract.targets if t.rust_target == cross_build.RUST_TARGET)
     started = time.monotonic()
@@ -111,7 +91,7 @@ def aarch64(project: Project, out: Path, version: str) -> list[Outcome]:
     step(f"inspect {out} (auditwheel reports the aarch64 wheel's tag)")
     if report(inspect_directory(project, out, version=version, manifest=False)) != 0:
         raise ReleaseError("inspection of the aarch64 wheel failed")
-    expected = manylinux.expected_wheel(project, contract, target, version)
+    expected = wheel_name(project, contract, version, target.platform_tag)
     if wheel.name != expected:
         raise ReleaseError(f"the aarch64 wheel is {wheel.name}; the release ships {expected}")
     detail(f"{wheel.name} is the release manifest's name for {target.id}")

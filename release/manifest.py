@@ -1,11 +1,9 @@
-"""``manifest``: the exact list of artifact file names a release of a version consists of.
+"""``manifest``: the exact artifact file names of a release of a version.
 
-One wheel per contract target plus the sdist. The names are written as maturin 1.16 writes
-them (Python tag ``cp3XY`` for the abi3 floor, compressed platform tags sorted), but
-:func:`compare` matches wheels by their set of tags, so a maturin that orders a compressed
-tag set differently still matches while a missing or an extra tag does not. The release
-workflow's inspect job requires the downloaded artifacts to be exactly this list; the local
-rehearsal, which can only build the host's wheel, uses :func:`compare_host` instead.
+One wheel per contract target, the free-threaded wheels, then the sdist, named as maturin
+writes them; :func:`compare` matches wheels by their tag *sets*. The inspect job requires
+exactly this list; the local rehearsal, which builds only the host's wheel,
+:func:`compare_host`.
 """
 
 from __future__ import annotations
@@ -27,7 +25,7 @@ def canonical_platform_tag(tag: str) -> str:
 
 
 def file_version(version: str) -> str:
-    """The version as written in file names; releases are plain ``X.Y.Z``."""
+    """The version as written in file names (releases are plain ``X.Y.Z``)."""
     if not VERSION_RE.fullmatch(version):
         raise ReleaseError(f"version {version!r} is not X.Y.Z")
     return version
@@ -49,8 +47,6 @@ def free_threaded_names(project: Project, contract: Contract, version: str) -> l
     """The free-threaded wheels: one per free-threaded Python per platform tag of each
     cibuildwheel target (``…-cp315-cp315t-win_amd64.whl``)."""
     ft = contract.free_threaded
-    if ft is None:
-        return []
     dist = normalize_dist_name(project.dist_name)
     return [
         f"{dist}-{file_version(version)}-{abi.removesuffix('t')}-{abi}-{tag}.whl"
@@ -77,24 +73,19 @@ class ManifestCheck:
 
     @property
     def ok(self) -> bool:
-        """True when nothing is missing and nothing is unexpected."""
         return not self.missing and not self.unexpected
 
 
 def artifact_key(file_name: str) -> tuple[object, ...]:
-    """What identifies an artifact: for a wheel its name, version, build tag and the *set* of
-    (python, abi, platform) tags its file name expands to (PEP 427/425, parsed by
-    ``packaging``), so compressed tag sets written in another order still match; for any
-    other file its exact name."""
-    if file_name.endswith(".whl"):
-        from packaging.utils import InvalidWheelFilename, parse_wheel_filename
+    """A wheel's name, version, build and *set* of tags (so a compressed tag set in another
+    order still matches); any other file's exact name."""
+    from packaging.utils import InvalidWheelFilename, parse_wheel_filename
 
-        try:
-            name, version, build, tags = parse_wheel_filename(file_name)
-        except InvalidWheelFilename:
-            return ("file", file_name)
-        return ("wheel", name, str(version), build, frozenset(tags))
-    return ("file", file_name)
+    try:
+        name, version, build, tags = parse_wheel_filename(file_name)
+    except InvalidWheelFilename:  # not a wheel
+        return ("file", file_name)
+    return ("wheel", name, str(version), build, frozenset(tags))
 
 
 def compare(expected: list[str], present: list[str]) -> ManifestCheck:
@@ -122,41 +113,31 @@ def is_host_wheel(project: Project, contract: Contract, version: str, file_name:
         name, wheel_version, _build, tags = parse_wheel_filename(file_name)
     except InvalidWheelFilename:
         return False
-    if name != canonicalize_name(project.dist_name) or wheel_version != Version(version):
-        return False
-    if not all(t.interpreter == contract.python_tag and t.abi == contract.abi for t in tags):
-        return False
-    host = set(sys_tags())
-    return any(tag in host for tag in tags)
+    ours = name == canonicalize_name(project.dist_name) and wheel_version == Version(version)
+    abi3 = all(t.interpreter == contract.python_tag and t.abi == contract.abi for t in tags)
+    return ours and abi3 and not tags.isdisjoint(sys_tags())
 
 
 def compare_host(
     project: Project, contract: Contract, version: str, present: list[str]
 ) -> ManifestCheck:
     """The partial manifest of a local rehearsal: the sdist plus exactly one host wheel."""
-    expected_sdist = sdist_name(project, version)
+    sdist = sdist_name(project, version)
     host_wheels = [n for n in present if is_host_wheel(project, contract, version, n)]
-    missing: list[str] = []
-    if expected_sdist not in present:
-        missing.append(expected_sdist)
-    if not host_wheels:
-        missing.append(
-            f"{normalize_dist_name(project.dist_name)}-{file_version(version)}-"
-            f"{contract.python_tag}-{contract.abi}-<host platform>.whl"
-        )
-    allowed = {expected_sdist, *host_wheels[:1]}
-    return ManifestCheck(missing=tuple(missing), unexpected=tuple(sorted(set(present) - allowed)))
+    host = wheel_name(project, contract, version, "<host platform>")
+    wanted = {sdist: sdist in present, host: bool(host_wheels)}
+    allowed = {sdist, *host_wheels[:1]}
+    missing = tuple(name for name, found in wanted.items() if not found)
+    return ManifestCheck(missing=missing, unexpected=tuple(sorted(set(present) - allowed)))
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``manifest``."""
     parser.add_argument("--version", help="version to list (default: Cargo.toml's)")
 
 
 def main(args: argparse.Namespace, project: Project) -> int:
     """Print the expected artifact file names, one per line."""
-    contract = load_contract(project)
-    version = args.version or project.version
-    for name in full_manifest(project, contract, version):
-        print(name)
+    print(
+        *full_manifest(project, load_contract(project), args.version or project.version), sep="\n"
+    )
     return 0

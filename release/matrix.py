@@ -1,19 +1,9 @@
-"""``matrix``: the release workflow's job matrices, generated from the contract.
+"""``matrix``: the release workflow's job matrices, derived from release/contract.toml.
 
 The ``verify`` job runs ``python -m release matrix --github-output "$GITHUB_OUTPUT"`` and the
-``wheels``, ``test`` and ``smoke-testpypi`` jobs read its outputs with ``fromJSON``, so the
-workflow never restates which wheels exist, where they are built, and where and how each is
-tested: MATURIN_COMPLIANCE.md's contract block is the only place that says it.
-
-* ``build``: one entry per target: ``id``, ``runner``, ``target`` (Rust), ``manylinux``
-  (level, ``musllinux_1_2`` or empty), ``macos-deployment-target`` (or empty).
-* ``test``: every contract Python x every test run of every target and of the sdist-built
-  wheel: ``artifact``, ``runner``, ``machine``, ``via``, ``container``, ``python``.
-* ``smoke``: the contract Pythons, for installing the upload back from TestPyPI.
-* ``free_threaded``: one entry per cibuildwheel target of free-threaded wheels: ``id``,
-  ``runner``, ``archs``.
-
-Without ``--github-output`` the three matrices are printed as one JSON object.
+``wheels``, ``free-threaded-wheels``, ``test`` and ``smoke-testpypi`` jobs read its outputs
+with ``fromJSON``, so the workflow never restates which wheels exist, where they are built,
+and where and how each is tested (rule ``matrix-from-contract``).
 """
 
 from __future__ import annotations
@@ -23,72 +13,44 @@ import json
 from pathlib import Path
 from typing import Any
 
-from release.contract import Contract, Target, load_contract
+from release.contract import Contract, load_contract
 from release.project import Project
 
 
-def build_matrix(contract: Contract) -> dict[str, Any]:
-    """The wheels job's matrix: one entry per contract target."""
-    return {
-        "include": [
-            {
-                "id": t.id,
-                "runner": t.runner,
-                "target": t.rust_target,
-                "manylinux": t.manylinux or "",
-                "macos-deployment-target": t.macos_deployment_target or "",
-            }
-            for t in contract.targets
-        ]
-    }
-
-
-def _artifact(contract: Contract, target: Target) -> str:
-    return target.id if target is contract.sdist_wheel else f"dist-{target.id}"
-
-
-def test_matrix(contract: Contract) -> dict[str, Any]:
-    """The test job's matrix: every Python x every test run of every wheel."""
-    include = [
-        {
-            "artifact": _artifact(contract, target),
-            "runner": run.runner,
-            "machine": run.machine,
-            "via": run.via,
-            "container": run.container,
-            "python": python,
-        }
+def matrices(contract: Contract) -> dict[str, dict[str, Any]]:
+    """The matrices by output name; ``test`` is every Python at every test run of every wheel
+    (the sdist-built one included), ``smoke`` the Pythons the TestPyPI upload is tested on."""
+    build = [
+        {"id": t.id, "runner": t.runner, "target": t.rust_target, "manylinux": t.manylinux or "",
+         "macos-deployment-target": t.macos_deployment_target or ""}
+        for t in contract.targets
+    ]  # fmt: skip
+    test = [
+        {"artifact": target.id if target is contract.sdist_wheel else f"dist-{target.id}",
+         "runner": run.runner, "machine": run.machine, "via": run.via,
+         "container": run.container, "python": python}
         for target in (*contract.targets, contract.sdist_wheel)
         for run in target.tests
         for python in contract.pythons
-    ]
-    return {"include": include}
-
-
-def smoke_matrix(contract: Contract) -> dict[str, Any]:
-    """The TestPyPI smoke test's matrix: every contract Python."""
-    return {"python": list(contract.pythons)}
-
-
-def free_threaded_matrix(contract: Contract) -> dict[str, Any]:
-    """The cibuildwheel job's matrix: one entry per free-threaded target."""
+    ]  # fmt: skip
     ft = contract.free_threaded
-    targets = ft.targets if ft else ()
-    return {"include": [{"id": t.id, "runner": t.runner, "archs": t.archs} for t in targets]}
-
-
-def matrices(contract: Contract) -> dict[str, dict[str, Any]]:
-    """The matrices by output name."""
+    free_threaded = [
+        {"id": t.id, "runner": t.runner, "archs": t.archs, "build": ft.selector} for t in ft.targets
+    ]
     return {
-        "build": build_matrix(contract),
-        "test": test_matrix(contract),
-        "smoke": smoke_matrix(contract),
-        "free_threaded": free_threaded_matrix(contract),
+        "build": {"include": build},
+        "test": {"include": test},
+        "smoke": {"python": list(contract.pythons)},
+        "free_threaded": {"include": free_threaded},
     }
 
 
+def size(matrix: dict[str, Any]) -> int:
+    """The number of jobs ``matrix`` makes (one ``include`` list or one axis)."""
+    return len(matrix.get("include", matrix.get("python", [])))
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``matrix``."""
     parser.add_argument(
         "--github-output",
         type=Path,
@@ -98,7 +60,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace, project: Project) -> int:
-    """Print the matrices, or write them as step outputs."""
+    """Print the matrices as one JSON object, or append them to ``--github-output``."""
     found = matrices(load_contract(project))
     if args.github_output is None:
         print(json.dumps(found, indent=2))
@@ -107,5 +69,5 @@ def main(args: argparse.Namespace, project: Project) -> int:
         for name, value in found.items():
             out.write(f"{name}={json.dumps(value, separators=(',', ':'))}\n")
     for name, value in found.items():
-        print(f"{name}: {len(value.get('include', value.get('python', [])))} entries")
+        print(f"{name}: {size(value)} entries")
     return 0

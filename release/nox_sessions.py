@@ -57,30 +57,20 @@ def _value(node: ast.expr, constants: dict[str, Any]) -> Any:
         return None
 
 
+def _is_call(node: ast.AST, *names: str) -> bool:
+    """Whether ``node`` is a call ``x.<name>(...)``."""
+    return isinstance(node, ast.Call) and getattr(node.func, "attr", None) in names
+
+
 def _commands(function: ast.FunctionDef) -> tuple[tuple[str, ...], ...]:
-    runs = []
-    for node in ast.walk(function):
-        if (
-            isinstance(node, ast.Call)
-            and isinstance(node.func, ast.Attribute)
-            and node.func.attr in ("run", "run_install")
-        ):
-            runs.append(
-                tuple(
-                    a.value
-                    for a in node.args
-                    if isinstance(a, ast.Constant) and isinstance(a.value, str)
-                )
-            )
-    return tuple(runs)
-
-
-def _session_call(decorator: ast.expr) -> ast.Call | None:
-    if isinstance(decorator, ast.Call):
-        func = decorator.func
-        if isinstance(func, ast.Attribute) and func.attr == "session":
-            return decorator
-    return None
+    """The literal string arguments of each ``session.run``/``run_install`` call."""
+    return tuple(
+        tuple(
+            a.value for a in call.args if isinstance(a, ast.Constant) and isinstance(a.value, str)
+        )
+        for call in ast.walk(function)
+        if isinstance(call, ast.Call) and _is_call(call, "run", "run_install")
+    )
 
 
 def parse_noxfile(source: str) -> tuple[list[NoxSession], dict[str, Any]]:
@@ -88,26 +78,20 @@ def parse_noxfile(source: str) -> tuple[list[NoxSession], dict[str, Any]]:
     tree = ast.parse(source)
     constants = _constants(tree)
     sessions: list[NoxSession] = []
-    for node in tree.body:
-        if not isinstance(node, ast.FunctionDef):
-            continue
-        for decorator in node.decorator_list:
-            call = _session_call(decorator)
-            if call is None:
+    for node in (n for n in tree.body if isinstance(n, ast.FunctionDef)):
+        for call in (d for d in node.decorator_list if isinstance(d, ast.Call)):
+            if not _is_call(call, "session"):
                 continue
             keywords = {k.arg: _value(k.value, constants) for k in call.keywords if k.arg}
             base = keywords.get("name") or node.name
             pythons = keywords.get("python")
             default = keywords.get("default", True) is not False
-            tags = tuple(keywords.get("tags") or ())
-            commands = _commands(node)
+            tags, commands = tuple(keywords.get("tags") or ()), _commands(node)
             if isinstance(pythons, list):
-                sessions += [
-                    NoxSession(f"{base}-{p}", default, commands, base, p, tags) for p in pythons
-                ]
+                named = [(f"{base}-{p}", p) for p in pythons]
             else:
-                python = pythons if isinstance(pythons, str) else None
-                sessions.append(NoxSession(base, default, commands, base, python, tags))
+                named = [(base, pythons if isinstance(pythons, str) else None)]
+            sessions += [NoxSession(n, default, commands, base, p, tags) for n, p in named]
     local_only = constants.get("LOCAL_ONLY")
     return sessions, local_only if isinstance(local_only, dict) else {}
 

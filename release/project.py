@@ -1,10 +1,6 @@
-"""Facts read from the repository: where it is, the single version, names and files.
-
-The version lives in ``Cargo.toml`` only (``[package].version``); maturin copies it into the
-wheel metadata and the Rust extension exposes it as ``web_transport.__version__`` through
-``env!("CARGO_PKG_VERSION")``. Everything here reads files; nothing is cached across calls,
-so a rule checking a modified copy of the repository sees the modification.
-"""
+"""Facts read from the repository: its root, the single version (``[package].version`` in
+Cargo.toml, which maturin and ``env!("CARGO_PKG_VERSION")`` pass on), names and files.
+Nothing is cached, so a rule checking a modified copy sees the modification."""
 
 from __future__ import annotations
 
@@ -34,7 +30,7 @@ DEFAULT_REPOSITORY = "web-transport-py/web-transport-py"
 
 
 def find_root(start: Path | None = None) -> Path:
-    """Return the repository root: the nearest directory holding Cargo.toml and pyproject.toml."""
+    """The nearest directory holding Cargo.toml and pyproject.toml."""
     here = (start or Path.cwd()).resolve()
     for candidate in (here, *here.parents):
         if (candidate / CARGO_TOML).is_file() and (candidate / PYPROJECT).is_file():
@@ -54,7 +50,6 @@ class Project:
     root: Path
 
     def path(self, relative: str) -> Path:
-        """Absolute path of a repository file."""
         return self.root / relative
 
     def text(self, relative: str) -> str:
@@ -73,17 +68,14 @@ class Project:
 
     @property
     def cargo(self) -> dict[str, Any]:
-        """``Cargo.toml``, parsed."""
         return self.toml(CARGO_TOML)
 
     @property
     def pyproject(self) -> dict[str, Any]:
-        """``pyproject.toml``, parsed."""
         return self.toml(PYPROJECT)
 
     @property
     def crate_name(self) -> str:
-        """The Cargo package name (the key of its entry in Cargo.lock)."""
         return str(self.cargo["package"]["name"])
 
     @property
@@ -96,7 +88,6 @@ class Project:
 
     @property
     def dist_name(self) -> str:
-        """The distribution name from ``[project].name``."""
         return str(self.pyproject["project"]["name"])
 
     @property
@@ -125,5 +116,4 @@ class Project:
         return None
 
     def workflow_path(self, file_name: str) -> Path:
-        """Path of a workflow file by its file name."""
         return self.root / WORKFLOWS_DIR / file_name

@@ -1,10 +1,5 @@
-"""``test-installed`` run inside a sid root: another CPython, or another CPU under qemu-user.
-
-The checkout and the wheel directory are mounted read-only into the root, and the root's
-interpreter runs ``python -m release test-installed --dist DIR`` there (that command uses
-only the standard library: a fresh venv, pip for the wheel and the test dependencies, the
-import smoke test, then ``tests/unit`` and ``tests/integration``).
-"""
+"""``test-installed`` run inside a sid root (another CPython, or another CPU under
+qemu-user), with the checkout and the wheel directory mounted read-only."""
 
 from __future__ import annotations
 

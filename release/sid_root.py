@@ -1,67 +1,39 @@
 """Debian sid root file systems, made with ``debootstrap`` and cached outside the checkout.
 
-The local release matrix needs what this machine's distribution does not ship: CPython 3.14
-and 3.15, a Rust standard library for aarch64 with a cross C toolchain, and an arm64 system
-to run the aarch64 wheel in. Debian's package registry serves all of them as binary packages
-of ``sid``, so each is a root file system made once by ``debootstrap`` and kept in
-:func:`cache_dir` (``~/.cache/web-transport-release`` unless ``$WEB_TRANSPORT_RELEASE_CACHE``
-says otherwise). A root is rebuilt from nothing when its package list changes.
-
-Commands run in a root through :meth:`SidRoot.run`: ``unshare --mount`` gives the command
-its own mount namespace, in which ``/proc``, ``/sys``, ``/dev`` and the directories it needs
-are mounted into the root before ``chroot``; the mounts disappear with the command, so an
-interrupted run leaves nothing mounted on the host. The network is the host's (so a server on
-127.0.0.1 is reachable from both sides).
-
-Two traps of the registry's ``sid`` are handled here: its ``Release`` file is past its
-``Valid-Until`` (apt needs ``Acquire::Check-Valid-Until=false``), and a fresh root has no CA
-bundle until ``ca-certificates`` is configured, so the host's bundle is copied in for
-downloads from PyPI.
-
-An arm64 root runs under user-mode QEMU: :func:`register_qemu` mounts ``binfmt_misc`` and
-registers the host's ``qemu-user-static`` interpreter for aarch64 with the ``F`` flag (the
-interpreter is opened at registration, so it works inside the chroot).
-
-Everything here needs root; :func:`unavailable` says why a root cannot be made or entered,
-so a caller can report the part as skipped instead of failing or passing it.
+The local release matrix needs what this machine lacks (CPython 3.14 and 3.15, Rust's aarch64
+standard library with a cross C toolchain, an arm64 system to test in); Debian's registry
+serves each as sid packages, so each is a root made once and kept in :func:`cache_dir`
+(rebuilt when its package list changes). :meth:`SidRoot.run` enters a root with ``unshare
+--mount`` + ``chroot``, so its mounts vanish with the command; the network is the host's.
+sid's ``Release`` is past ``Valid-Until`` (apt is told to accept it) and a fresh root has no
+CA bundle (the host's is copied in). An arm64 root runs under qemu-user, registered with
+binfmt_misc by :func:`register_qemu`. Everything needs root: :func:`unavailable` says why a
+root cannot be used, so a caller reports the part SKIPPED.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import shlex
 import shutil
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from release.build_settings import MATURIN_VERSION, UV_VERSION
+from release.build_settings import MATURIN_VERSION, UV_VERSION, ZIGLANG_VERSION
 from release.console import detail, step
 from release.errors import ReleaseError
-from release.manylinux import ZIGLANG_VERSION
 from release.process import display, run
 
-#: Debian's package registry and the suite the roots follow.
-MIRROR = "http://deb.debian.org/debian"
-SUITE = "sid"
-
-#: apt options for sid (its Release file is past Valid-Until on this registry).
+MIRROR, SUITE = "http://deb.debian.org/debian", "sid"
 APT_OPTIONS = ("-o", "Acquire::Check-Valid-Until=false", "-o", "APT::Install-Recommends=false")
-
 #: Bound on one debootstrap or one apt-get run, in seconds.
 DEBOOTSTRAP_TIMEOUT = 1800
-
-#: The host's CA bundle, copied into each root for HTTPS to PyPI.
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")
-
-#: The venv of PyPI tools inside each root, and the interpreter it is made with.
-TOOLS = "/opt/web-transport-release-tools"
-TOOLS_PYTHON = "python3.14"
-
-#: uv in the roots (fast venvs and installs, above all under emulation).
+#: The venv of PyPI tools inside each root (uv linked into /usr/local/bin), and its Python.
+TOOLS, TOOLS_PYTHON = "/opt/web-transport-release-tools", "python3.14"
 UV_REQUIREMENT = f"uv=={UV_VERSION}"
-
-#: binfmt_misc and the qemu-user-static registration for aarch64 (Debian's own line).
 BINFMT = Path("/proc/sys/fs/binfmt_misc")
 QEMU_BINFMT_CONF = Path("/usr/lib/binfmt.d/qemu-aarch64.conf")
 
@@ -115,30 +87,17 @@ def register_qemu() -> str | None:
 class SidRoot:
     """One cached sid root file system of one architecture with a fixed package list."""
 
-    def __init__(
-        self,
-        name: str,
-        arch: str,
-        packages: Sequence[str],
-        tools: Sequence[str],
-        foreign: Sequence[str] = (),
-    ):
-        self.name = name
-        self.arch = arch
-        self.packages = tuple(packages)
-        #: PyPI requirements installed into a venv at :data:`TOOLS` (``uv`` is linked into
-        #: /usr/local/bin, so ``test-installed`` in the root makes its venvs with uv)
-        self.tools = tuple(tools)
-        #: extra dpkg architectures (for example arm64 libraries in an amd64 root)
-        self.foreign = tuple(foreign)
+    def __init__(self, name: str, arch: str, packages: Sequence[str], tools: Sequence[str],
+                 foreign: Sequence[str] = ()):  # fmt: skip
+        """``tools``: PyPI requirements for :data:`TOOLS`; ``foreign``: extra dpkg arches."""
+        self.name, self.arch = name, arch
+        self.packages, self.tools, self.foreign = tuple(packages), tuple(tools), tuple(foreign)
         self.path = cache_dir() / name
         self._stamp = self.path / ".web-transport-release"
 
     def _wanted(self) -> str:
-        packages = " ".join(self.packages)
-        return (
-            f"{SUITE} {self.arch} +{','.join(self.foreign)} {packages} | {' '.join(self.tools)}\n"
-        )
+        packages, tools = " ".join(self.packages), " ".join(self.tools)
+        return f"{SUITE} {self.arch} +{','.join(self.foreign)} {packages} | {tools}\n"
 
     def ready(self) -> bool:
         """Whether the cached root exists with this package list."""
@@ -204,11 +163,8 @@ class SidRoot:
         env: Mapping[str, str] | None = None,
         timeout: float = 600,
     ) -> None:
-        """Run ``cmd`` in the root; ``binds`` maps host directories to read-only flags.
-
-        Each bound directory appears at the same path inside the root. Raises
-        :class:`ReleaseError` on a non-zero exit or timeout.
-        """
+        """Run ``cmd`` in the root; ``binds`` maps host directories (mounted at the same path
+        inside) to read-only flags. Raises :class:`ReleaseError` on failure or timeout."""
         root = str(self.path)
         script = [
             "set -e",
@@ -221,29 +177,18 @@ class SidRoot:
             script.append(f'mkdir -p "{inside}" && mount --bind "{host.resolve()}" "{inside}"')
             if read_only:
                 script.append(f'mount -o remount,bind,ro "{inside}"')
-        variables = {
-            "HOME": "/root",
-            "LANG": "C.UTF-8",
-            "PATH": "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-            # uv trusts its built-in roots unless told; this network needs the host's CAs.
-            "SSL_CERT_FILE": str(CA_BUNDLE),
-        }
-        variables.update(env or {})
-        exports = " ".join(f"{k}={_quote(v)}" for k, v in variables.items())
+        # uv trusts its built-in roots unless told; this network needs the host's CAs.
+        path = "/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+        variables = {"HOME": "/root", "LANG": "C.UTF-8", "SSL_CERT_FILE": str(CA_BUNDLE),
+                     "PATH": path, **(env or {})}  # fmt: skip
+        exports = " ".join(f"{k}={shlex.quote(v)}" for k, v in variables.items())
         script.append(
             f'exec chroot "{root}" /usr/bin/env -i {exports} '
-            f"/bin/sh -c {_quote(f'cd {_quote(cwd)} && exec {display(cmd)}')}"
+            f"/bin/sh -c {shlex.quote(f'cd {shlex.quote(cwd)} && exec {display(cmd)}')}"
         )
         detail(f"[{self.name}] $ {display(cmd)}")
-        run(
-            ["unshare", "--mount", "--propagation", "private", "sh", "-c", "\n".join(script)],
-            timeout=timeout,
-            echo=False,
-        )
-
-
-def _quote(value: str) -> str:
-    return "'" + value.replace("'", "'\"'\"'") + "'"
+        unshare = ["unshare", "--mount", "--propagation", "private", "sh", "-c"]
+        run([*unshare, "\n".join(script)], timeout=timeout, echo=False)
 
 
 #: The amd64 root: CPython 3.14 and 3.15 for the x86_64 wheel, and Debian's Rust toolchain

@@ -1,10 +1,6 @@
-"""The locked test dependencies installed next to a wheel under test.
-
-They are pyproject.toml's ``test`` dependency group (only what ``tests/unit`` and
-``tests/integration`` import), exported from ``uv.lock`` with hashes, so every installed-wheel
-test, in the workflows, the rehearsal and the containers, runs the exact versions the lock
-file names, and a release made on the day a test dependency is released is not affected.
-"""
+"""The locked test dependencies installed next to a wheel under test: pyproject.toml's
+``test`` group (what ``tests/unit`` and ``tests/integration`` import), exported from
+``uv.lock`` with hashes, so every installed-wheel test runs exactly the locked versions."""
 
 from __future__ import annotations
 
@@ -49,7 +45,6 @@ def install_arguments(requirements: Path) -> list[str]:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``test-requirements``."""
     parser.add_argument("output", type=Path, help="requirements file to write")
 
 

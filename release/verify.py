@@ -1,26 +1,12 @@
 """``verify ARTIFACT...``: check release files against what the release workflow made.
 
-Every release file has three kinds of evidence, all made by this repository's
-``release.yml`` running for the version's tag; each can be checked here:
-
-1. **Sigstore bundle** (default, ``--no-sigstore`` to skip): ``<file>.sigstore.json`` next to
-   the file, as attached to the GitHub release. The certificate must be the workflow's:
-
-       identity  https://github.com/<owner>/<repo>/.github/workflows/release.yml@refs/tags/vX.Y.Z
-       issuer    https://token.actions.githubusercontent.com
-
-   and name the repository, the tag ref and a ``push`` trigger.
-2. **PEP 740 attestation on PyPI** (``--pypi``, or ``--pypi-url`` for TestPyPI): the
-   file's provenance from the index's integrity API, verified with ``pypi-attestations``
-   against the trusted publisher: this repository, ``release.yml``, environment ``pypi``
-   (``testpypi`` for TestPyPI).
-3. **GitHub build provenance** (``--github``): ``gh attestation verify`` (the GitHub CLI,
-   logged in) for this repository, signed by ``release.yml`` at the tag, on GitHub-hosted
-   runners.
-
-With ``--checksums SHA256SUMS`` (the release's checksum file) each file's SHA-256 must also
-be listed there. The tag defaults to ``v`` + the version in the file name; the repository
-to ``--repository``, else ``[project.urls]``.
+Each file's evidence, all made by this repository's ``release.yml`` for the version's tag:
+the Sigstore bundle ``<file>.sigstore.json`` (default; identity ``release.yml@refs/tags/vX.Y.Z``
+of the repository, GitHub's OIDC issuer, a ``push`` trigger), the PEP 740 attestation on the
+index (``--pypi``/``--pypi-url``, verified with ``pypi-attestations`` against the trusted
+publisher and its environment), GitHub build provenance (``--github``, ``gh attestation
+verify``) and, with ``--checksums``, its line in SHA256SUMS. The tag defaults to ``v`` + the
+file name's version; the repository to ``--repository``, else ``[project.urls]``.
 """
 
 from __future__ import annotations
@@ -77,14 +63,11 @@ def verify_artifact(artifact: Path, repository: str, tag: str, *, offline: bool)
         bundle = Bundle.from_json(bundle_path.read_bytes())
     except (InvalidBundle, ValueError) as exc:
         raise ReleaseError(f"{bundle_path.name}: not a valid Sigstore bundle ({exc})") from exc
-    expected = policy.AllOf(
-        [
-            policy.Identity(identity=identity(repository, tag), issuer=ISSUER),
-            policy.GitHubWorkflowRepository(repository),
-            policy.GitHubWorkflowRef(f"refs/tags/{tag}"),
-            policy.GitHubWorkflowTrigger("push"),
-        ]
-    )
+    expected = policy.AllOf([
+        policy.Identity(identity=identity(repository, tag), issuer=ISSUER),
+        policy.GitHubWorkflowRepository(repository), policy.GitHubWorkflowRef(f"refs/tags/{tag}"),
+        policy.GitHubWorkflowTrigger("push"),
+    ])  # fmt: skip
     try:
         verifier = Verifier.production(offline=offline)
         verifier.verify_artifact(artifact.read_bytes(), bundle, expected)
@@ -101,34 +84,28 @@ def verify_pep740(
     artifact: Path, project: str, repository: str, base: str, *, offline: bool
 ) -> None:
     """Verify the index's PEP 740 attestations of ``artifact`` against our publisher."""
-    from pypi_attestations import (
-        AttestationError,
-        Distribution,
-        GitHubPublisher,
-        Provenance,
-        VerificationError,
-    )
+    import pypi_attestations as pa
 
     url = provenance_url(base, project, version_from_name(artifact.name), artifact.name)
     request = urllib.request.Request(url, headers={"Accept": INTEGRITY_JSON})
     try:
         with urllib.request.urlopen(request, timeout=60) as response:
-            provenance = Provenance.model_validate_json(response.read())
+            provenance = pa.Provenance.model_validate_json(response.read())
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise ReleaseError(f"{artifact.name}: no PEP 740 provenance at {url} ({exc})") from exc
-    publisher = GitHubPublisher(
-        repository=repository,
-        workflow=WORKFLOW.rsplit("/", 1)[1],
-        environment=ENVIRONMENTS.get(base.rstrip("/")),
+    environment = ENVIRONMENTS.get(base.rstrip("/"))
+    workflow = WORKFLOW.rsplit("/", 1)[1]
+    publisher = pa.GitHubPublisher(
+        repository=repository, workflow=workflow, environment=environment
     )
     attestations = [a for b in provenance.attestation_bundles for a in b.attestations]
     if not attestations:
         raise ReleaseError(f"{artifact.name}: the provenance at {url} holds no attestation")
     try:
-        dist = Distribution.from_file(artifact)
+        dist = pa.Distribution.from_file(artifact)
         for attestation in attestations:
             attestation.verify(publisher, dist, offline=offline)
-    except (AttestationError, VerificationError, ValueError) as exc:
+    except (pa.AttestationError, pa.VerificationError, ValueError) as exc:
         raise ReleaseError(f"{artifact.name}: PEP 740 attestation failed ({exc})") from exc
 
 
@@ -155,25 +132,16 @@ def verify_github(artifact: Path, repository: str, tag: str) -> None:
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """Arguments of ``verify``."""
     parser.add_argument("artifacts", nargs="+", type=Path, metavar="ARTIFACT")
     parser.add_argument("--tag", help="release tag (default: v + the file name's version)")
     parser.add_argument("--repository", help="owner/name (default: from the project)")
-    parser.add_argument(
-        "--offline", action="store_true", help="use the cached Sigstore trust root, no network"
-    )
-    parser.add_argument(
-        "--sigstore",
-        action=argparse.BooleanOptionalAction,
-        default=True,
-        help="check <file>.sigstore.json (default: yes)",
-    )
+    parser.add_argument("--offline", action="store_true", help="cached Sigstore trust root")
+    parser.add_argument("--sigstore", action=argparse.BooleanOptionalAction, default=True,
+                        help="check <file>.sigstore.json (default: yes)")  # fmt: skip
     parser.add_argument("--checksums", type=Path, help="SHA256SUMS that must list each file")
     parser.add_argument("--pypi", action="store_true", help=f"check PEP 740 attestations on {PYPI}")
     parser.add_argument("--pypi-url", help="check PEP 740 attestations on this index instead")
-    parser.add_argument(
-        "--github", action="store_true", help="check GitHub build provenance (gh attestation)"
-    )
+    parser.add_argument("--github", action="store_true", help="check GitHub build provenance")
 
 
 def main(args: argparse.Namespace, project: Project) -> int:

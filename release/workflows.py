@@ -1,9 +1,5 @@
-"""Reading GitHub workflow files for the compliance rules.
-
-YAML loses comments, so action references (``uses:`` with their ``# vX.Y.Z`` comment) are
-also read from the raw text. PyYAML reads the ``on:`` key as the boolean ``True``; the
-:attr:`Workflow.triggers` property hides that.
-"""
+"""GitHub workflow files, parsed for the compliance rules (PyYAML reads ``on:`` as ``True``:
+:attr:`Workflow.triggers` hides that; ``uses:`` comments are read from the raw text)."""
 
 from __future__ import annotations
 
@@ -31,7 +27,7 @@ class UsesLine:
 
 @dataclass(frozen=True)
 class Step:
-    """One step of a job."""
+    """One step of a job; a missing key reads as empty."""
 
     job: str
     index: int
@@ -39,7 +35,6 @@ class Step:
 
     @property
     def uses(self) -> str:
-        """The ``uses:`` reference, or an empty string for a ``run:`` step."""
         return str(self.data.get("uses", ""))
 
     @property
@@ -49,17 +44,14 @@ class Step:
 
     @property
     def with_(self) -> dict[str, Any]:
-        """The step's ``with:`` inputs."""
         return dict(self.data.get("with") or {})
 
     @property
     def run(self) -> str:
-        """The step's ``run:`` script, or an empty string."""
         return str(self.data.get("run", ""))
 
     @property
     def condition(self) -> str:
-        """The step's ``if:`` expression, or an empty string."""
         return str(self.data.get("if", ""))
 
     @property
@@ -71,42 +63,37 @@ class Step:
 
 @dataclass(frozen=True)
 class Job:
-    """One job of a workflow."""
+    """One job of a workflow; a missing key reads as empty."""
 
     id: str
     data: dict[str, Any]
 
     @property
     def steps(self) -> list[Step]:
-        """The job's steps, in order."""
         return [Step(self.id, i, s) for i, s in enumerate(self.data.get("steps") or [])]
 
     @property
     def permissions(self) -> Any:
-        """The job's ``permissions:`` value (None when the key is absent)."""
         return self.data.get("permissions")
 
     @property
     def needs(self) -> list[str]:
-        """The jobs this job waits for."""
         needs = self.data.get("needs") or []
         return [needs] if isinstance(needs, str) else list(needs)
 
     @property
     def condition(self) -> str:
-        """The job's ``if:`` expression, or an empty string."""
         return str(self.data.get("if", ""))
 
     @property
     def matrix(self) -> dict[str, Any]:
-        """The job's ``strategy.matrix`` when written out, or an empty dict."""
+        """``strategy.matrix`` when written out, else empty."""
         matrix = (self.data.get("strategy") or {}).get("matrix")
         return dict(matrix) if isinstance(matrix, dict) else {}
 
     @property
     def matrix_expression(self) -> str:
-        """The job's ``strategy.matrix`` when it is one expression (``${{ fromJSON(...) }}``),
-        else an empty string."""
+        """``strategy.matrix`` when it is one expression (``${{ fromJSON(...) }}``), else ""."""
         matrix = (self.data.get("strategy") or {}).get("matrix")
         return matrix if isinstance(matrix, str) else ""
 
@@ -132,7 +119,6 @@ class Workflow:
 
     @cached_property
     def data(self) -> dict[Any, Any]:
-        """The parsed YAML document."""
         try:
             data = yaml.safe_load(self.text)
         except yaml.YAMLError as exc:
@@ -143,40 +129,33 @@ class Workflow:
 
     @property
     def name(self) -> str:
-        """The workflow file name."""
         return self.path.name
 
     @property
     def triggers(self) -> dict[str, Any]:
-        """The ``on:`` mapping (PyYAML reads the key ``on`` as True)."""
+        """The ``on:`` mapping."""
         on = self.data.get("on", self.data.get(True))
         if isinstance(on, str):
             return {on: None}
-        if isinstance(on, list):
-            return dict.fromkeys(on)
-        return dict(on or {})
+        return dict.fromkeys(on) if isinstance(on, list) else dict(on or {})
 
     @property
     def jobs(self) -> dict[str, Job]:
-        """The jobs by id."""
         return {jid: Job(jid, dict(j or {})) for jid, j in (self.data.get("jobs") or {}).items()}
 
     def job(self, job_id: str) -> Job:
         """The job ``job_id``; a missing job is a :class:`ReleaseError`."""
-        jobs = self.jobs
-        if job_id not in jobs:
+        if job_id not in self.jobs:
             raise ReleaseError(f"{self.name}: no job {job_id!r}")
-        return jobs[job_id]
+        return self.jobs[job_id]
 
     @property
     def uses_lines(self) -> list[UsesLine]:
         """Every ``uses:`` line with its comment, in file order."""
-        found = []
-        for number, line in enumerate(self.text.splitlines(), start=1):
-            match = USES_LINE.match(line)
-            if match:
-                found.append(UsesLine(number, match.group("ref"), match.group("comment")))
-        return found
+        lines = enumerate(self.text.splitlines(), start=1)
+        return [
+            UsesLine(n, m["ref"], m["comment"]) for n, line in lines if (m := USES_LINE.match(line))
+        ]
 
 
 def load_workflow(path: Path) -> Workflow:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
+from release.process import run
 from release.project import GITHUB_DIR, ZIZMOR_CONFIG
-from release.rules.base import Context, Rule
+from release.rules.base import Context, rules
 
 LINT_TIMEOUT = 120
 
@@ -21,40 +21,33 @@ def tool_path(name: str) -> str | None:
 
 
 def _run(cmd: list[str], cwd: Path) -> tuple[int, str]:
-    env = {**os.environ, "NO_COLOR": "1", "PATH": os.pathsep.join(
-        [str(Path(sys.executable).parent), os.environ.get("PATH", "")]
-    )}  # fmt: skip
-    try:
-        result = subprocess.run(
-            cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=LINT_TIMEOUT, check=False
-        )
-    except subprocess.TimeoutExpired:
-        return 1, f"timed out after {LINT_TIMEOUT}s"
-    return result.returncode, (result.stdout + result.stderr).strip()
-
-
-def _workflow_files(ctx: Context) -> list[str]:
-    return [str(w.path.relative_to(ctx.project.root)) for w in ctx.workflows]
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    result = run(cmd, cwd=cwd, env={"NO_COLOR": "1", "PATH": path}, timeout=LINT_TIMEOUT,
+                 capture=True, check=False, echo=False)  # fmt: skip
+    return result.returncode, result.stdout.strip()
 
 
 def actionlint(ctx: Context) -> list[str]:
-    """actionlint reports nothing on either workflow."""
+    """actionlint (with shellcheck on `run:` scripts) reports nothing"""
     binary = tool_path("actionlint")
     if binary is None:
         return ["actionlint is not installed (uv run --only-group release ...)"]
-    code, out = _run([binary, "-no-color", "-oneline", *_workflow_files(ctx)], ctx.project.root)
+    files = [str(w.path.relative_to(ctx.project.root)) for w in ctx.workflows]
+    code, out = _run([binary, "-no-color", "-oneline", *files], ctx.project.root)
     if code == 0:
         return []
     return [line for line in out.splitlines() if line.strip()] or [f"actionlint exit {code}"]
 
 
 def zizmor(ctx: Context) -> list[str]:
-    """zizmor (offline, pedantic persona) reports nothing on .github (workflows and
-    dependabot.yml)."""
+    """zizmor --offline --strict-collection reports nothing at its pedantic persona on .github
+    (workflows and dependabot.yml): unpinned-uses, excessive-permissions, undocumented-permissions,
+    artipacked and cache-poisoning among its audits"""
     binary = tool_path("zizmor")
     if binary is None:
         return ["zizmor is not installed (uv run --only-group release ...)"]
-    cmd = [binary, "--offline", "--no-progress", "--persona", "pedantic", "--format", "plain"]
+    cmd = [binary, "--offline", "--strict-collection", "--no-progress", "--persona", "pedantic"]
+    cmd += ["--format", "plain"]
     config = ctx.project.path(ZIZMOR_CONFIG)
     cmd += ["--config", str(config)] if config.is_file() else ["--no-config"]
     code, out = _run([*cmd, GITHUB_DIR], ctx.project.root)
@@ -64,14 +57,7 @@ def zizmor(ctx: Context) -> list[str]:
     return lines or [f"zizmor exit {code}: {out[-400:]}"]
 
 
-RULES = [
-    Rule(
-        "actionlint", "actionlint (with shellcheck on `run:` scripts) reports nothing", actionlint
-    ),
-    Rule(
-        "zizmor",
-        "zizmor --offline reports nothing at its pedantic persona on .github (workflows and "
-        "dependabot.yml)",
-        zizmor,
-    ),
-]
+RULES = rules(
+    actionlint,
+    zizmor,
+)

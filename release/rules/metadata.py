@@ -5,31 +5,29 @@ from __future__ import annotations
 import re
 
 from release.project import INIT_PY, LIB_RS, PYPROJECT
-from release.rules.base import Context, Rule
+from release.rules.base import Context, failing, rules
 
 
 def version_single_source(ctx: Context) -> list[str]:
-    """Cargo.toml holds the only version; everything else derives from it."""
-    found: list[str] = []
+    """Cargo.toml [package].version is the only version: pyproject.toml declares it dynamic, the
+    extension sets __version__ from CARGO_PKG_VERSION, __init__.py hard-codes none, Cargo.lock
+    agrees"""
     project = ctx.project
-    version = project.version
+    version, locked = project.version, project.cargo_lock_version()
     pyproject = project.pyproject.get("project", {})
-    if "version" in pyproject:
-        found.append(f"{PYPROJECT} sets a static [project].version")
-    if "version" not in pyproject.get("dynamic", []):
-        found.append(f'{PYPROJECT} [project].dynamic does not include "version"')
-    if 'env!("CARGO_PKG_VERSION")' not in project.text(LIB_RS):
-        found.append(f'{LIB_RS} does not set __version__ from env!("CARGO_PKG_VERSION")')
-    if re.search(r"(?m)^\s*__version__\s*=\s*['\"]", project.text(INIT_PY)):
-        found.append(f"{INIT_PY} hard-codes __version__")
-    locked = project.cargo_lock_version()
-    if locked != version:
-        found.append(f"Cargo.lock records {project.crate_name} {locked}, Cargo.toml says {version}")
-    return found
+    return failing(
+        ("version" not in pyproject, f"{PYPROJECT} sets a static [project].version"),
+        ("version" in pyproject.get("dynamic", []), f"{PYPROJECT} version is not dynamic"),
+        ('env!("CARGO_PKG_VERSION")' in project.text(LIB_RS),
+         f"{LIB_RS} does not set __version__ from CARGO_PKG_VERSION"),
+        (not re.search(r"(?m)^\s*__version__\s*=\s*['\"]", project.text(INIT_PY)),
+         f"{INIT_PY} hard-codes __version__"),
+        (locked == version, f"Cargo.lock records {project.crate_name} {locked}, not {version}"),
+    )  # fmt: skip
 
 
-def requires_python(ctx: Context) -> list[str]:
-    """requires-python is exactly ``>=`` the oldest supported Python."""
+def metadata_requires_python(ctx: Context) -> list[str]:
+    """requires-python is >= the oldest contract Python"""
     expected = f">={ctx.contract.min_python}"
     actual = ctx.project.pyproject.get("project", {}).get("requires-python")
     if actual != expected:
@@ -37,8 +35,8 @@ def requires_python(ctx: Context) -> list[str]:
     return []
 
 
-def abi3_feature(ctx: Context) -> list[str]:
-    """The pyo3 abi3 feature matches the contract's ABI and floor."""
+def metadata_abi3(ctx: Context) -> list[str]:
+    """pyo3's only abi3 feature is abi3-py<oldest contract Python>"""
     contract = ctx.contract
     if contract.abi != "abi3":
         return [f"contract abi is {contract.abi!r}; the toolkit only releases abi3 wheels"]
@@ -51,30 +49,29 @@ def abi3_feature(ctx: Context) -> list[str]:
     return []
 
 
-def classifiers(ctx: Context) -> list[str]:
-    """The Python version classifiers list exactly the supported versions."""
+def metadata_classifiers(ctx: Context) -> list[str]:
+    """Python version classifiers equal the contract's Pythons, plus '3 :: Only'"""
     listed = ctx.project.pyproject.get("project", {}).get("classifiers", [])
     versions = sorted(
         c.rsplit("::", 1)[1].strip()
         for c in listed
         if re.fullmatch(r"Programming Language :: Python :: 3\.\d+", c)
     )
-    found: list[str] = []
-    if versions != sorted(ctx.contract.pythons):
-        found.append(
-            f"classifiers list Python {versions}, contract says {list(ctx.contract.pythons)}"
-        )
-    if "Programming Language :: Python :: 3 :: Only" not in listed:
-        found.append("missing classifier 'Programming Language :: Python :: 3 :: Only'")
-    return found
+    only = "Programming Language :: Python :: 3 :: Only"
+    return failing(
+        (versions == sorted(ctx.contract.pythons), f"classifiers list Python {versions}, not "
+                                                   f"the contract's {list(ctx.contract.pythons)}"),
+        (only in listed, f"missing classifier {only!r}"),
+    )  # fmt: skip
 
 
 #: The [project.urls] labels PyPI shows (and verifies against the trusted publisher).
 URL_LABELS = ("Homepage", "Source", "Documentation", "Issues", "Changelog")
 
 
-def project_urls(ctx: Context) -> list[str]:
-    """[project.urls] has every label, and Source names the GitHub repository that signs."""
+def metadata_urls(ctx: Context) -> list[str]:
+    """[project.urls] has Homepage, Source, Documentation, Issues and Changelog; Source is the
+    GitHub repository whose workflow signs (the Sigstore identity)"""
     urls = ctx.project.pyproject.get("project", {}).get("urls", {})
     found = [f"[project.urls] lacks {label}" for label in URL_LABELS if label not in urls]
     source = str(urls.get("Source", ""))
@@ -84,33 +81,10 @@ def project_urls(ctx: Context) -> list[str]:
     return found
 
 
-RULES = [
-    Rule(
-        "version-single-source",
-        "Cargo.toml [package].version is the only version: pyproject.toml declares it dynamic, "
-        "the extension sets __version__ from CARGO_PKG_VERSION, __init__.py hard-codes none, "
-        "Cargo.lock agrees",
-        version_single_source,
-    ),
-    Rule(
-        "metadata-requires-python",
-        "requires-python is >= the oldest contract Python",
-        requires_python,
-    ),
-    Rule(
-        "metadata-abi3",
-        "pyo3's only abi3 feature is abi3-py<oldest contract Python>",
-        abi3_feature,
-    ),
-    Rule(
-        "metadata-classifiers",
-        "Python version classifiers equal the contract's Pythons, plus '3 :: Only'",
-        classifiers,
-    ),
-    Rule(
-        "metadata-urls",
-        "[project.urls] has Homepage, Source, Documentation, Issues and Changelog; Source is "
-        "the GitHub repository whose workflow signs (the Sigstore identity)",
-        project_urls,
-    ),
-]
+RULES = rules(
+    version_single_source,
+    metadata_requires_python,
+    metadata_abi3,
+    metadata_classifiers,
+    metadata_urls,
+)

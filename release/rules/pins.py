@@ -6,16 +6,22 @@ import re
 
 from release.build_settings import BUILD_CONSTRAINTS as CONSTRAINTS
 from release.build_settings import UV_VERSION
-from release.rules.base import Context, Rule
+from release.rules.base import (
+    CIBW_ENVIRONMENTS,
+    MATURIN_ACTION,
+    PUBLISH,
+    Context,
+    failing,
+    rules,
+)
 
 SETUP_UV = "astral-sh/setup-uv"
-MATURIN_ACTION = "PyO3/maturin-action"
-CIBW_ENVIRONMENTS = ("CIBW_ENVIRONMENT_LINUX", "CIBW_ENVIRONMENT_MACOS", "CIBW_ENVIRONMENT_WINDOWS")
 DIGEST = re.compile(r"@sha256:[0-9a-f]{64}$")
 
 
 def uv_pinned(ctx: Context) -> list[str]:
-    """Every setup-uv step installs build_settings.UV_VERSION."""
+    """every setup-uv step has `version:` equal to release/build_settings.py UV_VERSION (the sid
+    roots install the same uv)"""
     return [
         f"{workflow.name} {step.label}: setup-uv version {step.with_.get('version')!r}, "
         f"expected {UV_VERSION!r} (release/build_settings.py UV_VERSION)"
@@ -27,13 +33,14 @@ def uv_pinned(ctx: Context) -> list[str]:
 
 
 def _free_threaded_env(ctx: Context) -> dict[str, str]:
-    jobs = ctx.release.jobs
-    job = jobs.get("free-threaded-wheels")
+    job = ctx.release.jobs.get("free-threaded-wheels")
     return {str(k): str(v) for k, v in ((job.data.get("env") or {}) if job else {}).items()}
 
 
 def maturin_in_cibuildwheel(ctx: Context) -> list[str]:
-    """cibuildwheel's isolated build installs exactly the contract's maturin."""
+    """cibuildwheel's isolated build gets maturin from .github/build-constraints.txt (exactly the
+    contract's version) via PIP_CONSTRAINT and UV_CONSTRAINT on every OS; `inspect` checks each
+    wheel's WHEEL Generator"""
     found: list[str] = []
     path = ctx.project.root / CONSTRAINTS
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
@@ -49,13 +56,12 @@ def maturin_in_cibuildwheel(ctx: Context) -> list[str]:
 
 
 def container_images(ctx: Context) -> list[str]:
-    """maturin-action's Linux images: pinned by digest, or the contract says why not."""
+    """maturin-action's Linux images are pinned by @sha256 digest, or the contract's
+    [container_images] records pinning = tag with the reason"""
     settings = dict(ctx.contract.container_images)
     pinning, reason = settings.get("pinning"), settings.get("reason", "")
     if pinning == "tag":
-        return (
-            [] if reason.strip() else ["contract [container_images] pinning = tag gives no reason"]
-        )
+        return [] if reason.strip() else ["contract [container_images] pinning = tag, no reason"]
     if pinning != "digest":
         return [f"contract [container_images] pinning is {pinning!r}, not 'digest' or 'tag'"]
     return [
@@ -68,21 +74,19 @@ def container_images(ctx: Context) -> list[str]:
 
 
 def windows_repair(ctx: Context) -> list[str]:
-    """cibuildwheel's Windows repair is what the contract says (off: no delvewheel)."""
+    """cibuildwheel's Windows repair is off as the contract's [repair] says (no delvewheel;
+    `inspect` fails on a bundled .dll or .libs/)"""
     wanted = dict(ctx.contract.repair).get("windows")
     actual = _free_threaded_env(ctx).get("CIBW_REPAIR_WHEEL_COMMAND_WINDOWS")
-    if wanted == "off" and actual != "":
-        return [f"contract [repair] windows = off, CIBW_REPAIR_WHEEL_COMMAND_WINDOWS is {actual!r}"]
-    if wanted != "off":
-        return [f"contract [repair] windows is {wanted!r}: only 'off' is checked by inspect"]
-    return []
-
-
-PUBLISH = "pypa/gh-action-pypi-publish"
+    return failing(
+        (wanted == "off", f"contract [repair] windows is {wanted!r}: only 'off' is checked"),
+        (wanted != "off" or actual == "", f"CIBW_REPAIR_WHEEL_COMMAND_WINDOWS is {actual!r}"),
+    )
 
 
 def published_bytes(ctx: Context) -> list[str]:
-    """Each publish job compares the index's existing files with dist/ before uploading."""
+    """before each upload the publish job runs `release check-published`: a file already on the
+    index with other bytes fails (skip-existing would hide it)"""
     found: list[str] = []
     for env in ctx.contract.environments:
         job = ctx.release.jobs.get(env.job)
@@ -95,18 +99,10 @@ def published_bytes(ctx: Context) -> list[str]:
     return found
 
 
-RULES = [
-    Rule("uv-pinned", "every setup-uv step has `version:` equal to release/build_settings.py "
-         "UV_VERSION (the sid roots install the same uv)", uv_pinned),
-    Rule("maturin-in-cibuildwheel", "cibuildwheel's isolated build gets maturin from "
-         f"{CONSTRAINTS} "
-         "(exactly the contract's version) via PIP_CONSTRAINT and UV_CONSTRAINT on every OS; "
-         "`inspect` checks each wheel's WHEEL Generator", maturin_in_cibuildwheel),
-    Rule("container-images", "maturin-action's Linux images are pinned by @sha256 digest, or the "
-         "contract's [container_images] records pinning = tag with the reason", container_images),
-    Rule("windows-repair", "cibuildwheel's Windows repair is off as the contract's [repair] says "
-         "(no delvewheel; `inspect` fails on a bundled .dll or .libs/)", windows_repair),
-    Rule("published-bytes", "before each upload the publish job runs `release check-published`: "
-         "a file already on the index with other bytes fails (skip-existing would hide it)",
-         published_bytes),
-]  # fmt: skip
+RULES = rules(
+    uv_pinned,
+    maturin_in_cibuildwheel,
+    container_images,
+    windows_repair,
+    published_bytes,
+)
