@@ -59,6 +59,7 @@ INSTALLS = {
     "suite": ["project", "dev"],
     "reliability": ["project", "dev"],
     "interop": ["project", "dev"],
+    "uvloop": ["project", "dev"],
     "stub": ["project", "dev"],
     "docs": ["docs", "project", "dev"],
     "release": ["release"],
@@ -115,12 +116,14 @@ def lint(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def rust(session: nox.Session) -> None:
-    """cargo test, then clippy against free-threaded 3.14t and 3.15t.
+    """cargo test (the binding's unit tests, then the gate's expansion tests), then clippy
+    against free-threaded 3.14t and 3.15t.
 
     The free-threaded gates are .ci/free-threaded-check. Installs: nothing but an empty venv
     (its interpreter links the test binaries); Rust from rust-toolchain.toml."""
     env = _pyo3_env(session)
     session.run("cargo", "test", "--locked", env=env, external=True)
+    session.run("cargo", "test", "--locked", "-p", "web-transport-py-gate", env=env, external=True)
     for version in ("3.14", "3.15"):
         session.run("bash", ".ci/free-threaded-check", version, external=True)
 
@@ -167,6 +170,19 @@ def reliability(session: nox.Session) -> None:
 
 
 @nox.session(python=DEFAULT_PYTHON)
+def uvloop(session: nox.Session) -> None:
+    """tests/integration once more, every test on a uvloop event loop (`--loop=uvloop`).
+
+    A uvloop that cannot be imported is a usage error (the run fails, never falls back to
+    the default loop). Installs: the locked project + dev group (uvloop)."""
+    env = _sync(session)
+    session.run(
+        "uv", "run", "pytest", "tests/integration", "--loop=uvloop", *session.posargs,
+        env=env, external=True,
+    )  # fmt: skip
+
+
+@nox.session(python=DEFAULT_PYTHON)
 def interop(session: nox.Session) -> None:
     """tests/interop: Chromium, Firefox and aioquic peers; a missing browser fails.
 
@@ -187,7 +203,7 @@ def stub(session: nox.Session) -> None:
 
 @nox.session(python=DEFAULT_PYTHON)
 def docs(session: nox.Session) -> None:
-    """mkdocs build --strict, docs/generate.py --check, tests/docs (the rendered site).
+    """mkdocs build --strict, python -m docs.generate --check, tests/docs (the rendered site).
 
     Strict: broken links, unknown anchors and missing API references fail; --check: the
     generated errors.md and interop.md are current; tests/docs reads the built site and
@@ -206,7 +222,7 @@ def docs(session: nox.Session) -> None:
         env=docs_env, external=True,
     )  # fmt: skip
     env = _sync(session)
-    session.run("uv", "run", "python", "docs/generate.py", "--check", env=env, external=True)
+    session.run("uv", "run", "python", "-m", "docs.generate", "--check", env=env, external=True)
     tests = OWNED_TESTS["docs"]
     if "--no-tests" in session.posargs:
         session.log(f"{tests}: left out (--no-tests)")

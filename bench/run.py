@@ -4,10 +4,12 @@ Run through ``bench/run`` (see bench/README.md)::
 
     bench/run            # full mode: medians of 5, results written to bench/results/
     bench/run --quick    # smoke test of the harness (seconds per workload, 1 repetition)
+    bench/run --instructions   # instructions per operation under callgrind (instructions.py)
 
 Implementations (each in its own virtual environment under bench/.venvs/):
 ``ours`` (a release wheel of this repository), ``ours_asgi`` (the same wheel, its
-server an ASGI application served by ``web_transport.asgi``; ours' client), ``native``
+server an ASGI application served by ``web_transport.asgi``; ours' client),
+``ours_uvloop`` (the same wheel, server and client on uvloop), ``native``
 (bench/native, Rust), ``pypi_wtq`` (PyPI web-transport-quinn 0.1.0), ``pywebtransport`` 0.21.1 and
 ``aioquic`` 1.7.2. Server and client always run in separate processes on 127.0.0.1.
 
@@ -50,9 +52,23 @@ PEERS = {
     "pywebtransport": "pywebtransport==0.21.1",
     "aioquic": "aioquic==1.7.2",
 }
-ALL_IMPLS = ["ours", "ours_asgi", "native", "pypi_wtq", "pywebtransport", "aioquic"]
-#: Implementations that run in ours' virtual environment: (server dir, client dir).
-OURS_VARIANTS = {"ours_asgi": ("ours_asgi", "ours")}
+UVLOOP = "uvloop==0.23.0"
+"""Installed beside ours' wheel, for ``ours_uvloop`` (cp312 manylinux wheels on PyPI)."""
+ALL_IMPLS = [
+    "ours",
+    "ours_asgi",
+    "ours_uvloop",
+    "native",
+    "pypi_wtq",
+    "pywebtransport",
+    "aioquic",
+]
+#: Implementations that run in ours' virtual environment: (server dir, client dir, extra
+#: arguments of both scripts).
+OURS_VARIANTS: dict[str, tuple[str, str, list[str]]] = {
+    "ours_asgi": ("ours_asgi", "ours", []),
+    "ours_uvloop": ("ours", "ours", ["--loop", "uvloop"]),
+}
 PY_PEERS = ["pypi_wtq", "pywebtransport", "aioquic"]
 WORKLOADS = ["W1", "W2", "W3", "W4", "W5", "W6"]
 TITLES = {
@@ -109,7 +125,9 @@ class Proc:
         stdin: bool = False,
         env: dict[str, str] | None = None,
         stderr_path: Path | None = None,
+        grace: float = 3.0,
     ) -> None:
+        self.grace = grace
         self.stderr_file = open(stderr_path or os.devnull, "w")  # noqa: SIM115
         self.p = subprocess.Popen(
             argv,
@@ -152,7 +170,7 @@ class Proc:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(self.p.pid, signal.SIGTERM)
             try:
-                self.p.wait(timeout=3)
+                self.p.wait(timeout=self.grace)
             except subprocess.TimeoutExpired:
                 with contextlib.suppress(ProcessLookupError, PermissionError):
                     os.killpg(self.p.pid, signal.SIGKILL)
@@ -195,6 +213,14 @@ def rss_mib(pid: int) -> dict[str, float]:
 
 # ---------------------------------------------------------------------------------------
 # Setup
+
+
+def fresh_logs() -> Path:
+    """An empty ``bench/.build/logs`` for this run's server and client logs."""
+    logs = BUILD / "logs"
+    shutil.rmtree(logs, ignore_errors=True)
+    logs.mkdir(parents=True)
+    return logs
 
 
 def tree_hash(paths: list[Path]) -> str:
@@ -264,18 +290,19 @@ def build_wheel(profile: str) -> Path:
     return wheels[-1]
 
 
-def ensure_venv(name: str, requirement: str, marker: str) -> Path:
+def ensure_venv(name: str, requirement: str | list[str], marker: str) -> Path:
     venv = VENVS / name
     py = venv / "bin" / "python"
     stamp = venv / ".bench-installed"
     if py.exists() and stamp.exists() and stamp.read_text() == marker:
         return py
-    log(f"[setup] venv {name}: {requirement}")
+    reqs = [requirement] if isinstance(requirement, str) else requirement
+    log(f"[setup] venv {name}: {' '.join(reqs)}")
     shutil.rmtree(venv, ignore_errors=True)
     r = run(["uv", "venv", "-q", "--python", PYTHON, str(venv)], timeout=300)
     if r.returncode != 0:
         raise RuntimeError("uv venv failed: " + r.stderr.strip()[-300:])
-    r = run(["uv", "pip", "install", "-q", "--python", str(py), requirement], timeout=900)
+    r = run(["uv", "pip", "install", "-q", "--python", str(py), *reqs], timeout=900)
     if r.returncode != 0:
         raise RuntimeError("uv pip install failed: " + r.stderr.strip()[-300:])
     stamp.write_text(marker)
@@ -344,9 +371,37 @@ class Outcome:
     detail: dict[str, Any] = field(default_factory=dict)
 
 
-def measure(impl: Impl, workload: str, rep: int, params: dict[str, Any], logs: Path) -> Outcome:
+@dataclass
+class Wrap:
+    """How ``measure`` runs both processes: ``prefix(tag, role)`` is put before each
+    command line (e.g. valgrind), timeouts are multiplied by ``slow``, a process has
+    ``grace`` seconds after SIGTERM (to write its profile) before SIGKILL, and ``env`` is
+    added to their environment."""
+
+    prefix: Any = None
+    slow: float = 1.0
+    grace: float = 3.0
+    env: dict[str, str] = field(default_factory=dict)
+    #: Wait for the client to exit by itself (its profile then includes its whole
+    #: shutdown, the same in every run) instead of stopping it once it has printed.
+    wait_exit: bool = False
+
+    def argv(self, tag: str, role: str, argv: list[str]) -> list[str]:
+        return [*(self.prefix(tag, role) if self.prefix else []), *argv]
+
+
+def measure(
+    impl: Impl,
+    workload: str,
+    rep: int,
+    params: dict[str, Any],
+    logs: Path,
+    wrap: Wrap | None = None,
+    tag: str | None = None,
+) -> Outcome:
+    wrap = wrap or Wrap()
     port = free_port()
-    tag = f"{impl.name}-{workload}-{rep}"
+    tag = tag or f"{impl.name}-{workload}-{rep}"
     server_argv = [
         *impl.server,
         "--port",
@@ -358,16 +413,27 @@ def measure(impl: Impl, workload: str, rep: int, params: dict[str, Any], logs: P
         "--key",
         impl.cert_args["key"],
     ]
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PYTHONUNBUFFERED": "1"}
+    env = {
+        **os.environ,
+        "PYTHONDONTWRITEBYTECODE": "1",
+        "PYTHONUNBUFFERED": "1",
+        "PYTHONHASHSEED": "0",
+        **wrap.env,
+    }
     server = client = None
     try:
-        server = Proc(server_argv, env=env, stderr_path=logs / f"{tag}.server.log")
+        server = Proc(
+            wrap.argv(tag, "server", server_argv),
+            env=env,
+            stderr_path=logs / f"{tag}.server.log",
+            grace=wrap.grace,
+        )
         try:
-            server.expect("READY", 60)
+            server.expect("READY", 60 * wrap.slow)
         except (TimeoutError, EOFError) as e:
             return Outcome(impl.name, workload, rep, False, error=f"server: {e}")
         base = rss_mib(server.p.pid)
-        timeout = CLIENT_TIMEOUT.get(workload, 60.0)
+        timeout = CLIENT_TIMEOUT.get(workload, 60.0) * wrap.slow
         client_argv = [
             *impl.client,
             "--port",
@@ -382,7 +448,11 @@ def measure(impl: Impl, workload: str, rep: int, params: dict[str, Any], logs: P
         for k, v in params.items():
             client_argv += [f"--{k}", str(v)]
         client = Proc(
-            client_argv, stdin=workload == "W6", env=env, stderr_path=logs / f"{tag}.client.log"
+            wrap.argv(tag, "client", client_argv),
+            stdin=workload == "W6",
+            env=env,
+            stderr_path=logs / f"{tag}.client.log",
+            grace=wrap.grace,
         )
         detail: dict[str, Any] = {}
         if workload == "W6":
@@ -412,6 +482,8 @@ def measure(impl: Impl, workload: str, rep: int, params: dict[str, Any], logs: P
         if not result.get("ok"):
             return Outcome(impl.name, workload, rep, False, error=str(result)[:300])
         detail |= result
+        if wrap.wait_exit:
+            client.p.wait(timeout=timeout)
         if workload == "W6":
             peak = detail.get("server_peak_rss_mib")
             if peak is None:
@@ -700,6 +772,7 @@ def chart(table: dict[str, Any], impls: list[str], path: Path, title: str) -> st
     colors = {
         "ours": "#d62728",
         "ours_asgi": "#ff9896",
+        "ours_uvloop": "#ff7f0e",
         "native": "#7f7f7f",
         "pypi_wtq": "#1f77b4",
         "pywebtransport": "#2ca02c",
@@ -776,55 +849,29 @@ def machine_info(ours_py: Path | None) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------
 
 
-def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
-    ap.add_argument("--quick", action="store_true", help="smoke-test sizes, 1 repetition")
-    ap.add_argument("--impls", default=",".join(ALL_IMPLS), help="comma-separated subset")
-    ap.add_argument("--workloads", default=",".join(WORKLOADS), help="comma-separated subset")
-    ap.add_argument("--reps", type=int, default=None, help="repetitions (default 5, quick 1)")
-    ap.add_argument(
-        "--out",
-        type=Path,
-        default=None,
-        help="output directory (default bench/results, quick: bench/.out/quick)",
-    )
-    ap.add_argument(
-        "--profile",
-        default=None,
-        help="cargo profile for ours and native (default release, quick dev-release)",
-    )
-    ap.add_argument(
-        "--allow-failures",
-        action="store_true",
-        help="exit 0 even if a workload of ours or native failed",
-    )
-    args = ap.parse_args()
+@dataclass
+class Prepared:
+    """What ``prepare`` set up: the runnable implementations and what it recorded."""
 
-    quick = args.quick
-    reps = args.reps or (1 if quick else 5)
-    profile = args.profile or ("dev-release" if quick else "release")
-    out = args.out or (BENCH / ".out" / "quick" if quick else BENCH / "results")
-    out.mkdir(parents=True, exist_ok=True)
-    logs = BUILD / "logs"
-    shutil.rmtree(logs, ignore_errors=True)
-    logs.mkdir(parents=True)
-    impls = [i for i in args.impls.split(",") if i]
-    workloads = [w for w in args.workloads.split(",") if w]
-    params = QUICK if quick else FULL
-    started = time.time()
+    runnable: list[Impl]
+    setup_errors: dict[str, str]
+    extras: dict[str, Any]
+    machine: dict[str, Any]
 
-    # Setup: every failure is recorded; an implementation without a setup is skipped.
+
+def prepare(impls: list[str], profile: str, extras: dict[str, Any]) -> Prepared | None:
+    """Build ours (wheel + venv with uvloop) and native, install the peers, make the
+    certificate; every failure is recorded and that implementation skipped. None when
+    ours cannot be set up (the harness cannot run without its certificate tool)."""
     setup_errors: dict[str, str] = {}
-    extras: dict[str, Any] = {"mode": "quick" if quick else "full", "profile": profile}
     pys: dict[str, Path] = {}
     native_exe: Path | None = None
     try:
         wheel = build_wheel(profile)
         extras["wheel_name"] = wheel.name
         extras["wheel_bytes"] = wheel.stat().st_size
-        pys["ours"] = ensure_venv(
-            "ours", str(wheel), hashlib.sha256(wheel.read_bytes()).hexdigest()
-        )
+        digest = hashlib.sha256(wheel.read_bytes()).hexdigest()
+        pys["ours"] = ensure_venv("ours", [str(wheel), UVLOOP], f"{digest} {UVLOOP}")
     except Exception as e:
         setup_errors["ours"] = str(e)
     if "native" in impls:
@@ -840,7 +887,7 @@ def main() -> int:
                 setup_errors[name] = str(e)
     if "ours" not in pys:
         log(f"[setup] FAILED for ours: {setup_errors.get('ours')}")
-        return 1
+        return None
     cert = make_cert(pys["ours"])
     if "ours" in impls:
         extras["import_ms"] = import_time_ms(pys["ours"], 7)
@@ -864,19 +911,72 @@ def main() -> int:
                     )
                 )
         elif name in pys or name in OURS_VARIANTS:
-            server_dir, client_dir = OURS_VARIANTS.get(name, (name, name))
+            server_dir, client_dir, extra = OURS_VARIANTS.get(name, (name, name, []))
             py = str(pys["ours" if name in OURS_VARIANTS else name])
             runnable.append(
                 Impl(
                     name,
-                    [py, str(IMPLS / server_dir / "server.py")],
-                    [py, str(IMPLS / client_dir / "client.py")],
+                    [py, str(IMPLS / server_dir / "server.py"), *extra],
+                    [py, str(IMPLS / client_dir / "client.py"), *extra],
                     pem,
                     pem["cert"],
                 )
             )
     for name, err in setup_errors.items():
         log(f"[setup] {name} skipped: {err}")
+    return Prepared(runnable, setup_errors, extras, machine)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke-test sizes, 1 repetition")
+    ap.add_argument(
+        "--instructions",
+        action="store_true",
+        help="instruction-count mode: W1-W4 under callgrind, instructions per operation "
+        "(bench/instructions.py; default --out bench/results/instructions)",
+    )
+    ap.add_argument("--impls", default=None, help="comma-separated subset")
+    ap.add_argument("--workloads", default=None, help="comma-separated subset")
+    ap.add_argument("--reps", type=int, default=None, help="repetitions (default 5, quick 1)")
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=None,
+        help="output directory (default bench/results, quick: bench/.out/quick)",
+    )
+    ap.add_argument(
+        "--profile",
+        default=None,
+        help="cargo profile for ours and native (default release, quick dev-release)",
+    )
+    ap.add_argument(
+        "--allow-failures",
+        action="store_true",
+        help="exit 0 even if a workload of ours or native failed",
+    )
+    args = ap.parse_args()
+    if args.instructions:
+        import instructions
+
+        return instructions.main(args)
+
+    quick = args.quick
+    reps = args.reps or (1 if quick else 5)
+    profile = args.profile or ("dev-release" if quick else "release")
+    out = args.out or (BENCH / ".out" / "quick" if quick else BENCH / "results")
+    out.mkdir(parents=True, exist_ok=True)
+    logs = fresh_logs()
+    impls = [i for i in (args.impls or ",".join(ALL_IMPLS)).split(",") if i]
+    workloads = [w for w in (args.workloads or ",".join(WORKLOADS)).split(",") if w]
+    params = QUICK if quick else FULL
+    started = time.time()
+
+    extras: dict[str, Any] = {"mode": "quick" if quick else "full", "profile": profile}
+    prepared = prepare(impls, profile, extras)
+    if prepared is None:
+        return 1
+    runnable, setup_errors, machine = prepared.runnable, prepared.setup_errors, prepared.machine
 
     outcomes: list[Outcome] = []
     for name, err in setup_errors.items():
@@ -949,6 +1049,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
+    # bench/instructions.py imports this module as ``run``: one copy (one Proc.live).
+    sys.modules.setdefault("run", sys.modules[__name__])
     try:
         sys.exit(main())
     finally:

@@ -106,7 +106,7 @@ async def serve(args: Any) -> None:
 
 def server_main(flavor: str) -> None:
     del flavor
-    asyncio.run(serve(common.server_args()))
+    common.server_main(serve)
 
 
 # ---------------------------------------------------------------------------------------
@@ -122,6 +122,14 @@ async def _sink_stream(session: Any, buf: bytes, size: int) -> int:
         left -= n
     await send.finish()
     return int.from_bytes(await recv.readexactly(8), "big")
+
+
+async def _datagram_count(session: Any) -> dict[str, Any]:
+    """W3: the server's reply to a count query (``{"received": N, ...}``)."""
+    send, recv = await session.open_bi()
+    await send.write(b"count")
+    await send.finish()
+    return json.loads(await recv.read())
 
 
 async def run_client(args: Any, flavor: str) -> dict[str, Any]:
@@ -158,6 +166,8 @@ async def run_client(args: Any, flavor: str) -> dict[str, Any]:
             return common.rate("count", "round trips/s", n, dt)
         if w == "W3":
             session = await client.connect(url)
+            if args.ready:
+                await _datagram_count(session)
             msg = b"D" * args.payload
             d = common.Deadline(args.duration, args.count)
             sent = 0
@@ -179,10 +189,7 @@ async def run_client(args: Any, flavor: str) -> dict[str, Any]:
                     if sent % 32 == 0:
                         await asyncio.sleep(0)
             dt = d.elapsed()
-            send, recv = await session.open_bi()
-            await send.write(b"count")
-            await send.finish()
-            reply = json.loads(await recv.read())
+            reply = await _datagram_count(session)
             received = reply["received"]
             out = common.rate("received", "datagrams/s", received, dt, sent=sent)
             out["loss"] = 1 - received / max(sent, 1)
@@ -235,9 +242,4 @@ async def run_client(args: Any, flavor: str) -> dict[str, Any]:
 
 
 def client_main(flavor: str) -> None:
-    args = common.client_args()
-
-    async def main() -> dict[str, Any]:
-        return await asyncio.wait_for(run_client(args, flavor), args.timeout)
-
-    common.emit(asyncio.run(main()))
+    common.client_main(lambda args: run_client(args, flavor))

@@ -1,6 +1,5 @@
 """Benchmark client for aioquic (see bench/impls/common.py for the protocol)."""
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -10,5 +9,4 @@ import common
 import wtaio
 
 if __name__ == "__main__":
-    args = common.client_args()
-    common.emit(asyncio.run(asyncio.wait_for(wtaio.run_client(args), args.timeout)))
+    common.client_main(wtaio.run_client)

@@ -1,6 +1,5 @@
 """Benchmark server for aioquic (see bench/impls/common.py for the protocol)."""
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -10,4 +9,4 @@ import common
 import wtaio
 
 if __name__ == "__main__":
-    asyncio.run(wtaio.run_server(common.server_args()))
+    common.server_main(wtaio.run_server)

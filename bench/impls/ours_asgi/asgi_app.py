@@ -80,4 +80,4 @@ async def serve(args: Any) -> None:
 
 
 def server_main() -> None:
-    asyncio.run(serve(common.server_args()))
+    common.server_main(serve)

@@ -1,6 +1,5 @@
 """Benchmark server for pywebtransport (see bench/impls/common.py for the protocol)."""
 
-import asyncio
 import sys
 from pathlib import Path
 
@@ -10,4 +9,4 @@ import common
 import wtpy
 
 if __name__ == "__main__":
-    asyncio.run(wtpy.run_server(common.server_args()))
+    common.server_main(wtpy.run_server)

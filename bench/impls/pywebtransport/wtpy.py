@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import ssl
+from collections.abc import AsyncIterator
 from typing import Any
 
 import common
@@ -111,68 +113,69 @@ async def _close(session: Any) -> None:
     await session.connection.close()
 
 
+async def _echo(session: Any, msg: bytes) -> None:
+    """One request on a new stream; RuntimeError unless the reply is ``msg``."""
+    if await _request(session, msg) != msg:
+        raise RuntimeError("bad echo")
+
+
+@contextlib.asynccontextmanager
+async def _session(client: Any, url: str) -> AsyncIterator[Any]:
+    """A new session; closed (session and connection) when the block ends normally."""
+    session = await client.connect(url=url)
+    yield session
+    await _close(session)
+
+
 async def run_client(args: Any) -> dict[str, Any]:
     w = args.workload
     url = f"https://127.0.0.1:{args.port}/bench"
     config = ClientConfig(verify_mode=ssl.CERT_NONE, **LIMITS)
     async with WebTransportClient(config=config) as client:
         if w == "W1":
-            session = await client.connect(url=url)
-            d = common.Deadline(0, 0)
-            got = await _sink(session, bytes(common.WRITE_SIZE), args.size)
-            dt = d.elapsed()
-            if got != args.size:
-                raise RuntimeError(f"server counted {got} bytes")
-            await _close(session)
+            async with _session(client, url) as session:
+                d = common.Deadline(0, 0)
+                got = await _sink(session, bytes(common.WRITE_SIZE), args.size)
+                dt = d.elapsed()
+                if got != args.size:
+                    raise RuntimeError(f"server counted {got} bytes")
             return {"value": got / dt / 2**20, "unit": "MiB/s", "bytes": got, "seconds": dt}
         if w == "W2":
-            session = await client.connect(url=url)
-            msg = b"B" * args.payload
-            d = common.Deadline(args.duration, args.count)
-            n = 0
-            while d.more(n):
-                if len(await _request(session, msg)) != len(msg):
-                    raise RuntimeError("bad echo")
-                n += 1
-            dt = d.elapsed()
-            await _close(session)
+            async with _session(client, url) as session:
+                msg = b"B" * args.payload
+                d = common.Deadline(args.duration, args.count)
+                n = await d.repeat(lambda: _echo(session, msg))
+                dt = d.elapsed()
             return common.rate("count", "round trips/s", n, dt)
         if w == "W3":
-            session = await client.connect(url=url)
-            msg = b"D" * args.payload
-            d = common.Deadline(args.duration, args.count)
-            sent = 0
-            while d.more(sent):
-                await session.send_datagram(data=msg)
-                sent += 1
-            dt = d.elapsed()
-            reply = json.loads(await _request(session, b"count"))
+            async with _session(client, url) as session:
+                msg = b"D" * args.payload
+                d = common.Deadline(args.duration, args.count)
+                sent = await d.repeat(lambda: session.send_datagram(data=msg))
+                dt = d.elapsed()
+                reply = json.loads(await _request(session, b"count"))
             received = reply["received"]
-            await _close(session)
             out = common.rate("received", "datagrams/s", received, dt, sent=sent)
             out["loss"] = 1 - received / max(sent, 1)
             return out
         if w == "W4":
+
+            async def one_session() -> None:
+                async with _session(client, url) as session:
+                    await _echo(session, b"x")
+
             d = common.Deadline(args.duration, args.count)
-            n = 0
-            while d.more(n):
-                session = await client.connect(url=url)
-                if await _request(session, b"x") != b"x":
-                    raise RuntimeError("bad echo")
-                await _close(session)
-                n += 1
+            n = await d.repeat(one_session)
             return common.rate("count", "sessions/s", n, d.elapsed())
         if w == "W5":
-            session = await client.connect(url=url)
-            buf = bytes(args.size)
-            d = common.Deadline(0, 0)
-            got = await asyncio.gather(
-                *(_sink(session, buf, args.size) for _ in range(args.streams))
-            )
-            dt = d.elapsed()
-            result = common.streams_rate(got, args.size, dt)
-            await _close(session)
-            return result
+            async with _session(client, url) as session:
+                buf = bytes(args.size)
+                d = common.Deadline(0, 0)
+                got = await asyncio.gather(
+                    *(_sink(session, buf, args.size) for _ in range(args.streams))
+                )
+                dt = d.elapsed()
+            return common.streams_rate(got, args.size, dt)
         if w == "W6":
             gate = asyncio.Semaphore(args.concurrency)
 

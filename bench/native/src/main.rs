@@ -9,6 +9,8 @@
 //! ```
 //!
 //! The server prints `READY <port>` once it listens; the client prints one JSON line.
+//! `WT_BENCH_WORKERS=N` (1 to 64) sets the tokio worker threads (default: one per core);
+//! the instruction-count mode runs one, like ours, so work stealing adds no variation.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -62,10 +64,15 @@ fn main() {
         eprintln!("usage: wt-bench-native gencert DIR | server ... | client ...");
         std::process::exit(2);
     };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    if let Some(n) = std::env::var("WT_BENCH_WORKERS")
+        .ok()
+        .and_then(|v| v.trim().parse::<usize>().ok())
+        .filter(|n| (1..=64).contains(n))
+    {
+        builder.worker_threads(n);
+    }
+    let rt = builder.enable_all().build().expect("tokio runtime");
     let result = rt.block_on(async move {
         match cmd.as_str() {
             "gencert" => gencert(argv.get(1).map(String::as_str).unwrap_or(".")),
@@ -259,15 +266,27 @@ async fn w1(ctx: &Ctx, args: &Args) -> Res<String> {
     let chunk = Bytes::from(vec![0x5au8; 1 << 20]);
     let t0 = Instant::now();
     let got = sink_stream(&session, chunk, size).await?;
-    let dt = t0.elapsed().as_secs_f64();
+    counted(got, size)?;
+    Ok(bulk_result(&session, size, 1, t0))
+}
+
+/// Err unless the server counted `got` bytes of the `size` a stream sent.
+fn counted(got: u64, size: u64) -> Res<()> {
     if got != size {
         return Err(format!("server counted {got} bytes, sent {size}").into());
     }
+    Ok(())
+}
+
+/// W1's and W5's JSON result (`streams` streams of `size` bytes since `t0`); closes `session`.
+fn bulk_result(session: &wtq::Session, size: u64, streams: usize, t0: Instant) -> String {
+    let dt = t0.elapsed().as_secs_f64();
     session.close(0, b"");
-    Ok(format!(
-        "{{\"ok\": true, \"value\": {:.3}, \"unit\": \"MiB/s\", \"bytes\": {size}, \"seconds\": {dt:.4}}}",
-        size as f64 / dt / 1048576.0
-    ))
+    let total = size * streams as u64;
+    format!(
+        "{{\"ok\": true, \"value\": {:.3}, \"unit\": \"MiB/s\", \"bytes\": {total}, \"streams\": {streams}, \"seconds\": {dt:.4}}}",
+        total as f64 / dt / 1048576.0
+    )
 }
 
 async fn w2(ctx: &Ctx, args: &Args) -> Res<String> {
@@ -302,6 +321,9 @@ async fn w3(ctx: &Ctx, args: &Args) -> Res<String> {
     let count: u64 = args.num("count", 100_000_000)?;
     let payload: usize = args.num("payload", 1000)?;
     let session = ctx.connect().await?;
+    if args.num("ready", 0u8)? == 1 {
+        datagram_count(&session).await?;
+    }
     let msg = Bytes::from(vec![0x44u8; payload]);
     let t0 = Instant::now();
     let deadline = t0 + Duration::from_secs_f64(duration);
@@ -314,21 +336,25 @@ async fn w3(ctx: &Ctx, args: &Args) -> Res<String> {
         }
     }
     let dt = t0.elapsed().as_secs_f64();
-    // Ask the server how many arrived (it waits briefly for stragglers).
-    let (mut send, mut recv) = session.open_bi().await?;
-    send.write_all(b"count").await?;
-    send.finish()?;
-    let reply = String::from_utf8(recv.read_to_end(1 << 16).await?)?;
-    let received: u64 = reply
-        .trim_matches(|c: char| !c.is_ascii_digit())
-        .parse()
-        .map_err(|_| format!("bad count reply {reply}"))?;
+    let received = datagram_count(&session).await?;
     session.close(0, b"");
     Ok(format!(
         "{{\"ok\": true, \"value\": {:.3}, \"unit\": \"datagrams/s\", \"sent\": {sent}, \"received\": {received}, \"loss\": {:.5}, \"seconds\": {dt:.4}}}",
         received as f64 / dt,
         1.0 - received as f64 / sent.max(1) as f64
     ))
+}
+
+/// W3: ask the server how many datagrams arrived (it waits briefly for stragglers).
+async fn datagram_count(session: &wtq::Session) -> Res<u64> {
+    let (mut send, mut recv) = session.open_bi().await?;
+    send.write_all(b"count").await?;
+    send.finish()?;
+    let reply = String::from_utf8(recv.read_to_end(1 << 16).await?)?;
+    Ok(reply
+        .trim_matches(|c: char| !c.is_ascii_digit())
+        .parse()
+        .map_err(|_| format!("bad count reply {reply}"))?)
 }
 
 async fn w4(ctx: &Ctx, args: &Args) -> Res<String> {
@@ -370,18 +396,9 @@ async fn w5(ctx: &Ctx, args: &Args) -> Res<String> {
         tasks.spawn(async move { sink_stream(&s, c, size).await });
     }
     while let Some(r) = tasks.join_next().await {
-        let got = r??;
-        if got != size {
-            return Err(format!("server counted {got} bytes, sent {size}").into());
-        }
+        counted(r??, size)?;
     }
-    let dt = t0.elapsed().as_secs_f64();
-    session.close(0, b"");
-    let total = size * streams as u64;
-    Ok(format!(
-        "{{\"ok\": true, \"value\": {:.3}, \"unit\": \"MiB/s\", \"bytes\": {total}, \"streams\": {streams}, \"seconds\": {dt:.4}}}",
-        total as f64 / dt / 1048576.0
-    ))
+    Ok(bulk_result(&session, size, streams, t0))
 }
 
 async fn w6(ctx: &Ctx, args: &Args) -> Res<String> {
