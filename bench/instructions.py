@@ -209,6 +209,21 @@ def markdown(
     )
 
 
+def parse_args() -> argparse.Namespace:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="smoke-test counts (QUICK_COUNTS)")
+    ap.add_argument("--impls", default=None, help=f"comma-separated subset of {','.join(IMPLS)}")
+    ap.add_argument("--workloads", default=None, help="comma-separated subset of W1-W4")
+    ap.add_argument("--reps", type=int, default=None, help="repetitions (default 1): median")
+    ap.add_argument("--out", type=Path, default=None,
+                    help="output directory (default bench/results/instructions, "
+                    "quick: bench/.out/instructions)")  # fmt: skip
+    ap.add_argument("--profile", default=None, help="cargo profile (default dev-release)")
+    ap.add_argument("--allow-failures", action="store_true",
+                    help="exit 0 even if a workload of ours or native failed")  # fmt: skip
+    return ap.parse_args()
+
+
 def main(args: argparse.Namespace) -> int:
     if shutil.which("valgrind") is None:
         harness.log("[error] valgrind is not installed (apt-get install valgrind)")
@@ -307,3 +322,7 @@ def main(args: argparse.Namespace) -> int:
     harness.log(f"[done] {out}/results.{{md,json}} in {time.time() - started:.0f} s")
     failed = [c for (i, _, _), c in cells.items() if i in ("ours", "native") and c.errors]
     return 1 if failed and not args.allow_failures else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(parse_args()))

@@ -930,12 +930,6 @@ def prepare(impls: list[str], profile: str, extras: dict[str, Any]) -> Prepared 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="smoke-test sizes, 1 repetition")
-    ap.add_argument(
-        "--instructions",
-        action="store_true",
-        help="instruction-count mode: W1-W4 under callgrind, instructions per operation "
-        "(bench/instructions.py; default --out bench/results/instructions)",
-    )
     ap.add_argument("--impls", default=None, help="comma-separated subset")
     ap.add_argument("--workloads", default=None, help="comma-separated subset")
     ap.add_argument("--reps", type=int, default=None, help="repetitions (default 5, quick 1)")
@@ -956,11 +950,6 @@ def main() -> int:
         help="exit 0 even if a workload of ours or native failed",
     )
     args = ap.parse_args()
-    if args.instructions:
-        import instructions
-
-        return instructions.main(args)
-
     quick = args.quick
     reps = args.reps or (1 if quick else 5)
     profile = args.profile or ("dev-release" if quick else "release")
@@ -1049,8 +1038,6 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    # bench/instructions.py imports this module as ``run``: one copy (one Proc.live).
-    sys.modules.setdefault("run", sys.modules[__name__])
     try:
         sys.exit(main())
     finally:
