@@ -4,8 +4,9 @@ Runs W1-W4 with both processes (server and client) under ``valgrind --tool=callg
 and reports the instructions each executes per operation: per MiB (W1), per round trip
 (W2), per datagram sent (W3) and per session (W4). Unlike wall-clock rates, instruction
 counts depend far less on the load of the machine: two runs of the same build agree
-to 1 % in W1, W4 and the W3 clients, to 2-7 % in W2 and the W3 servers (bench/README.md,
-"Repeatability"), where quinn's timers make the wake-ups per operation vary.
+to 1 % in W1, W4 and the W3 clients, and in ours' W2 with ``--reps 5`` (medians); native's
+W2 to 2-3 % and the W3 servers to 1-7 % (bench/README.md, "Repeatability"), where quinn's
+timers and datagram loss make the work per operation vary.
 
 Each workload runs a fixed number of operations (not a fixed duration), twice: with a
 small count ``n1`` and a large count ``n2``. The set-up (interpreter start, imports,
