@@ -211,8 +211,10 @@ def docs(session: nox.Session) -> None:
     tests/docs out (`.ci/run`, whose `suite` runs it). Installs: the locked docs group
     (mkdocs, mkdocstrings) into target/docs-venv, shared with tests/docs; the locked project
     + dev group into its venv."""
+    docs_venv = str(ROOT / "target" / "docs-venv")
     docs_env = {
-        "UV_PROJECT_ENVIRONMENT": str(ROOT / "target" / "docs-venv"),
+        "UV_PROJECT_ENVIRONMENT": docs_venv,
+        "VIRTUAL_ENV": docs_venv,  # not nox's: uv would warn that it is not the project's
         "UV_PYTHON": str(session.python),
         "NO_MKDOCS_2_WARNING": "1",
     }
