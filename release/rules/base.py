@@ -9,7 +9,7 @@ from types import FunctionType
 
 from release.contract import Contract, load_contract
 from release.project import Project
-from release.workflows import Job, Workflow, load_workflow
+from release.workflows import Job, Step, Workflow, load_workflow
 
 MATURIN_ACTION = "PyO3/maturin-action"
 CIBUILDWHEEL = "pypa/cibuildwheel"
@@ -50,6 +50,15 @@ class Context:
     @property
     def workflows(self) -> list[Workflow]:
         return [self.release, self.ci, self.docs]
+
+    def steps(self, action: str | None = None) -> list[tuple[Workflow, Step]]:
+        """Every step of the three workflows (that uses ``action``), with its workflow."""
+        return [
+            (workflow, step)
+            for workflow in self.workflows
+            for job in workflow.jobs.values()
+            for step in (job.steps if action is None else job.steps_using(action))
+        ]
 
 
 @dataclass(frozen=True)

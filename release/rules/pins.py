@@ -25,9 +25,7 @@ def uv_pinned(ctx: Context) -> list[str]:
     return [
         f"{workflow.name} {step.label}: setup-uv version {step.with_.get('version')!r}, "
         f"expected {UV_VERSION!r} (release/build_settings.py UV_VERSION)"
-        for workflow in ctx.workflows
-        for job in workflow.jobs.values()
-        for step in job.steps_using(SETUP_UV)
+        for workflow, step in ctx.steps(SETUP_UV)
         if str(step.with_.get("version", "")) != UV_VERSION
     ]
 
@@ -66,9 +64,7 @@ def container_images(ctx: Context) -> list[str]:
         return [f"contract [container_images] pinning is {pinning!r}, not 'digest' or 'tag'"]
     return [
         f"{workflow.name} {step.label}: container {step.with_.get('container')!r} has no digest"
-        for workflow in ctx.workflows
-        for job in workflow.jobs.values()
-        for step in job.steps_using(MATURIN_ACTION)
+        for workflow, step in ctx.steps(MATURIN_ACTION)
         if "manylinux" in step.with_ and not DIGEST.search(str(step.with_.get("container", "")))
     ]
 

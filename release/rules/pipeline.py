@@ -87,20 +87,18 @@ def locked_build(ctx: Context) -> list[str]:
     if not ctx.project.path(CARGO_LOCK).is_file():
         return [f"{CARGO_LOCK} is missing"]
     found: list[str] = []
-    for workflow in ctx.workflows:
-        for job in workflow.jobs.values():
-            for step in job.steps_using(MATURIN_ACTION):
-                args = str(step.with_.get("args", "")).split()
-                if step.with_.get("command", "build") == "build":
-                    found += failing(
-                        ("--locked" in args, f"{workflow.name} {step.label}: maturin build "
-                                             "without --locked"),
-                        (workflow is not ctx.release or "--release" in args,
-                         f"{workflow.name} {step.label}: release wheel without --release"),
-                    )  # fmt: skip
-            found += [f"{workflow.name} {step.label}: `{command}` without --locked"
-                      for step in job.steps for command in run_commands(step.run)
-                      if BUILDS.search(command) and "--locked" not in command]  # fmt: skip
+    for workflow, step in ctx.steps(MATURIN_ACTION):
+        args = str(step.with_.get("args", "")).split()
+        if step.with_.get("command", "build") == "build":
+            found += failing(
+                ("--locked" in args,
+                 f"{workflow.name} {step.label}: maturin build without --locked"),
+                (workflow is not ctx.release or "--release" in args,
+                 f"{workflow.name} {step.label}: release wheel without --release"),
+            )  # fmt: skip
+    found += [f"{workflow.name} {step.label}: `{command}` without --locked"
+              for workflow, step in ctx.steps() for command in run_commands(step.run)
+              if BUILDS.search(command) and "--locked" not in command]  # fmt: skip
     if "--locked" not in build_settings.MATURIN_BUILD_ARGS:
         found.append("the rehearsal builds without --locked")
     try:
@@ -121,9 +119,7 @@ def maturin_pinned(ctx: Context) -> list[str]:
     expected = ctx.contract.maturin
     found = [
         f"{workflow.name} {step.label}: maturin-version {pinned!r}, contract says {expected}"
-        for workflow in ctx.workflows
-        for job in workflow.jobs.values()
-        for step in job.steps_using(MATURIN_ACTION)
+        for workflow, step in ctx.steps(MATURIN_ACTION)
         if (pinned := str(step.with_.get("maturin-version", ""))).removeprefix("v") != expected
     ]
     rehearsal = build_settings.MATURIN_VERSION
