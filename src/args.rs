@@ -159,8 +159,8 @@ pub fn check_reason(reason: &str) -> PyResult<()> {
 }
 
 /// An optional positive duration in seconds (`None` stays `None`), below 10⁹ s.
-pub fn optional_seconds(name: &str, value: Option<f64>) -> PyResult<Option<Duration>> {
-    match value {
+pub fn optional_seconds(name: &str, value: Option<Seconds>) -> PyResult<Option<Duration>> {
+    match value.map(|s| s.0) {
         None => Ok(None),
         Some(v) if v.is_finite() && v > 0.0 && v < 1e9 => Ok(Some(Duration::from_secs_f64(v))),
         Some(v) => Err(PyValueError::new_err(format!(
@@ -170,7 +170,7 @@ pub fn optional_seconds(name: &str, value: Option<f64>) -> PyResult<Option<Durat
 }
 
 /// A positive duration in seconds, below 10⁶ s.
-pub fn positive_seconds(name: &str, value: f64) -> PyResult<Duration> {
+pub fn positive_seconds(name: &str, Seconds(value): Seconds) -> PyResult<Duration> {
     if value.is_finite() && value > 0.0 && value < 1e6 {
         return Ok(Duration::from_secs_f64(value));
     }
@@ -180,7 +180,7 @@ pub fn positive_seconds(name: &str, value: f64) -> PyResult<Duration> {
 }
 
 /// A duration in seconds that may be 0, below 10⁶ s.
-pub fn seconds_or_zero(name: &str, value: f64) -> PyResult<Duration> {
+pub fn seconds_or_zero(name: &str, Seconds(value): Seconds) -> PyResult<Duration> {
     if value.is_finite() && (0.0..1e6).contains(&value) {
         return Ok(Duration::from_secs_f64(value));
     }
@@ -241,10 +241,13 @@ mod tests {
     fn seconds_are_checked() {
         Python::initialize();
         assert_eq!(optional_seconds("t", None).ok(), Some(None));
-        assert!(optional_seconds("t", Some(0.0)).is_err());
-        assert!(positive_seconds("t", f64::NAN).is_err());
-        assert_eq!(seconds_or_zero("t", 0.0).ok(), Some(Duration::ZERO));
-        assert!(seconds_or_zero("t", -1.0).is_err());
+        assert!(optional_seconds("t", Some(Seconds(0.0))).is_err());
+        assert!(positive_seconds("t", Seconds(f64::NAN)).is_err());
+        assert_eq!(
+            seconds_or_zero("t", Seconds(0.0)).ok(),
+            Some(Duration::ZERO)
+        );
+        assert!(seconds_or_zero("t", Seconds(-1.0)).is_err());
     }
 
     /// The extractors read `int`, `float`, `list`, `tuple` and `str` instances only: an

@@ -208,10 +208,9 @@ impl Transport {
         max_idle_timeout: Option<Seconds>,
         keep_alive_interval: Option<Seconds>,
     ) -> PyResult<Self> {
-        let seconds = |name, value: Option<Seconds>| optional_seconds(name, value.map(|s| s.0));
         Ok(Self {
-            max_idle_timeout: seconds("max_idle_timeout", max_idle_timeout)?,
-            keep_alive_interval: seconds("keep_alive_interval", keep_alive_interval)?,
+            max_idle_timeout: optional_seconds("max_idle_timeout", max_idle_timeout)?,
+            keep_alive_interval: optional_seconds("keep_alive_interval", keep_alive_interval)?,
             ..self
         })
     }

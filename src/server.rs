@@ -219,7 +219,7 @@ impl Server {
         let max_pending_handshakes = max_pending_handshakes.0;
         let settings = Transport::parse(congestion_control, transport)?
             .idle_timers(max_idle_timeout, keep_alive_interval)?;
-        let handshake_timeout = positive_seconds("handshake_timeout", handshake_timeout.0)?;
+        let handshake_timeout = positive_seconds("handshake_timeout", handshake_timeout)?;
         let max_pending = usize::try_from(max_pending_handshakes)
             .ok()
             .filter(|n| (1..=1_000_000).contains(n))
@@ -284,7 +284,7 @@ impl Server {
     ) -> PyResult<()> {
         let code = check_code("code", code)?;
         check_reason(reason)?;
-        let timeout = seconds_or_zero("timeout", timeout.0)?;
+        let timeout = seconds_or_zero("timeout", timeout)?;
         self.shutdown_now(code, reason, timeout)
     }
 
