@@ -140,7 +140,9 @@ class TransportConfig:
     ``Server(transport=...)`` and ``Client(transport=...)`` (RFC 9000 §4, RFC 9221).
 
     All keyword-only; sizes in bytes, ``initial_rtt`` in seconds. Each argument is
-    validated (``ValueError`` naming it when out of range).
+    validated, and the error names it: ``TypeError`` for a wrong type (sizes and counts
+    take an ``int``, ``initial_rtt`` an ``int`` or ``float``; a ``bool`` or an object that
+    only converts to a number is refused), ``ValueError`` when out of range.
 
     Args:
         max_concurrent_bidi_streams: Bidirectional streams the peer may open at once
