@@ -1,5 +1,5 @@
 """GitHub workflow files, parsed for the compliance rules (PyYAML reads ``on:`` as ``True``:
-:attr:`Workflow.triggers` hides that; ``uses:`` comments are read from the raw text)."""
+:attr:`Workflow.triggers` hides that)."""
 
 from __future__ import annotations
 
@@ -12,17 +12,6 @@ from typing import Any
 import yaml
 
 from release.errors import ReleaseError
-
-USES_LINE = re.compile(r"^\s*(?:-\s+)?uses:\s*(?P<ref>[^\s#]+)\s*(?:#\s*(?P<comment>.*?))?\s*$")
-
-
-@dataclass(frozen=True)
-class UsesLine:
-    """One ``uses:`` line as written, with its line number and trailing comment."""
-
-    line: int
-    ref: str
-    comment: str | None
 
 
 @dataclass(frozen=True)
@@ -148,14 +137,6 @@ class Workflow:
         if job_id not in self.jobs:
             raise ReleaseError(f"{self.name}: no job {job_id!r}")
         return self.jobs[job_id]
-
-    @property
-    def uses_lines(self) -> list[UsesLine]:
-        """Every ``uses:`` line with its comment, in file order."""
-        lines = enumerate(self.text.splitlines(), start=1)
-        return [
-            UsesLine(n, m["ref"], m["comment"]) for n, line in lines if (m := USES_LINE.match(line))
-        ]
 
 
 def load_workflow(path: Path) -> Workflow:
