@@ -3,16 +3,16 @@
     uv run python -m docs.generate           # write them
     uv run python -m docs.generate --check   # exit 1 if any is stale
 
-- ``docs/errors.md`` from the bad-input table (``CASES`` in
-  ``tests/support/bad_input.py``), by ``docs/render_errors.py``;
+- ``docs/errors.md`` from the bad-input table (``ROWS`` in ``docs/errors_table.py``), by
+  ``docs/render_errors.py``;
 - ``docs/interop.md`` from the interop results (``tests/interop/results.json``), by
   ``docs/render_interop.py``.
 
 ``MATURIN_COMPLIANCE.md`` keeps its own command (``python -m release compliance``,
 the same ``--check`` convention): it belongs to the release toolkit. The tests that
 compare each document with its rendering say to run this script. It runs as a module from
-the repository root, where ``docs`` (the renderers, the interop scenario table) and
-``tests`` (the bad-input table, whose rows are the tests themselves) are importable.
+the repository root, where ``docs`` (the renderers and the tables they render: the
+bad-input rows, the interop scenarios) is importable; it imports nothing from ``tests``.
 """
 
 from __future__ import annotations
@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 def documents() -> dict[Path, Callable[[], str]]:
     """Each generated document and how to render it."""
     from docs import render_errors, render_interop
-    from tests.support.bad_input import CASES
+    from docs.errors_table import ROWS
 
     return {
-        render_errors.DOC: lambda: render_errors.render(CASES),
+        render_errors.DOC: lambda: render_errors.render(ROWS),
         render_interop.DOC: lambda: render_interop.render(
             json.loads(render_interop.RESULTS.read_text())
         ),

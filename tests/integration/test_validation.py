@@ -1,7 +1,7 @@
 """Argument validation on live objects and connection failures: close reasons, read
 sizes, reject status codes, URLs, subprotocols and headers raise ValueError/TypeError
 naming the argument and leave the object usable (invalid error codes are rows of the
-bad-input table, tests/support/bad_input.py); an unreachable server fails with
+bad-input table, docs/errors_table.py); an unreachable server fails with
 ConnectError within the idle timeout."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ def mentions(exc: BaseException, name: str) -> bool:
 
 # Out-of-range and wrong-type codes (negative, 2**32, 2**64, str, float, bool, bytes) for
 # every close, reset and stop, positional and keyword, are rows of the bad-input table
-# (tests/support/bad_input.py, run by tests/reliability/test_bad_input.py): each raises
+# (docs/errors_table.py, run by tests/reliability/test_bad_input.py): each raises
 # naming the argument and leaves the process usable.
 
 

@@ -1,11 +1,13 @@
 """Bad input: every public function, constructor and method rejects invalid arguments
 and invalid states with its documented exception, and the process stays usable.
 
-All cases live in ONE table, ``CASES`` in ``tests/support/bad_input.py`` (API, input,
-expected exception or return value, exception attributes, the argument the message must
-name). ``docs/errors.md`` is rendered from it by ``docs/generate.py``;
-``test_errors_doc_matches_the_table`` keeps the two identical. After every case an echo
-on a long-lived session and an echo on a brand-new connection must still work.
+All cases live in ONE table, ``ROWS`` in ``docs/errors_table.py`` (API, input, expected
+exception or return value, exception attributes, the argument the message must name),
+each run by its runner, ``RUNS[row.id]`` in ``tests/support/bad_input.py``;
+``test_every_row_has_a_runner`` keeps the two in step. ``docs/errors.md`` is rendered from
+the table by ``docs/generate.py``; ``test_errors_doc_matches_the_table`` keeps the two
+identical. After every case an echo on a long-lived session and an echo on a brand-new
+connection must still work.
 
 Hypothesis then drives the argument space: random bytes and text as certificates and
 keys (only ``ValueError``/``TypeError``/``OSError``, never a crash), random integers as
@@ -26,13 +28,8 @@ import web_transport as wt
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.support.bad_input import (
-    CASES,
-    U32,
-    Case,
-    Ctx,
-    _maybe_await,
-)
+from docs.errors_table import ROWS, U32, Row
+from tests.support.bad_input import RUNS, Ctx, _maybe_await
 from tests.support.peers import Cert, serve
 
 from ._support import BOUND, echo_bytes, echo_server, fresh_echo
@@ -83,14 +80,16 @@ async def check_usable(c: Ctx) -> None:
             if case.bug
             else [],
         )
-        for case in CASES
+        for case in ROWS
     ],
 )
-async def test_bad_input(ctx: Ctx, case: Case) -> None:
+async def test_bad_input(ctx: Ctx, case: Row) -> None:
+    run = RUNS.get(case.id)
+    assert run is not None, f"{case.id}: no runner in RUNS (tests/support/bad_input.py)"
     raised: BaseException | None = None
     result: Any = None
     try:
-        result = await _maybe_await(case.run(ctx))
+        result = await _maybe_await(run(ctx))
     except BaseException as e:  # checked below
         raised = e
     finally:
@@ -117,17 +116,28 @@ async def test_bad_input(ctx: Ctx, case: Case) -> None:
     await check_usable(ctx)
 
 
+async def test_every_row_has_a_runner() -> None:
+    """Each row of the table has exactly one runner, and each runner a row."""
+    ids = [row.id for row in ROWS]
+    twice = sorted({i for i in ids if ids.count(i) > 1})
+    assert not twice, f"rows with the same id (api: given) in docs/errors_table.py: {twice}"
+    no_runner = [i for i in ids if i not in RUNS]
+    assert not no_runner, f"rows without a runner in tests/support/bad_input.py: {no_runner}"
+    no_row = [i for i in RUNS if i not in set(ids)]
+    assert not no_row, f"runners without a row in docs/errors_table.py: {no_row}"
+
+
 async def test_errors_doc_matches_the_table() -> None:
     from docs.render_errors import DOC, render
 
-    assert DOC.read_text() == render(CASES), (
+    assert DOC.read_text() == render(ROWS), (
         "docs/errors.md is out of date: run `uv run python -m docs.generate`"
     )
 
 
 async def test_table_covers_the_public_api() -> None:
     """Every public class and function appears in the table."""
-    apis = {case.api.split(".")[0] for case in CASES}
+    apis = {row.api.split(".")[0] for row in ROWS}
     public = {
         "generate_self_signed",
         "certificate_hash",
