@@ -43,7 +43,10 @@ async def ctx(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Ctx]:
     async with (
         echo_server(certs) as es,
         serve(certs, on_request=None, path="/manual") as manual,
-        certs.client() as client,
+        # The session lives as long as the module and may sit idle for longer than the
+        # 30 s idle timeout while other tests run on a loaded machine: keep-alive PINGs
+        # (RFC 9000, 10.1.2) keep it open, so no test depends on how fast the others ran.
+        certs.client(keep_alive_interval=5.0) as client,
     ):
         session = await asyncio.wait_for(client.connect(es.url), BOUND)
         c = Ctx(certs, es, manual, client, session, tmp_path_factory.mktemp("bad_input"))
